@@ -1,0 +1,314 @@
+/*
+ * tconv: convolution and transposed convolution on the CPU, through the matrix view.
+ *
+ * One idea carries the library. A convolution with weight W maps the image space X
+ * (x_channels, the larger spatial size) to the feature space Y (y_channels, the smaller
+ * size): y = C x, where C is a sparse matrix whose non-zeros are copies of weights.
+ * The transposed convolution with the same weight tensor is x = Cᵀ y. Every operation of
+ * both layers is one of three products over one geometry:
+ *
+ *   apply    y  = C x      conv forward, transposed-conv backward-data
+ *   apply_t  x  = Cᵀ y     transposed-conv forward, conv backward-data
+ *   wgrad    dW = y ⊗ x    backward-weight of either layer
+ *
+ * Conventions
+ *   - Tensors are dense, contiguous, row-major: NCL, NCHW, NCDHW. Sizes are int64_t.
+ *   - The weight has the same shape for both layers, as in PyTorch:
+ *     (y_channels, x_channels / groups, kernel...). Conv2d(C_x -> C_y) and
+ *     ConvTranspose2d(C_y -> C_x) store the same array.
+ *   - Bias has one value per output channel of the layer: y_channels for the conv,
+ *     x_channels for the transposed conv.
+ *   - Output buffers are overwritten, never accumulated into, and must not alias inputs.
+ *   - Every fallible call returns a tconv_status. When a call fails it writes nothing to
+ *     the caller's output buffers; if `err` is not NULL it receives the status and a
+ *     message naming the parameter (and axis) at fault.
+ *   - No global mutable state: every function may be called from several threads at once.
+ *   - Results are bit-identical for any thread count.
+ *
+ * Ownership: the library never keeps a pointer it was given past the return of the call.
+ */
+#ifndef TCONV_TCONV_H
+#define TCONV_TCONV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Only the public API is exported from the shared library; everything else is hidden. */
+#if defined(TCONV_BUILDING)
+#define TCONV_API __attribute__((visibility("default")))
+#else
+#define TCONV_API
+#endif
+
+/* Same major version = same ABI. */
+#define TCONV_VERSION_MAJOR 0
+#define TCONV_VERSION_MINOR 1
+#define TCONV_VERSION_PATCH 0
+#define TCONV_VERSION_HEX                                                                  \
+    ((TCONV_VERSION_MAJOR << 16) | (TCONV_VERSION_MINOR << 8) | TCONV_VERSION_PATCH)
+
+/** Runtime version, e.g. "0.1.0"; compare with TCONV_VERSION_* to detect a mismatch. */
+TCONV_API const char *tconv_version_string(void);
+/** Runtime version as TCONV_VERSION_HEX would give it. */
+TCONV_API unsigned tconv_version(void);
+
+/* ---------------------------------------------------------------------------------------
+ * Status codes. One list makes the enum and the strings, so they cannot drift apart.
+ */
+#define TCONV_STATUS_MAP(X)                                                                \
+    X(OK, "success")                                                                       \
+    X(EINVAL, "invalid argument")                                                          \
+    X(EOVERFLOW, "a size overflows 64-bit arithmetic")                                     \
+    X(ENOMEM, "out of memory")                                                             \
+    X(EWORKSPACE, "workspace too small")                                                   \
+    X(EUNREACHABLE, "requested output size is not reachable")                              \
+    X(EUNSUPPORTED, "not supported by this algorithm")                                     \
+    X(ETOOBIG, "matrix exceeds the byte limit")
+
+typedef enum tconv_status {
+#define TCONV_STATUS_ENUM_(name, text) TCONV_##name,
+    TCONV_STATUS_MAP(TCONV_STATUS_ENUM_)
+#undef TCONV_STATUS_ENUM_
+        TCONV_STATUS_COUNT
+} tconv_status;
+
+/** A static string describing `s` ("invalid argument"); never NULL. */
+TCONV_API const char *tconv_status_str(tconv_status s);
+/** The enumerator's name without prefix ("EINVAL"); never NULL. */
+TCONV_API const char *tconv_status_name(tconv_status s);
+
+/** Where a failing call explains itself. Owned by the caller; may be on the stack. */
+typedef struct tconv_error {
+    tconv_status status;
+    char message[256];
+} tconv_error;
+
+/* ---------------------------------------------------------------------------------------
+ * Element types and algorithms.
+ */
+typedef enum tconv_dtype { TCONV_F32 = 0, TCONV_F64 = 1 } tconv_dtype;
+
+/*
+ * Every algorithm implements the three products behind the same entry points.
+ *   gemm     im2col / col2im + CBLAS GEMM: the production path.
+ *   scatter  distribution view, plain loops: every element of a product's input spreads
+ *            through the kernel into the (padded) output. A reference.
+ *   gather   collection view, plain loops: insert stride-1 zeros, pad by
+ *            dilation*(kernel-1)-padding, flip the kernel, run a stride-1 convolution.
+ *            The float64 gather is the test oracle.
+ *   auto     the library's choice among the fast paths (never a reference loop).
+ */
+typedef enum tconv_algo {
+    TCONV_ALGO_AUTO = 0,
+    TCONV_ALGO_GEMM = 1,
+    TCONV_ALGO_SCATTER = 2,
+    TCONV_ALGO_GATHER = 3,
+    TCONV_ALGO_COUNT
+} tconv_algo;
+
+/** "auto", "gemm", "scatter", "gather"; "?" for an unknown value. */
+TCONV_API const char *tconv_algo_name(tconv_algo a);
+/** Parses a name as tconv_algo_name prints it. TCONV_EINVAL for an unknown name. */
+TCONV_API tconv_status tconv_algo_from_name(const char *name, tconv_algo *out);
+
+/* ---------------------------------------------------------------------------------------
+ * Geometry: everything about the shapes of one (C, Cᵀ) pair.
+ */
+#define TCONV_MAX_DIMS 3
+
+typedef enum tconv_layer { TCONV_LAYER_CONV = 0, TCONV_LAYER_CONVT = 1 } tconv_layer;
+
+/*
+ * A plain struct, filled by one of the init functions below and read-only afterwards.
+ * Entries past `dims` in the per-axis arrays are unspecified. Entry points check the
+ * struct again (a hand-edited geometry is rejected, not trusted).
+ *
+ * Per axis: x = (y - 1)*stride - 2*padding + dilation*(kernel - 1) + output_padding + 1.
+ * For a geometry made by tconv_geometry_init_conv, output_padding is the remainder the
+ * convolution's floor dropped: the value a ConvTranspose needs to give x back.
+ */
+typedef struct tconv_geometry {
+    int dims;           /* spatial dimensions: 1, 2 or 3 */
+    tconv_layer layer;  /* the layer the geometry was made for (informative) */
+    int64_t batch;      /* N >= 0 */
+    int64_t groups;     /* divides both channel counts */
+    int64_t x_channels; /* image space: conv input, transposed-conv output */
+    int64_t y_channels; /* feature space: conv output, transposed-conv input */
+    int64_t x_size[TCONV_MAX_DIMS];
+    int64_t y_size[TCONV_MAX_DIMS];
+    int64_t kernel[TCONV_MAX_DIMS];
+    int64_t stride[TCONV_MAX_DIMS];
+    int64_t padding[TCONV_MAX_DIMS];
+    int64_t output_padding[TCONV_MAX_DIMS];
+    int64_t dilation[TCONV_MAX_DIMS];
+} tconv_geometry;
+
+/*
+ * Per-axis arrays have `dims` entries. NULL means PyTorch's default on every axis:
+ * stride 1, padding 0, output_padding 0, dilation 1. `kernel` and the input size are
+ * required. On failure `*g` is left untouched.
+ */
+
+/** Conv{1,2,3}d(in_channels -> out_channels) on an input of `in_size`. */
+TCONV_API tconv_status tconv_geometry_init_conv(tconv_geometry *g, int dims, int64_t batch,
+                                                int64_t in_channels, int64_t out_channels,
+                                                int64_t groups, const int64_t *in_size,
+                                                const int64_t *kernel, const int64_t *stride,
+                                                const int64_t *padding,
+                                                const int64_t *dilation, tconv_error *err);
+
+/** ConvTranspose{1,2,3}d(in_channels -> out_channels) on an input of `in_size`. */
+TCONV_API tconv_status tconv_geometry_init_transposed(
+    tconv_geometry *g, int dims, int64_t batch, int64_t in_channels, int64_t out_channels,
+    int64_t groups, const int64_t *in_size, const int64_t *kernel, const int64_t *stride,
+    const int64_t *padding, const int64_t *output_padding, const int64_t *dilation,
+    tconv_error *err);
+
+/**
+ * ConvTranspose with PyTorch's `output_size=` form: the output_padding is chosen so that
+ * the output has `out_size`. TCONV_EUNREACHABLE (with the reachable range in the message)
+ * when no output_padding in [0, stride) gives it.
+ */
+TCONV_API tconv_status tconv_geometry_init_transposed_output_size(
+    tconv_geometry *g, int dims, int64_t batch, int64_t in_channels, int64_t out_channels,
+    int64_t groups, const int64_t *in_size, const int64_t *out_size, const int64_t *kernel,
+    const int64_t *stride, const int64_t *padding, const int64_t *dilation,
+    tconv_error *err);
+
+/** Checks a geometry as the entry points do. */
+TCONV_API tconv_status tconv_geometry_check(const tconv_geometry *g, tconv_error *err);
+
+/** Writes a one-line description into buf (always NUL-terminated); returns its length. */
+TCONV_API size_t tconv_geometry_format(const tconv_geometry *g, char *buf, size_t size);
+
+/** The tensors of a geometry. */
+typedef enum tconv_tensor {
+    TCONV_TENSOR_X = 0,      /* (batch, x_channels, x_size...) */
+    TCONV_TENSOR_Y = 1,      /* (batch, y_channels, y_size...) */
+    TCONV_TENSOR_WEIGHT = 2, /* (y_channels, x_channels/groups, kernel...) */
+    TCONV_TENSOR_X_BIAS = 3, /* (x_channels): bias of the transposed conv */
+    TCONV_TENSOR_Y_BIAS = 4  /* (y_channels): bias of the conv */
+} tconv_tensor;
+
+/** Number of elements of a tensor of a checked geometry; -1 if `g` or `t` is invalid. */
+TCONV_API int64_t tconv_tensor_numel(const tconv_geometry *g, tconv_tensor t);
+
+/* ---------------------------------------------------------------------------------------
+ * Execution options (the `_ex` entry points). A zero-initialised struct means defaults:
+ *   tconv_options opt = {0};
+ */
+typedef struct tconv_options {
+    /** Threads for this call, used as given. 0: OpenMP's default (omp_get_max_threads()),
+     *  reduced for problems too small to share. Results are the same for any count. */
+    int num_threads;
+    /** Caller's scratch memory, at least tconv_workspace_size() bytes; NULL: allocate. */
+    void *workspace;
+    size_t workspace_bytes;
+    /** Allocator used when `workspace` is NULL; NULL: the C library's. `alloc` may fail
+     *  (return NULL): the call then returns TCONV_ENOMEM and writes nothing. */
+    void *(*alloc)(void *ctx, size_t bytes);
+    void (*free)(void *ctx, void *ptr);
+    void *alloc_ctx;
+} tconv_options;
+
+/* ---------------------------------------------------------------------------------------
+ * Layer entry points. Every gradient pointer of a backward call may be NULL: that
+ * gradient is not computed. `bias` may be NULL: no bias. Tensors with zero elements may
+ * be NULL.
+ */
+typedef enum tconv_op {
+    TCONV_CONV_FORWARD = 0,
+    TCONV_CONV_BACKWARD = 1,
+    TCONV_CONVT_FORWARD = 2,
+    TCONV_CONVT_BACKWARD = 3
+} tconv_op;
+
+/**
+ * Bytes of workspace an operation needs with these options (NULL: defaults). A backward
+ * operation reports what computing all three gradients needs.
+ */
+TCONV_API tconv_status tconv_workspace_size(const tconv_geometry *g, tconv_op op,
+                                            tconv_algo algo, tconv_dtype dtype,
+                                            const tconv_options *opt, size_t *bytes,
+                                            tconv_error *err);
+
+/** Conv forward: y = C x (+ bias over y_channels). x: X tensor, y: Y tensor. */
+TCONV_API tconv_status tconv_conv_forward(const tconv_geometry *g, tconv_algo algo,
+                                          tconv_dtype dtype, const void *x,
+                                          const void *weight, const void *bias, void *y);
+TCONV_API tconv_status tconv_conv_forward_ex(const tconv_geometry *g, tconv_algo algo,
+                                             tconv_dtype dtype, const void *x,
+                                             const void *weight, const void *bias, void *y,
+                                             const tconv_options *opt, tconv_error *err);
+
+/** Conv backward from grad_y: grad_x = Cᵀ grad_y, grad_weight, grad_bias (y_channels). */
+TCONV_API tconv_status tconv_conv_backward(const tconv_geometry *g, tconv_algo algo,
+                                           tconv_dtype dtype, const void *x,
+                                           const void *weight, const void *grad_y,
+                                           void *grad_x, void *grad_weight, void *grad_bias);
+TCONV_API tconv_status tconv_conv_backward_ex(const tconv_geometry *g, tconv_algo algo,
+                                              tconv_dtype dtype, const void *x,
+                                              const void *weight, const void *grad_y,
+                                              void *grad_x, void *grad_weight,
+                                              void *grad_bias, const tconv_options *opt,
+                                              tconv_error *err);
+
+/** Transposed conv forward: out = Cᵀ in (+ bias over x_channels). in: Y, out: X tensor. */
+TCONV_API tconv_status tconv_convt_forward(const tconv_geometry *g, tconv_algo algo,
+                                           tconv_dtype dtype, const void *in,
+                                           const void *weight, const void *bias, void *out);
+TCONV_API tconv_status tconv_convt_forward_ex(const tconv_geometry *g, tconv_algo algo,
+                                              tconv_dtype dtype, const void *in,
+                                              const void *weight, const void *bias,
+                                              void *out, const tconv_options *opt,
+                                              tconv_error *err);
+
+/** Transposed conv backward from grad_out: grad_in = C grad_out, grad_weight,
+ *  grad_bias (x_channels). `in` is needed only for grad_weight and may be NULL otherwise;
+ *  `weight` only for grad_in. */
+TCONV_API tconv_status tconv_convt_backward(const tconv_geometry *g, tconv_algo algo,
+                                            tconv_dtype dtype, const void *in,
+                                            const void *weight, const void *grad_out,
+                                            void *grad_in, void *grad_weight,
+                                            void *grad_bias);
+TCONV_API tconv_status tconv_convt_backward_ex(const tconv_geometry *g, tconv_algo algo,
+                                               tconv_dtype dtype, const void *in,
+                                               const void *weight, const void *grad_out,
+                                               void *grad_in, void *grad_weight,
+                                               void *grad_bias, const tconv_options *opt,
+                                               tconv_error *err);
+
+/* ---------------------------------------------------------------------------------------
+ * The three products themselves, without bias, for learners and tests.
+ */
+typedef enum tconv_product {
+    TCONV_APPLY = 0,   /* y  = C x  */
+    TCONV_APPLY_T = 1, /* x  = Cᵀ y */
+    TCONV_WGRAD = 2    /* dW = Σ y ⊗ x (over batch and the connectivity of C) */
+} tconv_product;
+
+/** Bytes of workspace tconv_product_run needs with these options. */
+TCONV_API tconv_status tconv_product_workspace_size(const tconv_geometry *g, tconv_product p,
+                                                    tconv_algo algo, tconv_dtype dtype,
+                                                    const tconv_options *opt, size_t *bytes,
+                                                    tconv_error *err);
+
+/**
+ * Runs one product. For TCONV_APPLY `a` is x and `out` is y; for TCONV_APPLY_T `a` is y
+ * and `out` is x; both use `weight` and ignore `b`. For TCONV_WGRAD `a` is y, `b` is x,
+ * `out` is the weight-shaped gradient, and `weight` is ignored.
+ */
+TCONV_API tconv_status tconv_product_run(const tconv_geometry *g, tconv_product p,
+                                         tconv_algo algo, tconv_dtype dtype, const void *a,
+                                         const void *b, const void *weight, void *out,
+                                         const tconv_options *opt, tconv_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TCONV_TCONV_H */

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Installs the Debian packages a make target needs, and only those missing.
+#   scripts/install-deps.sh build|test
+# Runs apt-get as root (or through sudo); does nothing when everything is present.
+set -eu
+
+build="cmake make gcc pkg-config libopenblas-openmp-dev"
+test="$build libcriterion-dev"
+
+case "${1:-build}" in
+  build) wanted=$build ;;
+  test) wanted=$test ;;
+  *) echo "usage: $0 build|test" >&2; exit 2 ;;
+esac
+
+missing=""
+for pkg in $wanted; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing="$missing $pkg"
+  fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "installing:$missing"
+if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+# shellcheck disable=SC2086 # word splitting of the package list is wanted
+$sudo apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,33 @@
+/* Bias of either layer: added over the output, and its gradient summed over the output
+ * gradient. */
+#include "internal.h"
+
+#define T float
+#define TC(name) name##_f32
+#include "bias_tmpl.h"
+#undef T
+#undef TC
+
+#define T double
+#define TC(name) name##_f64
+#include "bias_tmpl.h"
+#undef T
+#undef TC
+
+void tconv__bias_add(const tconv__ctx *c, tconv_dtype dtype, int64_t channels, int64_t count,
+                     const void *bias, void *t)
+{
+    if (dtype == TCONV_F64)
+        bias_add_f64(c, channels, count, bias, t);
+    else
+        bias_add_f32(c, channels, count, bias, t);
+}
+
+void tconv__bias_grad(const tconv__ctx *c, tconv_dtype dtype, int64_t channels, int64_t count,
+                      const void *g, void *grad_bias)
+{
+    if (dtype == TCONV_F64)
+        bias_grad_f64(c, channels, count, g, grad_bias);
+    else
+        bias_grad_f32(c, channels, count, g, grad_bias);
+}

@@ -1,0 +1,7 @@
+/* The `tconv` command's subcommands. Each returns the process exit status. */
+#ifndef TCONV_CLI_H
+#define TCONV_CLI_H
+
+int tconv_cmd_demo(int argc, char **argv);
+
+#endif

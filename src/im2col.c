@@ -1,0 +1,47 @@
+/* im2col / col2im over three axes (1-D and 2-D are 3-D with leading unit axes). */
+#include "internal.h"
+
+#include <string.h>
+
+/* One row of the column matrix: a channel and a kernel tap, with per axis the offset
+ * i - o*s and the range [lo, hi) of output positions whose input lies inside the map. */
+typedef struct tap {
+    int64_t ch;
+    int64_t off[3], lo[3], hi[3];
+} tap;
+
+/* Smallest o >= 0 with o*s + off >= 0, and one past the largest with o*s + off < X,
+ * clamped to [0, Y]. */
+static void axis_range(int64_t s, int64_t off, int64_t X, int64_t Y, int64_t *lo, int64_t *hi)
+{
+    int64_t l = off >= 0 ? 0 : (-off + s - 1) / s;
+    int64_t h = X - 1 - off < 0 ? 0 : (X - 1 - off) / s + 1;
+    *lo = l < Y ? l : Y;
+    *hi = h < Y ? h : Y;
+    if (*hi < *lo)
+        *hi = *lo;
+}
+
+static void tap_of_row(const tconv__shape *sh, int64_t r, tap *t)
+{
+    int64_t kk = r % sh->k_count;
+    t->ch = r / sh->k_count;
+    for (int a = 2; a >= 0; --a) {
+        const int64_t k = kk % sh->k[a];
+        kk /= sh->k[a];
+        t->off[a] = k * sh->d[a] - sh->p[a];
+        axis_range(sh->s[a], t->off[a], sh->x[a], sh->y[a], &t->lo[a], &t->hi[a]);
+    }
+}
+
+#define T float
+#define TC(name) name##_f32
+#include "im2col_tmpl.h"
+#undef T
+#undef TC
+
+#define T double
+#define TC(name) name##_f64
+#include "im2col_tmpl.h"
+#undef T
+#undef TC
