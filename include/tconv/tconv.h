@@ -107,7 +107,8 @@ typedef enum tconv_algo {
     TCONV_ALGO_GEMM = 1,
     TCONV_ALGO_SCATTER = 2,
     TCONV_ALGO_GATHER = 3,
-    TCONV_ALGO_COUNT
+    /* 4 dense, 5 sparse, 6 phase: reserved for the algorithms that will take them */
+    TCONV_ALGO_COUNT = 4
 } tconv_algo;
 
 /** "auto", "gemm", "scatter", "gather"; "?" for an unknown value. */
@@ -208,6 +209,12 @@ typedef struct tconv_options {
     /** Caller's scratch memory, at least tconv_workspace_size() bytes; NULL: allocate. */
     void *workspace;
     size_t workspace_bytes;
+    /** Bound, in bytes, on the scratch a fast path may use (column buffers): work is cut
+     *  into chunks to stay under it. 0: the library's default. */
+    size_t workspace_limit;
+    /** Largest explicit transformation matrix, in bytes, the `dense` algorithm may build;
+     *  past it the call fails with TCONV_ETOOBIG. 0: the library's default. */
+    size_t dense_limit;
     /** Allocator used when `workspace` is NULL; NULL: the C library's. `alloc` may fail
      *  (return NULL): the call then returns TCONV_ENOMEM and writes nothing. */
     void *(*alloc)(void *ctx, size_t bytes);
