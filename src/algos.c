@@ -9,23 +9,34 @@ static const tconv__algo *const table[] = {
     &tconv__algo_gather,
 };
 
+/* The table entry with this id; NULL for auto and for unknown values. */
+static const tconv__algo *find(tconv_algo a)
+{
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; ++i)
+        if (table[i]->id == a)
+            return table[i];
+    return NULL;
+}
+
 const char *tconv_algo_name(tconv_algo a)
 {
     if (a == TCONV_ALGO_AUTO)
         return "auto";
-    for (size_t i = 0; i < sizeof table / sizeof table[0]; ++i)
-        if (table[i]->id == a)
-            return table[i]->name;
-    return "?";
+    const tconv__algo *algo = find(a);
+    return algo ? algo->name : "?";
 }
 
 tconv_status tconv_algo_from_name(const char *name, tconv_algo *out)
 {
     if (!name || !out)
         return TCONV_EINVAL;
-    for (int a = 0; a < TCONV_ALGO_COUNT; ++a)
-        if (strcmp(name, tconv_algo_name((tconv_algo)a)) == 0) {
-            *out = (tconv_algo)a;
+    if (strcmp(name, "auto") == 0) {
+        *out = TCONV_ALGO_AUTO;
+        return TCONV_OK;
+    }
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; ++i)
+        if (strcmp(name, table[i]->name) == 0) {
+            *out = table[i]->id;
             return TCONV_OK;
         }
     return TCONV_EINVAL;
@@ -35,10 +46,5 @@ tconv_status tconv_algo_from_name(const char *name, tconv_algo *out)
 const tconv__algo *tconv__algo_resolve(tconv_algo a, const tconv__ctx *c)
 {
     (void)c;
-    if (a == TCONV_ALGO_AUTO)
-        return &tconv__algo_gemm;
-    for (size_t i = 0; i < sizeof table / sizeof table[0]; ++i)
-        if (table[i]->id == a)
-            return table[i];
-    return NULL;
+    return a == TCONV_ALGO_AUTO ? &tconv__algo_gemm : find(a);
 }
