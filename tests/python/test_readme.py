@@ -1,4 +1,6 @@
-"""The Python examples of README.md run as written, and print what the text says."""
+"""README.md's examples are the ones tested: its C example is examples/quickstart.c (which
+the C tests build and run), its Python examples run as written and print what the text
+says."""
 
 import os
 import pathlib
@@ -9,8 +11,9 @@ import sys
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
-def python_blocks(markdown):
-    return re.findall(r"^```python\n(.*?)^```", markdown.read_text(), re.M | re.S)
+def blocks(language):
+    text = (REPO / "README.md").read_text()
+    return re.findall(rf"^```{language}\n(.*?)^```", text, re.M | re.S)
 
 
 def run(code):
@@ -24,8 +27,13 @@ def numbers(text):
     return [float(n) for n in re.findall(r"-?\d+\.\d+|-?\d+\.", text)]
 
 
+def test_readme_c_example_is_examples_quickstart_c():
+    (c_example,) = blocks("c")
+    assert c_example == (REPO / "examples/quickstart.c").read_text()
+
+
 def test_readme_python_examples():
-    numpy_example, torch_example = python_blocks(REPO / "README.md")
+    numpy_example, torch_example = blocks("python")
     # the C example's grid, worked by hand in examples/quickstart.expected
     expected = numbers((REPO / "examples/quickstart.expected").read_text())
     assert numbers(run(numpy_example)) == expected
