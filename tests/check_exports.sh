@@ -21,4 +21,5 @@ if ! cmp -s "$tmp/exported" "$tmp/declared"; then
     exit 1
 fi
 grep -v '^tconv_[a-z]' "$tmp/exported" && { echo "FAIL: symbols outside tconv_*"; exit 1; }
-echo "ok: $(wc -l <"$tmp/exported") symbols exported, all declared TCONV_API in $(basename "$header")"
+echo "ok: $(wc -l <"$tmp/exported") symbols exported, all declared TCONV_API in" \
+    "$(basename "$header")"

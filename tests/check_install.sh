@@ -16,24 +16,36 @@ expected="$src/examples/quickstart.expected"
 
 fail() {
     echo "FAIL: $*" >&2
-    [ -s "$log" ] && cat "$log" >&2
     exit 1
 }
-# run <what> <command...>: runs quietly, shows the command's output only on failure
+# run <what> <command...>: runs quietly into $log, shows the output only on failure
 run() {
     what=$1
     shift
-    "$@" >"$log" 2>&1 || fail "$what: $*"
+    "$@" >"$log" 2>&1 || {
+        cat "$log" >&2
+        fail "$what: $*"
+    }
 }
 # check_output <what> <program>: the program prints the expected grid
 check_output() {
-    "$2" >"$tmp/out" 2>"$log" || fail "$1: $2 exited with $?"
-    cmp -s "$tmp/out" "$expected" || { diff "$expected" "$tmp/out" >&2; fail "$1: wrong output"; }
+    "$2" >"$tmp/out" 2>"$log" || {
+        status=$?
+        cat "$log" >&2
+        fail "$1: $2 exited with $status"
+    }
+    cmp -s "$tmp/out" "$expected" || {
+        diff "$expected" "$tmp/out" >&2
+        fail "$1: wrong output"
+    }
     echo "ok: $1"
 }
 # check_links_installed <what> <program>: libtconv comes from the installed prefix
 check_links_installed() {
-    ldd "$2" | grep -q "libtconv.so.0 => $prefix/" || { ldd "$2" >&2; fail "$1: libtconv not from $prefix"; }
+    ldd "$2" | grep -q "libtconv.so.0 => $prefix/" || {
+        ldd "$2" >&2
+        fail "$1: libtconv not from $prefix"
+    }
 }
 
 run "cmake --install" cmake --install "$build" --prefix "$prefix"
@@ -85,7 +97,8 @@ grep -q "tconv $version from $libdir/cmake/tconv" "$log" || fail "find_package f
 run "cmake build examples" cmake --build "$tmp/cmake"
 check_links_installed "find_package tconv::tconv" "$tmp/cmake/quickstart"
 check_output "find_package tconv::tconv" "$tmp/cmake/quickstart"
-ldd "$tmp/cmake/quickstart_static" | grep -q libtconv && fail "tconv::tconv_static links libtconv.so"
+ldd "$tmp/cmake/quickstart_static" | grep -q libtconv &&
+    fail "tconv::tconv_static links libtconv.so"
 ldd "$tmp/cmake/quickstart_static" | grep -q "openblas-openmp/" ||
     fail "tconv::tconv_static: OpenBLAS is not the OpenMP build"
 check_output "find_package tconv::tconv_static" "$tmp/cmake/quickstart_static"
@@ -103,5 +116,6 @@ compatible() {
     cmake -Dwant="$1" -Ddir="$libdir/cmake/tconv" -P "$tmp/compat.cmake" 2>&1
 }
 [ "$(compatible "$major.0")" = TRUE ] || fail "the package refuses version $major.0"
-[ "$(compatible "$((major + 1)).0")" = FALSE ] || fail "the package accepts version $((major + 1)).0"
+next=$((major + 1)).0
+[ "$(compatible "$next")" = FALSE ] || fail "the package accepts version $next"
 echo "ok: CMake package compatibility SameMajorVersion"
