@@ -13,12 +13,14 @@
 - torch.autograd.gradcheck on tconv.torch's functions in float64.
 - A table of inputs PyTorch rejects: each must raise a Python exception here too.
 
-`python3 tests/python/test_conformance.py` runs the sweep alone and prints the largest
-errors seen (TCONV_LIBRARY and PYTHONPATH=python as for the tests).
+`python3 tests/python/test_conformance.py [algo]` runs the sweep alone (with tconv's
+algorithm `algo`, default auto) and prints the largest errors seen (TCONV_LIBRARY and
+PYTHONPATH=python as for the tests).
 """
 
 import collections
 import sys
+import warnings
 
 import pytest
 import torch
@@ -32,6 +34,7 @@ GEOMETRIES = 1000
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")
 DTYPES = (torch.float32, torch.float64)
 TENSORS = ("output", "grad_input", "grad_weight", "grad_bias")
+ALGO = "auto"  # the algorithm under test (the report may choose another)
 
 
 def ours_through_torch(case, x, w, b, grad):
@@ -39,7 +42,7 @@ def ours_through_torch(case, x, w, b, grad):
     leaves = [t.clone().requires_grad_() for t in (x, w, b) if t is not None]
     fn = getattr(tt, case.name)
     extra = {"output_size": case.output_size} if case.transposed else {}
-    out = fn(*leaves, *([None] if b is None else []), *case.arguments(), **extra)
+    out = fn(*leaves, *([None] if b is None else []), *case.arguments(), algo=ALGO, **extra)
     grads = list(torch.autograd.grad(out, leaves, grad))
     if b is None:  # ask the NumPy backward for the bias gradient alone
         grads.append(torch.from_numpy(_numpy_backward(case, x, w, grad, (False, False, True))[2]))
@@ -49,7 +52,8 @@ def ours_through_torch(case, x, w, b, grad):
 def _numpy_backward(case, x, w, grad, needs):
     fn = getattr(tconv, case.name + "_backward")
     extra = {"output_size": case.output_size} if case.transposed else {}
-    return fn(x.numpy(), w.numpy(), grad.numpy(), *case.arguments(), needs=needs, **extra)
+    return fn(x.numpy(), w.numpy(), grad.numpy(), *case.arguments(), needs=needs, algo=ALGO,
+              **extra)
 
 
 def ours_through_numpy(case, x, w, b, grad):
@@ -57,7 +61,7 @@ def ours_through_numpy(case, x, w, b, grad):
     fn = getattr(tconv, case.name)
     extra = {"output_size": case.output_size} if case.transposed else {}
     out = fn(x.numpy(), w.numpy(), None if b is None else b.numpy(), *case.arguments(),
-             **extra)
+             algo=ALGO, **extra)
     grads = _numpy_backward(case, x, w, grad, (True, True, True))
     return [torch.from_numpy(a) for a in (out, *grads)]
 
@@ -241,8 +245,11 @@ def test_bad_output_size_rejected_like_pytorch(output_size):
 
 # ---- the report ------------------------------------------------------------------------------
 
-def report():
-    """Runs the sweep and prints the largest errors per dtype and tensor."""
+def report(algo="auto"):
+    """Runs the sweep with `algo` and prints the largest errors per dtype and tensor."""
+    global ALGO
+    ALGO = algo
+    warnings.filterwarnings("ignore", "Using padding='same'")
     worst = {}
     for seed in range(GEOMETRIES):
         case = random_case(seed)
@@ -251,11 +258,12 @@ def report():
                 key = (dtype, name)
                 worst[key] = tuple(max(a, b) for a, b in zip(worst.get(key, (0, 0, 0)),
                                                                errors))
-    print(f"{GEOMETRIES} geometries x {len(DTYPES)} dtypes, all within tolerance")
+    print(f"{GEOMETRIES} geometries x {len(DTYPES)} dtypes, algo {algo}: all within "
+          "tolerance")
     print(f"{'dtype':8} {'tensor':12} {'max |diff|':>12} {'/ max M':>10} {'/ tolerance':>12}")
     for (dtype, name), (diff, relative, ratio) in worst.items():
         print(f"{str(dtype)[6:]:8} {name:12} {diff:12.3e} {relative:10.2e} {ratio:12.2e}")
 
 
 if __name__ == "__main__":
-    sys.exit(report())
+    sys.exit(report(*sys.argv[1:]))
