@@ -1,5 +1,5 @@
 # `cmake --install`: the shared library (with SONAME) and the static one, the public
-# header, the `tconv` command, a pkg-config file and a CMake package:
+# header, a pkg-config file and a CMake package:
 #   pkg-config --cflags --libs tconv
 #   find_package(tconv 0.1 REQUIRED)  ->  tconv::tconv (shared), tconv::tconv_static
 include(CMakePackageConfigHelpers)
@@ -9,7 +9,6 @@ set(TCONV_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/tconv")
 install(TARGETS tconv tconv_static EXPORT tconvTargets
   LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
   ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}")
-install(TARGETS tconv_cli RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
 install(FILES include/tconv/tconv.h DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/tconv")
 
 install(EXPORT tconvTargets NAMESPACE tconv:: DESTINATION "${TCONV_CMAKE_DIR}")

@@ -61,6 +61,12 @@ export PKG_CONFIG_PATH="$libdir/pkgconfig"
 [ -f "$libdir/libtconv.so.$version" ] || fail "no libtconv.so.$version in $libdir"
 readelf -d "$libdir/libtconv.so.$version" | grep -q "SONAME.*\[libtconv.so.$major\]" ||
     fail "SONAME of libtconv.so.$version is not libtconv.so.$major"
+# An empty run path entry means "the current directory" to the loader: none, in the build
+# tree or installed.
+for lib in "$build/libtconv.so" "$libdir/libtconv.so"; do
+    readelf -d "$lib" | grep -E 'R(UN)?PATH.*(\[:|::|:\])' &&
+        fail "$lib: empty run path entry"
+done
 cat >"$tmp/version.c" <<'C'
 #include <tconv/tconv.h>
 #include <stdio.h>
