@@ -5,7 +5,7 @@
 set -eu
 
 build="cmake make gcc pkg-config libopenblas-openmp-dev"
-test="$build libcriterion-dev"
+test="$build libcriterion-dev python3 python3-numpy python3-torch python3-pytest"
 
 case "${1:-build}" in
   build) wanted=$build ;;

@@ -1,0 +1,250 @@
+"""The C library seen through ctypes: where it is found, its structs, its calls.
+
+Everything that knows the C ABI lives here; the rest of the package talks to the
+functions below. The structs mirror include/tconv/tconv.h; the ABI is the same for the
+whole of one major version, which `load` checks.
+"""
+
+import ctypes
+import ctypes.util
+import os
+import pathlib
+
+#: The major version (= ABI) these declarations describe.
+ABI_MAJOR = 0
+
+MAX_DIMS = 3
+F32, F64 = 0, 1
+LAYER_CONV, LAYER_CONVT = 0, 1
+
+_int64_axes = ctypes.c_int64 * MAX_DIMS
+
+
+class Geometry(ctypes.Structure):
+    """struct tconv_geometry."""
+
+    _fields_ = [
+        ("dims", ctypes.c_int),
+        ("layer", ctypes.c_int),
+        ("batch", ctypes.c_int64),
+        ("groups", ctypes.c_int64),
+        ("x_channels", ctypes.c_int64),
+        ("y_channels", ctypes.c_int64),
+        ("x_size", _int64_axes),
+        ("y_size", _int64_axes),
+        ("kernel", _int64_axes),
+        ("stride", _int64_axes),
+        ("padding", _int64_axes),
+        ("output_padding", _int64_axes),
+        ("dilation", _int64_axes),
+    ]
+
+    def __str__(self):
+        buf = ctypes.create_string_buffer(512)
+        _lib.tconv_geometry_format(ctypes.byref(self), buf, len(buf))
+        return buf.value.decode()
+
+
+class _ErrorRecord(ctypes.Structure):
+    """struct tconv_error."""
+
+    _fields_ = [("status", ctypes.c_int), ("message", ctypes.c_char * 256)]
+
+
+class Error(ValueError):
+    """A call refused by the library: `status` is its name ("EINVAL", ...), the message
+    names the parameter and axis at fault."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+def _library_path():
+    """TCONV_LIBRARY if set, else the build tree of the repository this package sits in,
+    else the system's libtconv.so.0."""
+    explicit = os.environ.get("TCONV_LIBRARY")
+    if explicit:
+        return explicit
+    build_tree = pathlib.Path(__file__).resolve().parents[2] / "build" / "libtconv.so"
+    if build_tree.exists():
+        return str(build_tree)
+    return ctypes.util.find_library("tconv") or "libtconv.so.0"
+
+
+_p = ctypes.c_void_p
+_i64p = ctypes.POINTER(ctypes.c_int64)
+_geo = ctypes.POINTER(Geometry)
+_err = ctypes.POINTER(_ErrorRecord)
+_int = ctypes.c_int
+
+# name: (restype, argtypes)
+_PROTOTYPES = {
+    "tconv_version_string": (ctypes.c_char_p, []),
+    "tconv_version": (ctypes.c_uint, []),
+    "tconv_status_name": (ctypes.c_char_p, [_int]),
+    "tconv_algo_name": (ctypes.c_char_p, [_int]),
+    "tconv_algo_from_name": (_int, [ctypes.c_char_p, ctypes.POINTER(_int)]),
+    "tconv_geometry_format": (ctypes.c_size_t, [_geo, ctypes.c_char_p, ctypes.c_size_t]),
+    "tconv_geometry_init_conv": (
+        _int,
+        [_geo, _int, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
+         _i64p, _i64p, _i64p, _i64p, _i64p, _err]),
+    "tconv_geometry_init_transposed": (
+        _int,
+        [_geo, _int, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
+         _i64p, _i64p, _i64p, _i64p, _i64p, _i64p, _err]),
+    "tconv_geometry_init_transposed_output_size": (
+        _int,
+        [_geo, _int, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
+         _i64p, _i64p, _i64p, _i64p, _i64p, _i64p, _err]),
+    # (g, algo, dtype, in, weight, bias, out, options, err)
+    "tconv_conv_forward_ex": (_int, [_geo, _int, _int, _p, _p, _p, _p, _p, _err]),
+    "tconv_convt_forward_ex": (_int, [_geo, _int, _int, _p, _p, _p, _p, _p, _err]),
+    # (g, algo, dtype, in, weight, grad_out, grad_in, grad_weight, grad_bias, options, err)
+    "tconv_conv_backward_ex": (_int, [_geo, _int, _int, _p, _p, _p, _p, _p, _p, _p, _err]),
+    "tconv_convt_backward_ex": (_int, [_geo, _int, _int, _p, _p, _p, _p, _p, _p, _p, _err]),
+}
+
+
+def _share_the_process_openblas():
+    """Loads the system's libopenblas.so.0 (the build numpy and torch link, Debian's
+    pthreads one by default) unless one is loaded already, so that libtconv binds to it.
+
+    libtconv asks for OpenBLAS's OpenMP build by run path, with the same SONAME. Loaded
+    first, that build would also serve numpy's and torch's BLAS shims (libblas.so.3 of
+    the pthreads build, which defers to whatever libopenblas.so.0 is loaded): two builds
+    mixed in one call, which hangs as soon as the OpenMP thread count changes (torch sets
+    it). One OpenBLAS per process avoids that; python/README.md has the details."""
+    try:
+        return ctypes.CDLL("libopenblas.so.0")
+    except OSError:  # no system OpenBLAS: nothing to share, libtconv brings its own
+        return None
+
+
+def _load():
+    path = _library_path()
+    _share_the_process_openblas()
+    try:
+        lib = ctypes.CDLL(path)
+    except OSError as e:
+        raise ImportError(
+            f"tconv: cannot load the C library {path!r} ({e}); build it (make demo), "
+            "install it, or set TCONV_LIBRARY to its path") from e
+    for name, (restype, argtypes) in _PROTOTYPES.items():
+        fn = getattr(lib, name)
+        fn.restype, fn.argtypes = restype, argtypes
+    major = lib.tconv_version() >> 16
+    if major != ABI_MAJOR:
+        raise ImportError(f"tconv: {path} has ABI {major}, this binding speaks ABI {ABI_MAJOR}")
+    return lib, path
+
+
+_lib, library_path = _load()
+
+
+def version():
+    """The C library's version string, e.g. "0.1.0"."""
+    return _lib.tconv_version_string().decode()
+
+
+def algorithms():
+    """Names of the algorithms the library knows, "auto" first."""
+    names = []
+    for algo in range(64):
+        name = _lib.tconv_algo_name(algo).decode()
+        if name != "?":
+            names.append(name)
+    return names
+
+
+def algo_id(name):
+    """The library's number for an algorithm name; ValueError for an unknown one."""
+    out = _int()
+    if not isinstance(name, str) or _lib.tconv_algo_from_name(name.encode(), ctypes.byref(out)):
+        raise ValueError(f"algo={name!r}: not an algorithm (one of {', '.join(algorithms())})")
+    return out.value
+
+
+def _check(status, record):
+    if status != 0:
+        name = _lib.tconv_status_name(status).decode()
+        raise Error(name, record.message.decode(errors="replace"))
+
+
+def _axes(values):
+    return _int64_axes(*values) if values is not None else None
+
+
+def geometry(layer, dims, batch, in_channels, out_channels, groups, in_size, kernel,
+             stride, padding, dilation, output_padding=None, output_size=None):
+    """A checked geometry of Conv (layer LAYER_CONV) or ConvTranspose (LAYER_CONVT), by
+    output_padding or by output_size; raises Error with the library's message."""
+    g, record = Geometry(), _ErrorRecord()
+    common = (ctypes.byref(g), dims, batch, in_channels, out_channels, groups,
+              _axes(in_size))
+    if layer == LAYER_CONV:
+        status = _lib.tconv_geometry_init_conv(
+            *common, _axes(kernel), _axes(stride), _axes(padding), _axes(dilation),
+            ctypes.byref(record))
+    elif output_size is not None:
+        status = _lib.tconv_geometry_init_transposed_output_size(
+            *common, _axes(output_size), _axes(kernel), _axes(stride), _axes(padding),
+            _axes(dilation), ctypes.byref(record))
+    else:
+        status = _lib.tconv_geometry_init_transposed(
+            *common, _axes(kernel), _axes(stride), _axes(padding), _axes(output_padding),
+            _axes(dilation), ctypes.byref(record))
+    _check(status, record)
+    return g
+
+
+def _ptr(array):
+    return None if array is None else array.ctypes.data
+
+
+def forward(g, algo, dtype, inp, weight, bias, out):
+    """The layer's forward (g.layer says which) into `out`; arrays are C-contiguous."""
+    fn = _lib.tconv_conv_forward_ex if g.layer == LAYER_CONV else _lib.tconv_convt_forward_ex
+    record = _ErrorRecord()
+    _check(fn(ctypes.byref(g), algo, dtype, _ptr(inp), _ptr(weight), _ptr(bias), _ptr(out),
+              None, ctypes.byref(record)), record)
+
+
+def backward(g, algo, dtype, inp, weight, grad_out, grad_in, grad_weight, grad_bias):
+    """The layer's backward; a gradient given as None is not computed."""
+    fn = _lib.tconv_conv_backward_ex if g.layer == LAYER_CONV else _lib.tconv_convt_backward_ex
+    record = _ErrorRecord()
+    _check(fn(ctypes.byref(g), algo, dtype, _ptr(inp), _ptr(weight), _ptr(grad_out),
+              _ptr(grad_in), _ptr(grad_weight), _ptr(grad_bias), None,
+              ctypes.byref(record)), record)
+
+
+class _DlInfo(ctypes.Structure):
+    _fields_ = [("dli_fname", ctypes.c_char_p), ("dli_fbase", ctypes.c_void_p),
+                ("dli_sname", ctypes.c_char_p), ("dli_saddr", ctypes.c_void_p)]
+
+
+def blas_info():
+    """Which BLAS the library's GEMM calls reach in this process: a dict with `library`
+    (the file the loader bound), `threading` ("openmp", "pthreads", "sequential" or
+    "unknown") and `config` (OpenBLAS's build string, or None).
+
+    libtconv asks for OpenBLAS's OpenMP build by run path, but the loader binds a SONAME
+    only once per process: if another library (torch, numpy) loaded Debian's default
+    libopenblas.so.0 first, libtconv shares that one. See python/README.md."""
+    info = {"library": None, "threading": "unknown", "config": None}
+    try:
+        parallel = _lib.openblas_get_parallel  # found through libtconv's own dependencies
+        config = _lib.openblas_get_config
+    except AttributeError:  # not OpenBLAS
+        return info
+    parallel.restype, config.restype = ctypes.c_int, ctypes.c_char_p
+    info["threading"] = {0: "sequential", 1: "pthreads", 2: "openmp"}.get(parallel(), "unknown")
+    info["config"] = config().decode()
+    dl = _DlInfo()
+    libdl = ctypes.CDLL(None)
+    libdl.dladdr.argtypes = [ctypes.c_void_p, ctypes.POINTER(_DlInfo)]
+    if libdl.dladdr(ctypes.cast(parallel, ctypes.c_void_p), ctypes.byref(dl)) and dl.dli_fname:
+        info["library"] = os.path.realpath(dl.dli_fname.decode())
+    return info
