@@ -11,6 +11,7 @@
 
 #include <cblas.h>
 #include <omp.h>
+#include <stdio.h>
 
 static enum CBLAS_TRANSPOSE trans(bool t)
 {
@@ -37,4 +38,14 @@ void tconv__gemm_f64(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k
 void tconv__blas_worker(void)
 {
     omp_set_num_threads(1);
+}
+
+size_t tconv_blas_info(char *buf, size_t size)
+{
+    static const char *const threading[] = {"sequential", "pthreads", "openmp"};
+    const int p = openblas_get_parallel();
+    const int n = snprintf(buf, buf ? size : 0, "OpenBLAS %s; core %s; %s threading",
+                           openblas_get_config(), openblas_get_corename(),
+                           p >= 0 && p <= 2 ? threading[p] : "unknown");
+    return n < 0 ? 0 : (size_t)n;
 }

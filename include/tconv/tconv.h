@@ -56,6 +56,13 @@ TCONV_API const char *tconv_version_string(void);
 /** Runtime version as TCONV_VERSION_HEX would give it. */
 TCONV_API unsigned tconv_version(void);
 
+/**
+ * Describes the BLAS this library computes with (build, kernel set, threading), e.g.
+ * "OpenBLAS 0.3.21 ... core Haswell, openmp threading". Writes at most `size` bytes
+ * including the terminating NUL; returns the length of the full description.
+ */
+TCONV_API size_t tconv_blas_info(char *buf, size_t size);
+
 /* ---------------------------------------------------------------------------------------
  * Status codes. One list makes the enum and the strings, so they cannot drift apart.
  */

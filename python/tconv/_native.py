@@ -82,6 +82,7 @@ _int = ctypes.c_int
 _PROTOTYPES = {
     "tconv_version_string": (ctypes.c_char_p, []),
     "tconv_version": (ctypes.c_uint, []),
+    "tconv_blas_info": (ctypes.c_size_t, [ctypes.c_char_p, ctypes.c_size_t]),
     "tconv_status_name": (ctypes.c_char_p, [_int]),
     "tconv_algo_name": (ctypes.c_char_p, [_int]),
     "tconv_algo_from_name": (_int, [ctypes.c_char_p, ctypes.POINTER(_int)]),
@@ -107,24 +108,8 @@ _PROTOTYPES = {
 }
 
 
-def _share_the_process_openblas():
-    """Loads the system's libopenblas.so.0 (the build numpy and torch link, Debian's
-    pthreads one by default) unless one is loaded already, so that libtconv binds to it.
-
-    libtconv asks for OpenBLAS's OpenMP build by run path, with the same SONAME. Loaded
-    first, that build would also serve numpy's and torch's BLAS shims (libblas.so.3 of
-    the pthreads build, which defers to whatever libopenblas.so.0 is loaded): two builds
-    mixed in one call, which hangs as soon as the OpenMP thread count changes (torch sets
-    it). One OpenBLAS per process avoids that; python/README.md has the details."""
-    try:
-        return ctypes.CDLL("libopenblas.so.0")
-    except OSError:  # no system OpenBLAS: nothing to share, libtconv brings its own
-        return None
-
-
 def _load():
     path = _library_path()
-    _share_the_process_openblas()
     try:
         lib = ctypes.CDLL(path)
     except OSError as e:
@@ -220,31 +205,11 @@ def backward(g, algo, dtype, inp, weight, grad_out, grad_in, grad_weight, grad_b
               ctypes.byref(record)), record)
 
 
-class _DlInfo(ctypes.Structure):
-    _fields_ = [("dli_fname", ctypes.c_char_p), ("dli_fbase", ctypes.c_void_p),
-                ("dli_sname", ctypes.c_char_p), ("dli_saddr", ctypes.c_void_p)]
-
-
 def blas_info():
-    """Which BLAS the library's GEMM calls reach in this process: a dict with `library`
-    (the file the loader bound), `threading` ("openmp", "pthreads", "sequential" or
-    "unknown") and `config` (OpenBLAS's build string, or None).
-
-    libtconv asks for OpenBLAS's OpenMP build by run path, but the loader binds a SONAME
-    only once per process: if another library (torch, numpy) loaded Debian's default
-    libopenblas.so.0 first, libtconv shares that one. See python/README.md."""
-    info = {"library": None, "threading": "unknown", "config": None}
-    try:
-        parallel = _lib.openblas_get_parallel  # found through libtconv's own dependencies
-        config = _lib.openblas_get_config
-    except AttributeError:  # not OpenBLAS
-        return info
-    parallel.restype, config.restype = ctypes.c_int, ctypes.c_char_p
-    info["threading"] = {0: "sequential", 1: "pthreads", 2: "openmp"}.get(parallel(), "unknown")
-    info["config"] = config().decode()
-    dl = _DlInfo()
-    libdl = ctypes.CDLL(None)
-    libdl.dladdr.argtypes = [ctypes.c_void_p, ctypes.POINTER(_DlInfo)]
-    if libdl.dladdr(ctypes.cast(parallel, ctypes.c_void_p), ctypes.byref(dl)) and dl.dli_fname:
-        info["library"] = os.path.realpath(dl.dli_fname.decode())
-    return info
+    """The BLAS the library computes with, as the library describes it (build, kernel set,
+    threading). libtconv.so carries a private, hidden copy of OpenBLAS's OpenMP build, so
+    this is the same whatever numpy or torch loaded: see python/README.md."""
+    size = _lib.tconv_blas_info(None, 0) + 1
+    buf = ctypes.create_string_buffer(size)
+    _lib.tconv_blas_info(buf, size)
+    return buf.value.decode()

@@ -15,9 +15,8 @@ swapped and its weights loaded unchanged. ConvTranspose's forward(input, output_
 hands output_size to the library's output_size geometry.
 
 CPU tensors of dtype float32 or float64. The backward is not itself differentiable
-(double backward raises). Importing this module before or after torch both work; which
-OpenBLAS build the library then uses is described in python/README.md and reported by
-tconv.blas_info().
+(double backward raises). Importing this module before or after torch both work: the
+library computes with its own private OpenBLAS (python/README.md, tconv.blas_info()).
 """
 
 import functools

@@ -1,17 +1,16 @@
-"""One OpenBLAS per process, whatever the import order.
+"""tconv beside numpy and torch, whatever the import order.
 
-libtconv links OpenBLAS's OpenMP build by run path; numpy and torch link Debian's
-default libopenblas.so.0 (the pthreads build) through the libblas.so.3 shim, which
-defers to whichever libopenblas.so.0 is loaded. Two builds mixed that way hang as soon
-as the OpenMP thread count changes (torch.set_num_threads(1) then a large GEMM), so the
-binding loads the system's libopenblas.so.0 before libtconv (tconv/_native.py). Each
-case runs in a fresh interpreter: import in the given order, set one OpenMP thread, run
-numpy's, torch's and tconv's products, and report which BLAS files are mapped.
+Debian's numpy and torch use the system's libopenblas.so.0 (the pthreads build) through
+libblas.so.3; libtconv.so carries a private, hidden copy of OpenBLAS's OpenMP build. Had
+libtconv linked the shared OpenMP build instead (same SONAME), the first library loaded
+would have served everyone, and that mix hangs once the OpenMP thread count changes
+(torch.set_num_threads(1), then a large GEMM). Each case runs in a fresh interpreter:
+import in the given order, set one OpenMP thread, run numpy's, torch's and tconv's
+products, and report.
 """
 
 import json
 import os
-import pathlib
 import subprocess
 import sys
 
@@ -40,8 +39,6 @@ if "torch" in sys.modules:
     bound = 16 * 16 * np.finfo(np.float32).eps * np.abs(ref).max()
     report["tconv_vs_torch"] = float(np.abs(ours - ref).max() / bound)
 report["blas"] = tconv.blas_info()
-report["maps"] = sorted({line.split()[-1] for line in open("/proc/self/maps")
-                         if "blas" in line or "lapack" in line})
 print(json.dumps(report))
 """
 
@@ -50,7 +47,7 @@ ORDERS = ["tconv,torch", "torch,tconv", "tconv.torch", "torch,tconv.torch", "num
 
 
 @pytest.mark.parametrize("order", ORDERS)
-def test_one_openblas_and_no_hang(order):
+def test_private_openblas_and_no_hang(order):
     done = subprocess.run([sys.executable, "-c", CHILD, order], env=os.environ, text=True,
                           capture_output=True, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -59,6 +56,6 @@ def test_one_openblas_and_no_hang(order):
     if "torch" in order:
         assert report["torch_matmul"] == 512.0
         assert report["tconv_vs_torch"] <= 1.0
-    builds = {pathlib.Path(path).parent for path in report["maps"]}
-    assert len(builds) == 1, f"OpenBLAS files of several builds mapped: {report['maps']}"
-    assert report["blas"]["library"] in report["maps"]
+    # tconv computes with its own OpenMP build in every order
+    assert report["blas"].startswith("OpenBLAS "), report["blas"]
+    assert report["blas"].endswith("openmp threading"), report["blas"]
