@@ -5,7 +5,9 @@
 set -eu
 
 build="cmake make gcc pkg-config libopenblas-openmp-dev"
-test="$build libcriterion-dev"
+# The explain page test: Debian's python3 with its XML/HTML5 parsers and PIL, and a
+# headless browser to render the page.
+test="$build libcriterion-dev python3 python3-lxml python3-html5lib python3-pil chromium"
 
 case "${1:-build}" in
   build) wanted=$build ;;

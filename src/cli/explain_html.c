@@ -9,6 +9,7 @@
  * here, from the same functions as the text (which are checked against the library's
  * matrix); the page's script only switches classes and labels, and reports its own errors
  * into <body data-status>, so a headless browser can tell a broken page from a good one.
+ * Opened as page.html#selftest, it first shows every step of every view once.
  */
 #include "explain.h"
 
@@ -509,6 +510,9 @@ static const char page_script[] =
     "      timer = setInterval(function () { show(at + 1); }, 800);\n"
     "      play.textContent = '\\u275a\\u275a pause';\n"
     "    });\n"
+    "    if (location.hash === '#selftest') {  /* every step once: every id must exist */\n"
+    "      steps.forEach(function (s, t) { show(t); });\n"
+    "    }\n"
     "    show(0);\n"
     "  }\n"
     "  try {\n"
