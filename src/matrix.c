@@ -65,8 +65,10 @@ static run run_of_ct(const tconv__shape *sh, int a, int64_t i)
     int64_t kmax = floor_div(t, d);                      /* o >= 0 */
     kmin = kmin > 0 ? kmin : 0;
     kmax = kmax < sh->k[a] - 1 ? kmax : sh->k[a] - 1;
+    /* The largest tap of the residue class: found within s' steps when the class meets
+     * [kmin, kmax], else the walk ends below kmin (at most K steps). */
     int64_t k = kmax;
-    while (k >= kmin && (t - k * d) % s != 0) /* at most s' steps to the residue class */
+    while (k >= kmin && (t - k * d) % s != 0)
         --k;
     if (k < kmin)
         return (run){0, 0, 0, 0, 0};

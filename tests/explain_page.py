@@ -127,6 +127,8 @@ def main():
         if len(colours) < 50 or saturated < 2000:
             fail(f"screenshot looks blank: {len(colours)} colours, {saturated} coloured pixels")
         print(f"screenshot: {len(colours)} colours, {saturated} coloured pixels")
+        print("PASS: the explain page parses as XML and HTML5, loads nothing, renders in "
+              "Chromium without a console message, and its screenshot is not blank")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -160,11 +160,13 @@ void explain_matrix(explain_buf *out, const explain_model *m, bool transposed)
                                     "the rest zeros.\n",
                                (long long)entries, (long long)m->info.nnz,
                                100.0 * (double)m->info.nnz / (double)entries);
-        if (m->info.dense_bytes != SIZE_MAX)
-            explain_buf_printf(out, "  As a dense float64 matrix: %zu bytes (the dense "
-                                    "algorithm refuses more than\n  options.dense_limit, 256 "
-                                    "MiB by default); in CSR: %lld non-zeros.\n",
-                               m->info.dense_bytes, (long long)m->info.nnz);
+        if (m->info.dense_bytes != SIZE_MAX) /* info holds the float64 size */
+            explain_buf_printf(out, "  As a dense matrix: %zu bytes in float32, %zu in float64 "
+                                    "(the dense algorithm refuses\n  more than "
+                                    "options.dense_limit, 256 MiB by default); in CSR: %lld "
+                                    "non-zeros.\n",
+                               m->info.dense_bytes / 2, m->info.dense_bytes,
+                               (long long)m->info.nnz);
         else
             explain_buf_printf(out, "  As a dense matrix it would have more bytes than 64 bits "
                                     "can count; in CSR: %lld non-zeros.\n",
@@ -229,7 +231,7 @@ void explain_cost(explain_buf *out, const explain_model *m)
                             "src/matrix.c)",
                        (long long)m->info.nnz);
     if (conv_way > m->info.nnz)
-        explain_buf_printf(out, "; the other %lld products\n  of the convolution way meet "
+        explain_buf_printf(out, ";\n  the other %lld products of the convolution way meet "
                                 "padding zeros",
                            (long long)(conv_way - m->info.nnz));
     const int64_t kx = m->g.groups * m->x_count;
