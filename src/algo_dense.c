@@ -59,8 +59,9 @@ static tconv_status plan(const tconv__ctx *c, tconv_product p, size_t *bytes, tc
     if ((size_t)exact > c->dense_limit)
         return tconv__fail(err, TCONV_ETOOBIG, "dense: the %lld x %lld %s needs %lld bytes in "
                            "%s, more than the limit of %zu bytes (options.dense_limit; 0 "
-                           "means %zu)", (long long)rows, (long long)cols, what,
-                           (long long)exact, type, c->dense_limit, TCONV__DENSE_LIMIT);
+                           "means the default, %zu MiB)", (long long)rows, (long long)cols,
+                           what, (long long)exact, type, c->dense_limit,
+                           TCONV__DENSE_LIMIT >> 20);
     if (rows > TCONV__BLAS_INT_MAX || cols > TCONV__BLAS_INT_MAX ||
         sh->batch > TCONV__BLAS_INT_MAX)
         return tconv__fail(err, TCONV_EUNSUPPORTED, "dense: a GEMM dimension exceeds the BLAS "

@@ -589,6 +589,34 @@ Test(matrix, overflow_is_refused)
     cr_assert(untouched(row_ptr, sizeof row_ptr));
 }
 
+/* Within the byte limit but past CBLAS's int: refused up front, not truncated. */
+Test(matrix, dense_refuses_blas_int_overflow)
+{
+    const int64_t one[1] = {1}, tiny[1] = {2};
+    const int64_t wide = ((int64_t)1 << 31) + 1;
+    tconv_geometry many_rows, many_images;
+    /* 2^31 + 1 output channels of one element: a (2^31 + 1) x 1 matrix C */
+    cr_assert_eq(tconv_geometry_init_conv(&many_rows, 1, 0, 1, wide, 1, one, one, NULL, NULL,
+                                          NULL, NULL),
+                 TCONV_OK);
+    /* a 2 x 2 C but 2^31 + 1 images: the batch is a GEMM dimension */
+    cr_assert_eq(tconv_geometry_init_conv(&many_images, 1, wide, 1, 1, 1, tiny, one, NULL, NULL,
+                                          NULL, NULL),
+                 TCONV_OK);
+    tconv_options opt = {0};
+    opt.dense_limit = SIZE_MAX;
+    const tconv_geometry *gs[2] = {&many_rows, &many_images};
+    for (int i = 0; i < 2; ++i) {
+        size_t bytes = 7;
+        tconv_error err = {0};
+        cr_assert_eq(tconv_workspace_size(gs[i], TCONV_CONV_FORWARD, TCONV_ALGO_DENSE, TCONV_F32,
+                                          &opt, &bytes, &err),
+                     TCONV_EUNSUPPORTED, "case %d", i);
+        cr_assert(strstr(err.message, "BLAS"), "%s", err.message);
+        cr_assert_eq(bytes, 7, "a refused query wrote its result");
+    }
+}
+
 /* Every way a builder can be refused, each with its status and a message, outputs
  * untouched. */
 Test(matrix, builder_refusals_touch_nothing)

@@ -163,14 +163,14 @@ void explain_check(explain_model *m, int64_t batch, uint64_t seed)
             for (int p = 0; p < 3; ++p) {
                 const verdict *r = &v[p][i][d];
                 if (r->refused) {
-                    refusal = r->why;
+                    refusal = refusal ? refusal : r->why;
                     continue;
                 }
                 explain_buf_printf(out, p < 2 ? " %-18.3g" : " %.3g", r->diff);
                 m->check_ok &= r->within;
             }
             if (refusal)
-                explain_buf_printf(out, "  refused (%s)", refusal);
+                explain_buf_printf(out, " refused (%s)", refusal);
             explain_buf_printf(out, "\n");
             /* only the dense algorithm may refuse, and only for its size */
             for (int p = 0; p < 3; ++p)

@@ -529,7 +529,9 @@ static void model_section(explain_buf *out, explain_buf *js, explain_model *m, i
     tconv_geometry_format(&m->g, line, sizeof line);
     explain_buf_printf(out, "<section id=\"m%d\">\n<h2>", mi);
     esc(out, m->title, strlen(m->title));
-    explain_buf_printf(out, "</h2>\n<p><code>%s</code></p>\n", line);
+    explain_buf_printf(out, "</h2>\n<p><code>");
+    esc(out, line, strlen(line));
+    explain_buf_printf(out, "</code></p>\n");
 
     explain_buf_printf(out, "<h3>Output size</h3>\n");
     explain_sizes(&text, m);
