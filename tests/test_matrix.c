@@ -376,7 +376,7 @@ Test(matrix, auto_never_picks_dense_or_sparse)
         tconv_geometry g;
         random_geometry(seed, &g);
         for (int threads = 1; threads <= 4; ++threads) {
-            tconv__ctx c = {&g, {0}, TCONV_F32, threads, 0};
+            tconv__ctx c = {.g = &g, .dtype = TCONV_F32, .threads = threads};
             tconv__shape_from(&g, &c.sh);
             const tconv__algo *a = tconv__algo_resolve(TCONV_ALGO_AUTO, &c);
             cr_assert(a != NULL);
