@@ -1,5 +1,5 @@
 # The two commands of the README, and their helpers. Each target installs what it needs.
-#   make demo   build, then show the seed's example worked by every algorithm
+#   make demo   build, then explain the seed's matrices and work its example by every algorithm
 #   make test   build normally and with AddressSanitizer + UBSan, run every suite in both
 
 BUILD ?= build
@@ -21,6 +21,7 @@ build: deps
 	cmake --build $(BUILD) -j $(JOBS)
 
 demo: build
+	$(BUILD)/tconv explain
 	$(BUILD)/tconv demo
 
 build-tests: test-deps

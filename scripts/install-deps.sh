@@ -5,7 +5,11 @@
 set -eu
 
 build="cmake make gcc pkg-config libopenblas-openmp-dev"
-test="$build libcriterion-dev python3 python3-numpy python3-torch python3-pytest"
+# The explain page test needs Debian's python3 with its XML/HTML5 parsers and PIL, and a
+# headless browser to render the page; the Python binding's tests need numpy, torch and
+# pytest.
+test="$build libcriterion-dev python3 python3-numpy python3-torch python3-pytest \
+python3-lxml python3-html5lib python3-pil chromium"
 
 case "${1:-build}" in
   build) wanted=$build ;;

@@ -11,7 +11,7 @@ ctest --test-dir "$dir" --verbose >"$log" 2>&1
 status=$?
 awk '
   /Synthesis:|^[0-9]+: ok:|[0-9]+ (passed|failed)/ { sub(/^[0-9]+: /, ""); print; next }
-  /\[FAIL\]|\[----\]|ERROR|FAIL:|FAILED|Sanitizer|runtime error|\*\*\*/ { sub(/^[0-9]+: /, ""); print; next }
+  /\[FAIL\]|\[----\]|ERROR|FAIL:|FAILED|SKIP:|PASS:|Sanitizer|runtime error|\*\*\*/ { sub(/^[0-9]+: /, ""); print; next }
   /tests passed|tests failed|Total Test time|The following tests FAILED|Failed/ { print }
 ' "$log"
 exit $status

@@ -5,6 +5,8 @@
 
 static const tconv__algo *const table[] = {
     &tconv__algo_gemm,
+    &tconv__algo_dense,
+    &tconv__algo_sparse,
     &tconv__algo_scatter,
     &tconv__algo_gather,
 };
@@ -42,7 +44,8 @@ tconv_status tconv_algo_from_name(const char *name, tconv_algo *out)
     return TCONV_EINVAL;
 }
 
-/* auto: the gemm path is the only production algorithm so far. */
+/* auto: the gemm path is the only production algorithm so far. dense and sparse build the
+ * whole transformation matrix on every call: teaching and benchmark paths, never chosen. */
 const tconv__algo *tconv__algo_resolve(tconv_algo a, const tconv__ctx *c)
 {
     (void)c;

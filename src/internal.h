@@ -66,8 +66,13 @@ typedef struct tconv__ctx {
     const tconv_geometry *g;
     tconv__shape sh;
     tconv_dtype dtype;
-    int threads; /* >= 1 */
+    int threads;        /* >= 1 */
+    size_t dense_limit; /* bytes the dense algorithm may use for one matrix */
 } tconv__ctx;
+
+/* options.dense_limit = 0: a 256 MiB matrix is a 8192 x 8192 float32 C, far past any
+ * teaching example, and still allocatable on a laptop. */
+#define TCONV__DENSE_LIMIT ((size_t)256 << 20)
 
 /*
  * One algorithm: a planner and the three products. `plan` states the scratch bytes one
@@ -102,6 +107,8 @@ typedef struct tconv__algo {
 extern const tconv__algo tconv__algo_gemm;
 extern const tconv__algo tconv__algo_scatter;
 extern const tconv__algo tconv__algo_gather;
+extern const tconv__algo tconv__algo_dense;
+extern const tconv__algo tconv__algo_sparse;
 
 /* The algorithm `a` resolves to for this context (auto picks); NULL if unknown. */
 const tconv__algo *tconv__algo_resolve(tconv_algo a, const tconv__ctx *c);
@@ -142,6 +149,93 @@ void tconv__col2im_f32(const tconv__shape *sh, const float *cols, int64_t c0, in
                        float *x);
 void tconv__col2im_f64(const tconv__shape *sh, const double *cols, int64_t c0, int64_t c1,
                        double *x);
+
+/* ---- transformation matrices (matrix.c) ----------------------------------------------- */
+
+/*
+ * C has one row per Y element (cy, o) and one column per X element (cx, i); Cᵀ the other
+ * way round. The non-zeros of one row form a 4-deep affine grid: partner channel j[0] and
+ * one arithmetic run per spatial axis j[1..3]. Both the column and the weight index are
+ * affine in j, so a consumer walks the row with four plain loops:
+ *   col = col0 + Σ j[t]·dcol[t],  w = w0 + Σ j[t]·dw[t],  0 <= j[t] < n[t].
+ * Columns ascend in loop order (the order CSR keeps).
+ */
+typedef struct tconv__row {
+    int64_t n[4];
+    int64_t col0, dcol[4];
+    int64_t w0, dw[4];
+} tconv__row;
+
+/* Row r of C (transposed false: r = cy·|Sy| + o) or of Cᵀ (true: r = cx·|Sx| + i). */
+void tconv__matrix_row(const tconv__shape *sh, bool transposed, int64_t r, tconv__row *row);
+
+static inline int64_t tconv__row_count(const tconv__row *row)
+{
+    return row->n[0] * row->n[1] * row->n[2] * row->n[3]; /* <= (C/g)·Πk: no overflow */
+}
+
+/* An odometer over a row's grid, so that every consumer is one plain loop:
+ *   for (tconv__row_begin(&it, &row); it.more; tconv__row_step(&it)) use(it.col, it.w);  */
+typedef struct tconv__row_it {
+    const tconv__row *row;
+    int64_t j[4];
+    int64_t col, w;
+    bool more;
+} tconv__row_it;
+
+static inline void tconv__row_begin(tconv__row_it *it, const tconv__row *row)
+{
+    it->row = row;
+    it->j[0] = it->j[1] = it->j[2] = it->j[3] = 0;
+    it->col = row->col0;
+    it->w = row->w0;
+    it->more = tconv__row_count(row) > 0;
+}
+
+static inline void tconv__row_step(tconv__row_it *it)
+{
+    const tconv__row *r = it->row;
+    for (int t = 3; t >= 0; --t) {
+        it->col += r->dcol[t];
+        it->w += r->dw[t];
+        if (++it->j[t] < r->n[t])
+            return;
+        /* this digit wraps: undo its run and carry into the next one */
+        it->col -= r->n[t] * r->dcol[t];
+        it->w -= r->n[t] * r->dw[t];
+        it->j[t] = 0;
+    }
+    it->more = false;
+}
+
+/* Rows of C (transposed false) or of Cᵀ. */
+static inline int64_t tconv__matrix_rows(const tconv__shape *sh, bool transposed)
+{
+    return transposed ? sh->cx * sh->x_count : sh->cy * sh->y_count;
+}
+
+/* Non-zero count of C by the closed formula in matrix.c; false if it overflows int64. */
+bool tconv__matrix_nnz(const tconv__shape *sh, int64_t *nnz);
+
+/* CSR index arrays of C or Cᵀ: row_ptr[rows + 1], col[nnz], widx[nnz] (widx may be NULL).
+ * Rows are filled by `threads` threads; the result does not depend on their number. */
+void tconv__csr_build(const tconv__shape *sh, bool transposed, int threads, int64_t *row_ptr,
+                      int64_t *col, int64_t *widx);
+
+/* index[r][c] = the weight entry (r, c) of C (or Cᵀ) copies, or -1. */
+void tconv__structure_fill(const tconv__shape *sh, bool transposed, int threads, int64_t *index);
+
+/* m[r][c] = w[widx] or 0: the dense C (or Cᵀ), rows split among `threads`. */
+void tconv__dense_fill_f32(const tconv__shape *sh, bool transposed, int threads, const float *w,
+                           float *m);
+void tconv__dense_fill_f64(const tconv__shape *sh, bool transposed, int threads,
+                           const double *w, double *m);
+
+/* v[j] = w[widx] for the entries of a CSR of C (or Cᵀ) built with this row_ptr. */
+void tconv__csr_values_f32(const tconv__shape *sh, bool transposed, int threads,
+                           const int64_t *row_ptr, const float *w, float *v);
+void tconv__csr_values_f64(const tconv__shape *sh, bool transposed, int threads,
+                           const int64_t *row_ptr, const double *w, double *v);
 
 /* ---- bias ------------------------------------------------------------------------------ */
 

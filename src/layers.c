@@ -71,6 +71,7 @@ static tconv_status begin(call *k, const tconv_geometry *g, tconv_algo algo, tco
     tconv__shape_from(g, &k->ctx.sh);
     k->ctx.threads = opt && opt->num_threads > 0 ? opt->num_threads
                                                   : default_threads(&k->ctx.sh);
+    k->ctx.dense_limit = opt && opt->dense_limit ? opt->dense_limit : TCONV__DENSE_LIMIT;
     k->algo = tconv__algo_resolve(algo, &k->ctx);
     if (!k->algo)
         return tconv__fail(err, TCONV_EINVAL, "algo = %d: not an algorithm", (int)algo);

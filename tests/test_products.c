@@ -1,14 +1,15 @@
 /*
  * The three products on a sweep of seeded random geometries:
- *   - every algorithm x dtype against the float64 gather oracle, with the dot-product
- *     error bound of common.h (float32: 2·L·2⁻²⁴·(|C|·|x|) per element);
+ *   - every algorithm (dense and sparse included) x dtype against the float64 gather
+ *     oracle, with the dot-product error bound of common.h (float32: 2·L·2⁻²⁴·(|C|·|x|)
+ *     per element);
  *     scatter/float64 against gather/float64 is the check of the two textbook views
  *     against each other: two loop nests that share nothing but the geometry;
  *   - the adjoint identity ⟨C x, y⟩ = ⟨x, Cᵀ y⟩ for every algorithm: apply_t is the
  *     transpose of apply, the whole point of the library;
  *   - the weight identity ⟨C_W x, y⟩ = ⟨W, wgrad(y, x)⟩: wgrad is the derivative of apply
  *     with respect to the weight;
- *   - gemm gives the same bits with 1, 2 and 3 threads.
+ *   - gemm gives the same bits with 1, 2 and 3 threads (dense and sparse: test_matrix.c).
  */
 #include "common.h"
 
@@ -21,8 +22,8 @@
 
 #define SWEEP_GEOMETRIES 320
 
-static const tconv_algo algos[] = {TCONV_ALGO_AUTO, TCONV_ALGO_GEMM, TCONV_ALGO_SCATTER,
-                                   TCONV_ALGO_GATHER};
+static const tconv_algo algos[] = {TCONV_ALGO_AUTO,   TCONV_ALGO_GEMM,    TCONV_ALGO_DENSE,
+                                   TCONV_ALGO_SPARSE, TCONV_ALGO_SCATTER, TCONV_ALGO_GATHER};
 static const tconv_dtype dtypes[] = {TCONV_F64, TCONV_F32};
 
 static void run(const tconv_geometry *g, tconv_product p, tconv_algo algo, tconv_dtype dt,

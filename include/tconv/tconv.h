@@ -107,18 +107,28 @@ typedef enum tconv_dtype { TCONV_F32 = 0, TCONV_F64 = 1 } tconv_dtype;
  *   gather   collection view, plain loops: insert stride-1 zeros, pad by
  *            dilation*(kernel-1)-padding, flip the kernel, run a stride-1 convolution.
  *            The float64 gather is the test oracle.
- *   auto     the library's choice among the fast paths (never a reference loop).
+ *   dense    builds the whole transformation matrix C of one image in the workspace and
+ *            multiplies by it with GEMM (the batch is the other GEMM dimension; Cᵀ is C
+ *            read through a transpose flag). C is quadratic in the map size: past
+ *            options.dense_limit the call fails with TCONV_ETOOBIG. Teaching, benchmarks.
+ *   sparse   builds C (or Cᵀ, for apply_t) in CSR in the workspace, with the weight index
+ *            of every non-zero, and multiplies with its own SpMM; wgrad adds every
+ *            non-zero's products to the weight it copies. Teaching, benchmarks.
+ *   auto     the library's choice among the fast paths (never a reference loop, never
+ *            dense or sparse).
  */
 typedef enum tconv_algo {
     TCONV_ALGO_AUTO = 0,
     TCONV_ALGO_GEMM = 1,
     TCONV_ALGO_SCATTER = 2,
     TCONV_ALGO_GATHER = 3,
-    /* 4 dense, 5 sparse, 6 phase: reserved for the algorithms that will take them */
-    TCONV_ALGO_COUNT = 4
+    TCONV_ALGO_DENSE = 4,
+    TCONV_ALGO_SPARSE = 5,
+    /* 6 phase: reserved for the algorithm that will take it */
+    TCONV_ALGO_COUNT = 6
 } tconv_algo;
 
-/** "auto", "gemm", "scatter", "gather"; "?" for an unknown value. */
+/** "auto", "gemm", "scatter", "gather", "dense", "sparse"; "?" for an unknown value. */
 TCONV_API const char *tconv_algo_name(tconv_algo a);
 /** Parses a name as tconv_algo_name prints it. TCONV_EINVAL for an unknown name. */
 TCONV_API tconv_status tconv_algo_from_name(const char *name, tconv_algo *out);
@@ -219,8 +229,10 @@ typedef struct tconv_options {
     /** Bound, in bytes, on the scratch a fast path may use (column buffers): work is cut
      *  into chunks to stay under it. 0: the library's default. */
     size_t workspace_limit;
-    /** Largest explicit transformation matrix, in bytes, the `dense` algorithm may build;
-     *  past it the call fails with TCONV_ETOOBIG. 0: the library's default. */
+    /** Largest explicit transformation matrix, in bytes, the `dense` algorithm may build
+     *  (C for apply and apply_t, dL/dC for wgrad: rows·cols elements of the dtype); past
+     *  it the call fails with TCONV_ETOOBIG and a message giving the bytes it would need.
+     *  0: the library's default, 256 MiB. */
     size_t dense_limit;
     /** Allocator used when `workspace` is NULL; NULL: the C library's. `alloc` may fail
      *  (return NULL): the call then returns TCONV_ENOMEM and writes nothing. */
@@ -320,6 +332,74 @@ TCONV_API tconv_status tconv_product_run(const tconv_geometry *g, tconv_product 
                                          tconv_algo algo, tconv_dtype dtype, const void *a,
                                          const void *b, const void *weight, void *out,
                                          const tconv_options *opt, tconv_error *err);
+
+/* ---------------------------------------------------------------------------------------
+ * Transformation matrices: the matrix view made explicit, for one image (the batch of the
+ * geometry is ignored).
+ *
+ * C has rows = y_channels·|Sy| and cols = x_channels·|Sx|. Row r = cy·|Sy| + o and column
+ * c = cx·|Sx| + i, where o and i are row-major flattened positions in Y and X: the order of
+ * the NC... tensors, so that y = C x is the convolution of one image and x = Cᵀ y the
+ * transposed convolution. Entry (r, c) is a copy of one weight element or zero: it copies
+ *   weight[(cy·(x_channels/groups) + cx mod (x_channels/groups))·Πkernel + tap]
+ * when cx is in cy's group and, on every axis, i = o·stride - padding + tap·dilation for a
+ * tap in [0, kernel); the index is the flat index into the weight array.
+ *
+ * The builders take the matrix by the product that multiplies with it: TCONV_APPLY for C,
+ * TCONV_APPLY_T for Cᵀ (cols x rows). They write only to the caller's buffers, whose sizes
+ * tconv_matrix_info_get gives, and allocate nothing. From `opt` only num_threads is read
+ * (NULL: defaults); the result does not depend on it.
+ */
+typedef struct tconv_matrix_info {
+    int64_t rows; /* of C: y_channels·|Sy| */
+    int64_t cols; /* of C: x_channels·|Sx| */
+    int64_t nnz;  /* entries that copy a weight, in C and in Cᵀ */
+    /** rows·cols elements of the dtype (tconv_matrix_dense); SIZE_MAX when that does not
+     *  fit in size_t (the dense builders then fail with TCONV_EOVERFLOW). */
+    size_t dense_bytes;
+    /** rows·cols int64_t (tconv_matrix_structure); SIZE_MAX likewise. */
+    size_t structure_bytes;
+} tconv_matrix_info;
+
+/**
+ * Sizes of the transformation matrix of `g` for `dtype`. TCONV_EOVERFLOW when even its CSR
+ * arrays (rows + 1 offsets, nnz columns, nnz weight indices, nnz values) have more bytes
+ * than size_t can count; when it succeeds, every CSR array size fits.
+ */
+TCONV_API tconv_status tconv_matrix_info_get(const tconv_geometry *g, tconv_dtype dtype,
+                                             tconv_matrix_info *info, tconv_error *err);
+
+/**
+ * The structure: index[r·width + c] = the flat weight index entry (r, c) copies, or -1
+ * (width = cols for C, rows for Cᵀ). `index` holds rows·cols int64_t (structure_bytes).
+ */
+TCONV_API tconv_status tconv_matrix_structure(const tconv_geometry *g, tconv_product p,
+                                              int64_t *index, const tconv_options *opt,
+                                              tconv_error *err);
+
+/**
+ * The dense matrix of `weight` (a weight tensor of `dtype`): matrix[r·width + c] =
+ * weight[index] or 0. `matrix` holds rows·cols elements of dtype (dense_bytes).
+ */
+TCONV_API tconv_status tconv_matrix_dense(const tconv_geometry *g, tconv_product p,
+                                          tconv_dtype dtype, const void *weight, void *matrix,
+                                          const tconv_options *opt, tconv_error *err);
+
+/** Caller-owned CSR arrays that tconv_matrix_csr fills. */
+typedef struct tconv_csr {
+    int64_t *row_ptr;      /* rows + 1 offsets (cols + 1 for Cᵀ); row r is [row_ptr[r],
+                              row_ptr[r+1]), row_ptr[0] = 0 */
+    int64_t *col;          /* nnz columns, ascending within each row */
+    int64_t *weight_index; /* nnz flat weight indices; NULL: not wanted */
+    void *value;           /* nnz elements of the dtype, weight[weight_index]; NULL: not
+                              wanted (then `weight` may be NULL) */
+} tconv_csr;
+
+/** C (or Cᵀ) in CSR. `col` may be NULL only when nnz is 0. */
+TCONV_API tconv_status tconv_matrix_csr(const tconv_geometry *g, tconv_product p,
+                                        tconv_dtype dtype, const void *weight,
+                                        const tconv_csr *csr, const tconv_options *opt,
+                                        tconv_error *err);
 
 #ifdef __cplusplus
 }

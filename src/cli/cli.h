@@ -3,5 +3,6 @@
 #define TCONV_CLI_H
 
 int tconv_cmd_demo(int argc, char **argv);
+int tconv_cmd_explain(int argc, char **argv);
 
 #endif

@@ -11,6 +11,7 @@ static const struct command {
     int (*run)(int argc, char **argv);
     const char *help;
 } commands[] = {
+    {"explain", tconv_cmd_explain, "the transformation matrix of a geometry, taught"},
     {"demo", tconv_cmd_demo, "the seed's example worked by every algorithm"},
 };
 

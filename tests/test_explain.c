@@ -1,0 +1,284 @@
+/*
+ * `tconv explain` as a user runs it: the seed's examples exit 0, and the matrices it
+ * prints, read back entry by entry, equal the library's structure of C (and of Cᵀ); other
+ * geometries likewise; large ones get a summary; bad flags exit 2 with a message.
+ * The printed names are decoded here from their definition (w00 = weight[0][0][0][0],
+ * a.. and b.. for the channel pairs), not with the command's own code.
+ */
+#define _POSIX_C_SOURCE 200809L /* popen */
+
+#include "common.h"
+
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+typedef struct run_result {
+    char *out; /* stdout */
+    char *err; /* stderr */
+    int status;
+} run_result;
+
+static char *slurp(FILE *f)
+{
+    size_t len = 0, cap = 4096;
+    char *buf = malloc(cap);
+    for (size_t n; (n = fread(buf + len, 1, cap - len - 1, f)) > 0;) {
+        len += n;
+        if (cap - len < 2)
+            buf = realloc(buf, cap *= 2);
+    }
+    buf[len] = '\0';
+    return buf;
+}
+
+/* Runs `tconv explain <args>`; the shell only joins the arguments given here. */
+static run_result explain(const char *args)
+{
+    char err_path[] = "/tmp/tconv-explain-err-XXXXXX";
+    const int fd = mkstemp(err_path);
+    cr_assert(fd >= 0);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' explain %s 2>'%s'", TCONV_CLI, args, err_path);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p != NULL, "cannot run %s", cmd);
+    run_result r;
+    r.out = slurp(p);
+    const int st = pclose(p);
+    cr_assert(WIFEXITED(st), "tconv explain %s did not exit normally (crash?)", args);
+    r.status = WEXITSTATUS(st);
+    FILE *e = fdopen(fd, "r");
+    r.err = slurp(e);
+    fclose(e);
+    remove(err_path);
+    return r;
+}
+
+static void run_free(run_result *r)
+{
+    free(r->out), free(r->err);
+}
+
+/* The weight index a printed name denotes: prefix w (one channel pair) or a, b, ... (pair
+ * 0, 1, ...), then one digit per kernel axis. -1 for '.'. */
+static int64_t decode_weight(const char *tok, const tconv_geometry *g)
+{
+    if (!strcmp(tok, "."))
+        return -1;
+    const int64_t pairs = g->y_channels * (g->x_channels / g->groups);
+    int64_t pair = 0, tap = 0, K = 1;
+    cr_assert(pairs == 1 ? tok[0] == 'w' : tok[0] >= 'a' && tok[0] < 'a' + pairs,
+              "unexpected weight name '%s'", tok);
+    if (pairs > 1)
+        pair = tok[0] - 'a';
+    cr_assert_eq((int)strlen(tok), 1 + g->dims, "weight name '%s'", tok);
+    for (int a = 0; a < g->dims; ++a) {
+        const int digit = tok[1 + a] - '0';
+        cr_assert(digit >= 0 && digit < g->kernel[a], "weight name '%s'", tok);
+        tap = tap * g->kernel[a] + digit;
+        K *= g->kernel[a];
+    }
+    return pair * K + tap;
+}
+
+/* Whitespace-separated tokens of one line. */
+static int tokens(char *line, char **tok, int most)
+{
+    int n = 0;
+    for (char *t = strtok(line, " \t"); t && n < most; t = strtok(NULL, " \t"))
+        tok[n++] = t;
+    return n;
+}
+
+/*
+ * Finds the `nth` matrix whose title line starts with `title` (e.g. "2. The
+ * transformation matrix C (") and reads it: a line of `cols` column labels, then `rows`
+ * lines of a label and `cols` entries. Returns the weight indices, row-major.
+ */
+static int64_t *read_matrix(const char *text, const char *title, int nth, int64_t rows,
+                            int64_t cols, const tconv_geometry *g)
+{
+    const char *at = text;
+    for (int i = 0; i <= nth; ++i) {
+        at = strstr(i ? at + 1 : at, title);
+        cr_assert(at != NULL, "no matrix titled '%s' (number %d) in the output", title, nth);
+    }
+    char want[64];
+    snprintf(want, sizeof want, "%s%lld x %lld)", title, (long long)rows, (long long)cols);
+    cr_assert(strncmp(at, want, strlen(want)) == 0, "expected '%s'", want);
+    char *copy = strdup(at), *save = NULL;
+    char **tok = malloc((size_t)(cols + 8) * sizeof *tok);
+    int64_t *m = malloc((size_t)(rows * cols) * sizeof *m);
+    char *line = strtok_r(copy, "\n", &save); /* the title */
+    /* skip explanation lines until the column labels */
+    for (;;) {
+        line = strtok_r(NULL, "\n", &save);
+        cr_assert(line != NULL, "the column labels of '%s' are missing", want);
+        char *l = strdup(line);
+        const int n = tokens(l, tok, (int)cols + 4);
+        const bool labels = n == cols && (tok[0][0] == 'x' || tok[0][0] == 'y');
+        free(l);
+        if (labels)
+            break;
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+        line = strtok_r(NULL, "\n", &save);
+        cr_assert(line != NULL, "%s: row %lld is missing", want, (long long)r);
+        const int n = tokens(line, tok, (int)cols + 4);
+        cr_assert_eq(n, cols + 1, "%s: row %lld has %d entries, expected %lld", want,
+                     (long long)r, n - 1, (long long)cols);
+        for (int64_t c = 0; c < cols; ++c)
+            m[r * cols + c] = decode_weight(tok[1 + c], g);
+    }
+    free(tok), free(copy);
+    return m;
+}
+
+/* The printed C and Cᵀ of model `nth` against tconv_matrix_structure. */
+static void check_printed(const char *text, int nth, const tconv_geometry *g)
+{
+    tconv_matrix_info info;
+    cr_assert_eq(tconv_matrix_info_get(g, TCONV_F64, &info, NULL), TCONV_OK);
+    const int64_t R = info.rows, K = info.cols;
+    int64_t *C = malloc((size_t)(R * K) * sizeof *C), *Ct = malloc((size_t)(R * K) * sizeof *Ct);
+    cr_assert_eq(tconv_matrix_structure(g, TCONV_APPLY, C, NULL, NULL), TCONV_OK);
+    cr_assert_eq(tconv_matrix_structure(g, TCONV_APPLY_T, Ct, NULL, NULL), TCONV_OK);
+    int64_t *printed = read_matrix(text, "2. The transformation matrix C (", nth, R, K, g);
+    int64_t *printed_t = read_matrix(text, "Its transpose C\u1d40 (", nth, K, R, g);
+    for (int64_t i = 0; i < R * K; ++i) {
+        cr_assert_eq(printed[i], C[i], "C[%lld][%lld]: printed %lld, library %lld [%s]",
+                     (long long)(i / K), (long long)(i % K), (long long)printed[i],
+                     (long long)C[i], describe(g));
+        cr_assert_eq(printed_t[i], Ct[i], "Cᵀ[%lld][%lld]: printed %lld, library %lld [%s]",
+                     (long long)(i / R), (long long)(i % R), (long long)printed_t[i],
+                     (long long)Ct[i], describe(g));
+    }
+    free(C), free(Ct), free(printed), free(printed_t);
+}
+
+Test(explain, seed_examples)
+{
+    run_result r = explain("");
+    cr_assert_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.err);
+    const int64_t five[2] = {5, 5}, three[2] = {3, 3}, two[2] = {2, 2}, one[2] = {1, 1};
+    tconv_geometry fig2, fig4;
+    cr_assert_eq(tconv_geometry_init_conv(&fig2, 2, 1, 1, 1, 1, five, three, NULL, NULL, NULL,
+                                          NULL),
+                 TCONV_OK);
+    cr_assert_eq(tconv_geometry_init_transposed(&fig4, 2, 1, 2, 1, 1, three, three, two, one,
+                                                NULL, NULL, NULL),
+                 TCONV_OK);
+    check_printed(r.out, 0, &fig2);
+    check_printed(r.out, 1, &fig4);
+    /* the seed's counts, and the views' own check against the matrix */
+    cr_assert(strstr(r.out, "9 x 25 = 225"), "the matrix way's 225 multiplications");
+    cr_assert(strstr(r.out, "9 x 9 x 1 = 81"), "the convolution way's 81");
+    cr_assert(strstr(r.out, "= 25 / 9 = 2.78"), "the N^2/K^2 ratio");
+    cr_assert(strstr(r.out, "x = 5, 6 all give y = 3"), "the sizes the floor merges");
+    cr_assert(!strstr(r.out, "MISMATCH") && !strstr(r.out, "DISAGREE"));
+    cr_assert(strstr(r.out, "All agree within rounding"));
+    run_free(&r);
+}
+
+/* Other geometries the command accepts, printed in full and read back. */
+Test(explain, other_geometries)
+{
+    static const struct {
+        const char *args;
+        bool conv;
+        int dims;
+        int64_t cin, cout, groups, in[3], k[3], s[3], p[3], op[3], d[3];
+    } cases[] = {
+        {"--input-size 9 --kernel-size 3 --stride 2 --padding 1 --dilation 2", true, 1, 1, 1, 1,
+         {9}, {3}, {2}, {1}, {0}, {2}},
+        {"--transposed --in-channels 2 --out-channels 2 --groups 2 --input-size 3x2 "
+         "--kernel-size 2x3 --stride 2x1 --padding 1x0 --output-padding 1x0",
+         false, 2, 2, 2, 2, {3, 2}, {2, 3}, {2, 1}, {1, 0}, {1, 0}, {1, 1}},
+        {"--in_channels=2 --input_size=3x3x3 --kernel_size=2", true, 3, 2, 1, 1, {3, 3, 3},
+         {2, 2, 2}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}, {1, 1, 1}},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; ++c) {
+        run_result r = explain(cases[c].args);
+        cr_assert_eq(r.status, 0, "%s: exit %d, stderr: %s", cases[c].args, r.status, r.err);
+        tconv_geometry g;
+        tconv_status s =
+            cases[c].conv
+                ? tconv_geometry_init_conv(&g, cases[c].dims, 1, cases[c].cin, cases[c].cout,
+                                           cases[c].groups, cases[c].in, cases[c].k, cases[c].s,
+                                           cases[c].p, cases[c].d, NULL)
+                : tconv_geometry_init_transposed(&g, cases[c].dims, 1, cases[c].cin,
+                                                 cases[c].cout, cases[c].groups, cases[c].in,
+                                                 cases[c].k, cases[c].s, cases[c].p,
+                                                 cases[c].op, cases[c].d, NULL);
+        cr_assert_eq(s, TCONV_OK);
+        check_printed(r.out, 0, &g);
+        cr_assert(strstr(r.out, "All agree within rounding"), "%s", cases[c].args);
+        run_free(&r);
+    }
+}
+
+/* A million-column matrix is summed up, not printed; the check that cannot run says so. */
+Test(explain, large_geometry_gets_a_summary)
+{
+    run_result r = explain("--input-size 1000x1000 --kernel-size 3 --in-channels 64 "
+                           "--out-channels 64");
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    cr_assert(strstr(r.out, "Too large to print entry by entry"));
+    cr_assert(strstr(r.out, "36716691456"), "the non-zero count of the formula");
+    cr_assert(strstr(r.out, "skipped"));
+    cr_assert(strlen(r.out) < 20000, "the summary is %zu bytes", strlen(r.out));
+    run_free(&r);
+}
+
+/* Every bad command line: exit 2, a message naming the problem, nothing on stdout. */
+Test(explain, bad_flags)
+{
+    static const struct {
+        const char *args, *says;
+    } cases[] = {
+        {"--bogus", "unknown option '--bogus'"},
+        {"positional", "not an option"},
+        {"--stride", "--stride needs a value"},
+        {"--input-size 5x --kernel-size 3", "--input-size = '5x'"},
+        {"--input-size 1x2x3x4 --kernel-size 1", "1 to 3 axes"},
+        {"--input-size 5 --kernel-size 3x3", "--kernel-size has 2 values"},
+        {"--kernel-size 3", "needs --input-size and --kernel-size"},
+        {"--input-size 5 --kernel-size 9", "smaller than the dilated kernel extent"},
+        {"--input-size 5 --kernel-size 0", "kernel[0] = 0"},
+        {"--input-size 4 --kernel-size 2 --in-channels 3 --groups 2", "not divisible by groups"},
+        {"--input-size 4 --kernel-size 2 --output-padding 1", "belong to --transposed"},
+        {"--transposed --input-size 3 --kernel-size 3 --stride 2 --output-size 9",
+         "not reachable"},
+        {"--transposed --input-size 3 --kernel-size 3 --output-padding 1", "output_padding[0]"},
+        {"--example 3", "--example = '3'"},
+        {"--example 1 --stride 2", "exclude each other"},
+        {"--batch -1", "--batch = '-1'"},
+        {"--time=yes", "takes no value"},
+        {"--html", "--html needs a value"},
+        {"--input-size 99999999999999999999 --kernel-size 1", "--input-size"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; ++c) {
+        run_result r = explain(cases[c].args);
+        cr_assert_eq(r.status, 2, "'%s': exit %d", cases[c].args, r.status);
+        cr_assert(strstr(r.err, cases[c].says), "'%s': stderr '%s' should say '%s'",
+                  cases[c].args, r.err, cases[c].says);
+        cr_assert_eq(strlen(r.out), 0, "'%s' printed to stdout", cases[c].args);
+        run_free(&r);
+    }
+    run_result r = explain("--help");
+    cr_assert_eq(r.status, 0);
+    cr_assert(strstr(r.out, "--kernel-size"));
+    run_free(&r);
+}
+
+/* An unwritable --html path fails with status 1 and says which file. */
+Test(explain, unwritable_output)
+{
+    run_result r = explain("--example 1 --html /nonexistent-dir/page.html");
+    cr_assert_eq(r.status, 1);
+    cr_assert(strstr(r.err, "could not write /nonexistent-dir/page.html"), "%s", r.err);
+    run_free(&r);
+}
