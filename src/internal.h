@@ -66,7 +66,8 @@ typedef struct tconv__ctx {
     const tconv_geometry *g;
     tconv__shape sh;
     tconv_dtype dtype;
-    int threads; /* >= 1 */
+    int threads;     /* >= 1 */
+    size_t ws_limit; /* bound the planners keep their scratch under (options or default) */
 } tconv__ctx;
 
 /*
@@ -100,9 +101,33 @@ typedef struct tconv__algo {
     }
 
 extern const tconv__algo tconv__algo_gemm;
+extern const tconv__algo tconv__algo_phase;
 extern const tconv__algo tconv__algo_scatter;
 extern const tconv__algo tconv__algo_gather;
 
+/* The gemm algorithm's products and planner, which `phase` shares for the two products
+ * where a stride-s convolution has no inserted zeros to skip (apply and wgrad). */
+tconv_status tconv__gemm_plan(const tconv__ctx *c, tconv_product p, size_t *bytes,
+                              tconv_error *err);
+void tconv__gemm_apply(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws);
+void tconv__gemm_wgrad(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws);
+
+/* How the gemm algorithm lays out a product for this shape (tests assert which branch a
+ * geometry takes). */
+typedef enum tconv__gemm_layout {
+    TCONV__LAYOUT_GENERAL = 0,   /* im2col / col2im */
+    TCONV__LAYOUT_TILED = 1,     /* the taps tile X exactly: col2im is a permutation */
+    TCONV__LAYOUT_POINTWISE = 2  /* 1x1 kernel, stride 1, no padding: no columns at all */
+} tconv__gemm_layout;
+tconv__gemm_layout tconv__gemm_layout_of(const tconv__shape *sh);
+
+/* Images the gemm algorithm folds into one GEMM for product p (1: none); 0 when the
+ * batch is empty or an image is cut into line chunks. */
+int64_t tconv__gemm_images_per_chunk(const tconv__ctx *c, tconv_product p);
+
+/* Whether the phase algorithm runs its sub-convolutions as plain loops (few channels per
+ * group, where a GEMM would be a dot product) rather than GEMMs. */
+bool tconv__phase_uses_loops(const tconv__shape *sh);
 /* The algorithm `a` resolves to for this context (auto picks); NULL if unknown. */
 const tconv__algo *tconv__algo_resolve(tconv_algo a, const tconv__ctx *c);
 
@@ -120,12 +145,63 @@ void tconv__gemm_f64(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k
                      const double *a, int64_t lda, const double *b, int64_t ldb, double beta,
                      double *c, int64_t ldc);
 
+/*
+ * GEMMs are cut into tiles of at most TCONV__TILE_M rows and TCONV__TILE_N columns. The cut
+ * depends on the shape alone, never on the thread count, so every output element is
+ * produced by the same BLAS call whatever the number of threads: bit-identical results.
+ */
+#define TCONV__TILE_M ((int64_t)512)
+#define TCONV__TILE_N ((int64_t)512)
+
+static inline int64_t tconv__tiles(int64_t n, int64_t tile)
+{
+    return (n + tile - 1) / tile;
+}
+
+/* C = op(A)·op(B) + beta·C in the fixed tiles. With `shared` every thread of the calling
+ * parallel region must call, and the tiles are split among them (a worksharing loop with
+ * its closing barrier); otherwise the calling thread does every tile. */
+void tconv__gemm_tiles_f32(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                           const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                           float *c, int64_t ldc, bool shared);
+void tconv__gemm_tiles_f64(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                           const double *a, int64_t lda, const double *b, int64_t ldb,
+                           double beta, double *c, int64_t ldc, bool shared);
+/* One tile of that grid: tile t of tconv__tiles(m, M)·tconv__tiles(n, N), row-major. */
+void tconv__gemm_tile_f32(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                          const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                          float *c, int64_t ldc, int64_t t);
+void tconv__gemm_tile_f64(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                          const double *a, int64_t lda, const double *b, int64_t ldb,
+                          double beta, double *c, int64_t ldc, int64_t t);
+
 /* Called first thing by every thread of a library parallel region: BLAS calls made by
  * this thread then use this thread alone, so library threads and BLAS threads never
  * compete for the cores. Scoped to the region's implicit task. */
 void tconv__blas_worker(void);
 
 /* ---- im2col / col2im over three axes --------------------------------------------------- */
+
+/* A line is one row of the last axis: line l = o0·Y1 + o1 holds Y2 output positions.
+ * The _lines forms handle the lines l0..l1 of one image, in a column buffer whose rows are
+ * `ld` apart (column (l - l0)·Y2 + o2), so a caller may cut an image or fold a batch. */
+void tconv__im2col_lines_f32(const tconv__shape *sh, const float *x, int64_t r0, int64_t r1,
+                             int64_t l0, int64_t l1, float *cols, int64_t ld);
+void tconv__im2col_lines_f64(const tconv__shape *sh, const double *x, int64_t r0, int64_t r1,
+                             int64_t l0, int64_t l1, double *cols, int64_t ld);
+/* Adds the columns of lines l0..l1 into channels c0..c1 of x (zeroing those channels first
+ * when `zero`). Each channel sums its taps in one fixed order. */
+void tconv__col2im_lines_f32(const tconv__shape *sh, const float *cols, int64_t ld, int64_t c0,
+                             int64_t c1, int64_t l0, int64_t l1, bool zero, float *x);
+void tconv__col2im_lines_f64(const tconv__shape *sh, const double *cols, int64_t ld,
+                             int64_t c0, int64_t c1, int64_t l0, int64_t l1, bool zero,
+                             double *x);
+/* col2im when the taps tile X exactly (TCONV__LAYOUT_TILED): every x element has one
+ * source, so it is written, not added: a permutation. */
+void tconv__col2im_tiled_f32(const tconv__shape *sh, const float *cols, int64_t ld, int64_t c0,
+                             int64_t c1, int64_t l0, int64_t l1, float *x);
+void tconv__col2im_tiled_f64(const tconv__shape *sh, const double *cols, int64_t ld,
+                             int64_t c0, int64_t c1, int64_t l0, int64_t l1, double *x);
 
 /*
  * im2col: x[channels][x0][x1][x2] => cols[rows r0..r1 of channels·K][y_count]

@@ -71,6 +71,8 @@ static tconv_status begin(call *k, const tconv_geometry *g, tconv_algo algo, tco
     tconv__shape_from(g, &k->ctx.sh);
     k->ctx.threads = opt && opt->num_threads > 0 ? opt->num_threads
                                                   : default_threads(&k->ctx.sh);
+    k->ctx.ws_limit = opt && opt->workspace_limit ? opt->workspace_limit
+                                                  : TCONV_WORKSPACE_LIMIT_DEFAULT;
     k->algo = tconv__algo_resolve(algo, &k->ctx);
     if (!k->algo)
         return tconv__fail(err, TCONV_EINVAL, "algo = %d: not an algorithm", (int)algo);

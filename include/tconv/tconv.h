@@ -94,24 +94,35 @@ typedef enum tconv_dtype { TCONV_F32 = 0, TCONV_F64 = 1 } tconv_dtype;
 
 /*
  * Every algorithm implements the three products behind the same entry points.
- *   gemm     im2col / col2im + CBLAS GEMM: the production path.
+ *   gemm     im2col / col2im + CBLAS GEMM: the production path. Small maps are folded into
+ *            one GEMM over several images; a kernel that tiles the output (kernel == stride,
+ *            no padding or dilation) makes col2im a permutation; a 1x1 stride-1 kernel needs
+ *            no im2col or col2im at all.
+ *   phase    stride-phase (sub-pixel) decomposition: the transposed product as s^dims
+ *            stride-1 convolutions with sub-kernels of about ceil(k/s) taps, one GEMM per
+ *            output phase, no multiplications by inserted zeros and no scatter-add. Its
+ *            other two products are gemm's. Depthwise-like layers (C_x/g * C_y/g <= 4) run
+ *            as plain loops instead. Strides up to 64 per axis (TCONV_EUNSUPPORTED past).
  *   scatter  distribution view, plain loops: every element of a product's input spreads
  *            through the kernel into the (padded) output. A reference.
  *   gather   collection view, plain loops: insert stride-1 zeros, pad by
  *            dilation*(kernel-1)-padding, flip the kernel, run a stride-1 convolution.
  *            The float64 gather is the test oracle.
- *   auto     the library's choice among the fast paths (never a reference loop).
+ *   auto     the library's choice between gemm and phase, by shape alone: gemm when its
+ *            layout needs no col2im accumulation (pointwise or tiled), phase for strided or
+ *            depthwise-like layers it accepts, gemm otherwise. Never a reference loop.
  */
 typedef enum tconv_algo {
     TCONV_ALGO_AUTO = 0,
     TCONV_ALGO_GEMM = 1,
     TCONV_ALGO_SCATTER = 2,
     TCONV_ALGO_GATHER = 3,
-    /* 4 dense, 5 sparse, 6 phase: reserved for the algorithms that will take them */
-    TCONV_ALGO_COUNT = 4
+    /* 4 dense, 5 sparse: reserved for the algorithms that will take them */
+    TCONV_ALGO_PHASE = 6,
+    TCONV_ALGO_COUNT = 7 /* one past the largest id; ids in between may be unassigned */
 } tconv_algo;
 
-/** "auto", "gemm", "scatter", "gather"; "?" for an unknown value. */
+/** "auto", "gemm", "phase", "scatter", "gather"; "?" for an unknown value. */
 TCONV_API const char *tconv_algo_name(tconv_algo a);
 /** Parses a name as tconv_algo_name prints it. TCONV_EINVAL for an unknown name. */
 TCONV_API tconv_status tconv_algo_from_name(const char *name, tconv_algo *out);
@@ -202,6 +213,9 @@ TCONV_API int64_t tconv_tensor_numel(const tconv_geometry *g, tconv_tensor t);
  * Execution options (the `_ex` entry points). A zero-initialised struct means defaults:
  *   tconv_options opt = {0};
  */
+/** The workspace bound used when tconv_options.workspace_limit is 0: 64 MiB. */
+#define TCONV_WORKSPACE_LIMIT_DEFAULT ((size_t)64 << 20)
+
 typedef struct tconv_options {
     /** Threads for this call, used as given. 0: OpenMP's default (omp_get_max_threads()),
      *  reduced for problems too small to share. Results are the same for any count. */
@@ -209,8 +223,10 @@ typedef struct tconv_options {
     /** Caller's scratch memory, at least tconv_workspace_size() bytes; NULL: allocate. */
     void *workspace;
     size_t workspace_bytes;
-    /** Bound, in bytes, on the scratch a fast path may use (column buffers): work is cut
-     *  into chunks to stay under it. 0: the library's default. */
+    /** Bound, in bytes, on the workspace of gemm and phase (column buffers): the batch is
+     *  cut into chunks, or an image into lines, to stay under it; TCONV_EWORKSPACE when not
+     *  even one line's columns fit. 0: TCONV_WORKSPACE_LIMIT_DEFAULT. The reference
+     *  algorithms (scatter, gather) need what they need and ignore it. */
     size_t workspace_limit;
     /** Largest explicit transformation matrix, in bytes, the `dense` algorithm may build;
      *  past it the call fails with TCONV_ETOOBIG. 0: the library's default. */
