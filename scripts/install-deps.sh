@@ -1,16 +1,19 @@
 #!/bin/sh
 # Installs the Debian packages a make target needs, and only those missing.
-#   scripts/install-deps.sh build|test
+#   scripts/install-deps.sh build|test|bench
+# bench: the peers (PyTorch for /usr/bin/python3, oneDNN's C library) and gnuplot.
 # Runs apt-get as root (or through sudo); does nothing when everything is present.
 set -eu
 
 build="cmake make gcc pkg-config libopenblas-openmp-dev"
 test="$build libcriterion-dev"
+bench="$build python3-numpy python3-torch libdnnl-dev gnuplot-nox"
 
 case "${1:-build}" in
   build) wanted=$build ;;
   test) wanted=$test ;;
-  *) echo "usage: $0 build|test" >&2; exit 2 ;;
+  bench) wanted=$bench ;;
+  *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -204,6 +204,17 @@ tconv_status tconv_product_run(const tconv_geometry *g, tconv_product p, tconv_a
 
 /* ---- layers ----------------------------------------------------------------------------- */
 
+tconv_status tconv_algo_choose(const tconv_geometry *g, tconv_dtype dtype,
+                               const tconv_options *opt, tconv_algo *out, tconv_error *err)
+{
+    call k;
+    CHECK(begin(&k, g, TCONV_ALGO_AUTO, dtype, opt, err));
+    if (!out)
+        return tconv__fail(err, TCONV_EINVAL, "out is NULL");
+    *out = k.algo->id;
+    return TCONV_OK;
+}
+
 tconv_status tconv_workspace_size(const tconv_geometry *g, tconv_op op, tconv_algo algo,
                                   tconv_dtype dtype, const tconv_options *opt, size_t *bytes,
                                   tconv_error *err)

@@ -238,6 +238,15 @@ typedef struct tconv_options {
     void *alloc_ctx;
 } tconv_options;
 
+/**
+ * The algorithm TCONV_ALGO_AUTO runs for this geometry, element type and options (NULL:
+ * defaults): TCONV_ALGO_GEMM or TCONV_ALGO_PHASE. The choice depends on the shape alone,
+ * never on the thread count.
+ */
+TCONV_API tconv_status tconv_algo_choose(const tconv_geometry *g, tconv_dtype dtype,
+                                         const tconv_options *opt, tconv_algo *out,
+                                         tconv_error *err);
+
 /* ---------------------------------------------------------------------------------------
  * Layer entry points. Every gradient pointer of a backward call may be NULL: that
  * gradient is not computed. `bias` may be NULL: no bias. Tensors with zero elements may
