@@ -6,20 +6,20 @@
  * when one image's columns would not fit under the workspace bound, a range of an image's
  * lines. Chunks depend on the shape and the bound alone, never on the thread count.
  *
- * Two layouts skip work the general one does (tconv__gemm_layout_of):
- *   tiled      the taps tile X exactly (kernel == stride, no padding, dilation 1; or a
- *              1x1 input map): col2im is a permutation, written without accumulation;
+ * Three layouts skip work the general one does (tconv__gemm_layout_of):
+ *   tiled      the taps tile X exactly (kernel == stride, no padding, dilation 1): col2im
+ *              is a permutation, written without accumulation;
  *   pointwise  1x1 kernel, stride 1, no padding: the tensors are the column matrices,
- *              no im2col or col2im at all.
+ *              no im2col or col2im at all;
+ *   unit map   a 1x1 input map under the whole kernel (DCGAN's latent vector): x_n is
+ *              W_gᵀ y_n laid out as it is, the layer a fully connected one, and the whole
+ *              batch one GEMM.
+ * The output's bias is added where the output is written, while it is in cache.
  */
 #include "internal.h"
 
 #include <omp.h>
 #include <string.h>
-
-/* Batch folding stops once a GEMM has this many columns: enough for BLAS to run at full
- * speed, few enough that the column buffer stays in cache between GEMM and col2im. */
-#define TCONV__FOLD_COLUMNS ((int64_t)1024)
 
 tconv__gemm_layout tconv__gemm_layout_of(const tconv__shape *sh)
 {
@@ -30,73 +30,151 @@ tconv__gemm_layout tconv__gemm_layout_of(const tconv__shape *sh)
         tiled = tiled && no_pad && unit_taps && ((k == s && x == y * s) || (y == 1 && x == k));
         pointwise = pointwise && no_pad && k == 1 && s == 1 && x == y;
     }
+    if (tiled && sh->y_count == 1)
+        return TCONV__LAYOUT_UNIT_MAP;
     return pointwise ? TCONV__LAYOUT_POINTWISE : tiled ? TCONV__LAYOUT_TILED
                                                       : TCONV__LAYOUT_GENERAL;
 }
 
-/*
- * One product's plan. Per chunk the workspace holds
- *   cols[R][width]        the column matrix, R = (C_x/g)·Πk, width = images·|Sy| or
- *                         lines·Y2;
- *   pack[C_y/g][width]    the Y-side matrix of a folded chunk (images side by side); an
- *                         unfolded chunk reads and writes the tensor itself.
- */
-typedef struct plan {
-    tconv__gemm_layout layout;
-    int64_t R;      /* rows of the column matrix */
-    int64_t images; /* images per chunk */
-    int64_t lines;  /* lines per chunk: all of them unless an image is cut */
-    int64_t cols;   /* elements of the column buffer */
-    int64_t pack;   /* elements of the folded Y-side buffer */
-} plan;
+/* A product is cut into this many independent tasks at least (when the shape allows), so
+ * that a team of up to this many threads is kept busy; decided by the shape alone. */
+#define TCONV__MIN_TASKS 8
 
 static int64_t min64(int64_t a, int64_t b)
 {
     return a < b ? a : b;
 }
 
-static tconv_status plan_of(const tconv__ctx *c, plan *pl, tconv_error *err)
+static int64_t max64(int64_t a, int64_t b)
+{
+    return a > b ? a : b;
+}
+
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+/*
+ * One product's plan. The columns of a group (N·|Sy| of them) are cut into tiles of at most
+ * TCONV__TILE_N: whole images when a map is small (batch folding: one GEMM over several
+ * images, whose Y-side data is then packed side by side), otherwise ranges of an image's
+ * lines. Each task works on one tile (or a run of tiles) in buffers of its own thread:
+ *   apply_t  GEMM tile[rows of whole x channels][width] = W_gᵀ · y, then col2im of that
+ *            tile straight from cache (the tiled layout writes it as a permutation);
+ *   apply    cols[R][width] = im2col(x), then y = W_g · cols;
+ *   wgrad    cols[rows][width] = im2col(x) for a block of dW's columns, then
+ *            dW_g[:, rows] += y · colsᵀ, tile after tile; with few blocks, the columns are
+ *            also split into segments summed at the end in a fixed order.
+ * Every cut depends on the shape and the workspace bound, never on the thread count.
+ */
+typedef struct plan {
+    tconv__gemm_layout layout;
+    int64_t R;        /* rows of the column matrix: (C_x/g)·Πk */
+    bool folded;      /* tiles hold whole images; otherwise lines of one image */
+    int64_t per_tile; /* images (folded) or lines per tile */
+    int64_t tiles;    /* tiles over the batch (folded) or per image */
+    int64_t width;    /* most columns in a tile */
+    int64_t blocks;   /* apply_t: row blocks per group; wgrad: blocks of dW's columns */
+    int64_t per_block;/* apply_t: x channels per block; wgrad: rows of R per block */
+    int64_t segments; /* wgrad: partial sums over the tiles */
+    int team;         /* threads that get buffers (the bound may leave fewer than asked) */
+    int64_t buffer;   /* elements of one thread's buffers */
+    int64_t pack;     /* ... of which the packed Y side of a folded tile comes first */
+    int64_t shared;   /* elements shared by the team: wgrad's partial sums */
+} plan;
+
+/* Cuts the columns into tiles of at most `most` columns. */
+static void cut_columns(const tconv__shape *sh, int64_t most, plan *pl)
+{
+    const int64_t Yc = sh->y_count, Y2 = sh->y[2], lines = sh->y[0] * sh->y[1];
+    pl->folded = Yc <= most;
+    if (pl->folded) {
+        pl->tiles = ceil_div(sh->batch, max64(1, most / Yc));
+        pl->per_tile = ceil_div(sh->batch, pl->tiles);
+        pl->width = pl->per_tile * Yc;
+    } else {
+        pl->tiles = ceil_div(lines, max64(1, most / Y2));
+        pl->per_tile = ceil_div(lines, pl->tiles);
+        pl->width = pl->per_tile * Y2;
+    }
+}
+
+/* Element offset of a region of `count` elements that follows one at `at`, aligned. */
+static int64_t after(int64_t at, int64_t count, size_t size)
+{
+    const int64_t per = (int64_t)(TCONV__ALIGN / size);
+    return at + (count + per - 1) / per * per;
+}
+
+/* Tiles of one group over the whole batch. */
+static int64_t all_tiles(const tconv__shape *sh, const plan *pl)
+{
+    return pl->folded ? pl->tiles : sh->batch * pl->tiles;
+}
+
+static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tconv_error *err)
 {
     const tconv__shape *sh = &c->sh;
-    const int64_t Yc = sh->y_count, Y2 = sh->y[2], lines = sh->y[0] * sh->y[1];
     memset(pl, 0, sizeof *pl);
     pl->layout = tconv__gemm_layout_of(sh);
     if (!tconv__mul(sh->cxg, sh->k_count, &pl->R) || pl->R > TCONV__BLAS_INT_MAX ||
-        Yc > TCONV__BLAS_INT_MAX || sh->cyg > TCONV__BLAS_INT_MAX)
+        sh->y_count > TCONV__BLAS_INT_MAX || sh->cyg > TCONV__BLAS_INT_MAX)
         return tconv__fail(err, TCONV_EUNSUPPORTED, "gemm: a GEMM dimension exceeds the BLAS "
                            "integer range (%lld)", (long long)TCONV__BLAS_INT_MAX);
-    pl->images = 1;
-    pl->lines = lines;
-    if (pl->layout == TCONV__LAYOUT_POINTWISE || sh->batch == 0)
+    pl->team = c->threads;
+    if (pl->layout == TCONV__LAYOUT_POINTWISE || pl->layout == TCONV__LAYOUT_UNIT_MAP ||
+        sh->batch == 0)
         return TCONV_OK;
 
-    /* elements that fit under the bound, less the alignment of two buffers */
-    const size_t size = tconv__dtype_size(c->dtype);
-    const int64_t budget = c->ws_limit > 2 * TCONV__ALIGN
-                               ? (int64_t)((c->ws_limit - 2 * TCONV__ALIGN) / size) : 0;
-    const int64_t per_folded = pl->R + sh->cyg; /* elements per column of a folded chunk */
-    int64_t fold = min64(sh->batch, (TCONV__FOLD_COLUMNS + Yc - 1) / Yc);
-    fold = min64(fold, min64(budget / per_folded / Yc, TCONV__BLAS_INT_MAX / Yc));
-    if (fold >= 2) {
-        pl->images = fold;
-        pl->cols = pl->R * fold * Yc;
-        pl->pack = sh->cyg * fold * Yc;
-        return TCONV_OK;
+    /* rows of one task's column tile, and elements per column of its buffers */
+    const int64_t K = sh->k_count, cyg = sh->cyg;
+    int64_t rows, per_column;
+    cut_columns(sh, TCONV__TILE_N, pl);
+    if (p == TCONV_APPLY_T) {
+        const int64_t column_tasks = pl->folded ? pl->tiles
+                                     : pl->layout == TCONV__LAYOUT_TILED ? sh->batch * pl->tiles
+                                                                         : sh->batch;
+        pl->blocks = ceil_div(pl->R, TCONV__TILE_M);
+        const int64_t want = ceil_div(TCONV__MIN_TASKS, sh->groups * column_tasks);
+        pl->blocks = min64(sh->cxg, max64(pl->blocks, want));
+        pl->per_block = ceil_div(sh->cxg, pl->blocks);
+        pl->blocks = ceil_div(sh->cxg, pl->per_block);
+        rows = pl->per_block * K;
+        per_column = rows + cyg;
+    } else if (p == TCONV_APPLY) {
+        rows = pl->R;
+        per_column = rows + cyg;
+    } else {
+        pl->blocks = ceil_div(pl->R, TCONV__TILE_M);
+        pl->per_block = ceil_div(pl->R, pl->blocks);
+        rows = pl->per_block;
+        per_column = rows + cyg;
     }
-    pl->lines = min64(lines, budget / pl->R / Y2);
-    if (pl->lines == 0)
-        return tconv__fail(err, TCONV_EWORKSPACE, "gemm: workspace_limit = %zu bytes cannot hold "
-                           "the columns of one line (%lld rows x %lld positions of %zu bytes)",
-                           c->ws_limit, (long long)pl->R, (long long)Y2, size);
-    pl->cols = pl->R * pl->lines * Y2;
+    /* columns that fit under the bound (less the alignment of three buffers) */
+    const size_t size = tconv__dtype_size(c->dtype);
+    const int64_t budget = c->ws_limit > 3 * TCONV__ALIGN
+                               ? (int64_t)((c->ws_limit - 3 * TCONV__ALIGN) / size) : 0;
+    const int64_t fit = budget / per_column;
+    if (fit < sh->y[2])
+        return tconv__fail(err, TCONV_EWORKSPACE, "gemm: workspace_limit = %zu bytes cannot "
+                           "hold the columns of one line (%lld rows x %lld positions of %zu "
+                           "bytes)", c->ws_limit, (long long)rows, (long long)sh->y[2], size);
+    if (fit < TCONV__TILE_N)
+        cut_columns(sh, fit, pl);
+    pl->pack = pl->folded && pl->per_tile > 1 ? cyg * pl->width : 0;
+    pl->buffer = after(after(0, pl->pack, size), rows * pl->width, size);
+    if (p == TCONV_WGRAD) { /* few blocks of dW: split the columns too, summed in order */
+        const int64_t want = ceil_div(TCONV__MIN_TASKS, sh->groups * pl->blocks);
+        pl->segments = min64(want, all_tiles(sh, pl));
+        int64_t partial = sh->cy * pl->R;
+        while (pl->segments > 1 && (pl->segments - 1) * partial + pl->buffer > budget)
+            --pl->segments;
+        pl->shared = (pl->segments - 1) * partial;
+    }
+    const int64_t room = (budget - pl->shared) / after(0, pl->buffer, size);
+    pl->team = (int)max64(1, min64(c->threads, room));
     return TCONV_OK;
-}
-
-/* Offset, in elements, of the pack buffer: after the column buffer, aligned. */
-static int64_t pack_offset(const plan *pl, size_t size)
-{
-    const int64_t per = (int64_t)(TCONV__ALIGN / size);
-    return (pl->cols + per - 1) / per * per;
 }
 
 #define T float
@@ -118,27 +196,23 @@ static int64_t pack_offset(const plan *pl, size_t size)
 tconv_status tconv__gemm_plan(const tconv__ctx *c, tconv_product p, size_t *bytes,
                               tconv_error *err)
 {
-    (void)p; /* the three products lay out their chunks alike */
     plan pl;
-    tconv_status s = plan_of(c, &pl, err);
+    tconv_status s = plan_of(c, p, &pl, err);
     if (s != TCONV_OK)
         return s;
-    size_t cols = 0, pack = 0;
-    *bytes = 0;
-    if (!tconv__elem_bytes(pl.cols, c->dtype, &cols) ||
-        !tconv__elem_bytes(pl.pack, c->dtype, &pack) || !tconv__ws_add(bytes, cols) ||
-        !tconv__ws_add(bytes, pack))
+    int64_t elems;
+    if (!tconv__mul(after(0, pl.buffer, tconv__dtype_size(c->dtype)), pl.team, &elems) ||
+        !tconv__add(elems, pl.shared, &elems) || !tconv__elem_bytes(elems, c->dtype, bytes))
         return tconv__fail(err, TCONV_EOVERFLOW, "gemm: column buffer size overflows");
     return TCONV_OK;
 }
 
 int64_t tconv__gemm_images_per_chunk(const tconv__ctx *c, tconv_product p)
 {
-    (void)p;
     plan pl;
-    if (plan_of(c, &pl, NULL) != TCONV_OK || c->sh.batch == 0)
+    if (plan_of(c, p, &pl, NULL) != TCONV_OK || c->sh.batch == 0)
         return 0;
-    return pl.lines < c->sh.y[0] * c->sh.y[1] ? 0 : pl.images;
+    return pl.folded ? pl.per_tile : 0;
 }
 
 TCONV__DTYPE_DISPATCH(apply)

@@ -43,6 +43,11 @@ tconv_status tconv_algo_from_name(const char *name, tconv_algo *out)
     return TCONV_EINVAL;
 }
 
+bool tconv__fuses_bias(const tconv__algo *a)
+{
+    return a == &tconv__algo_gemm;
+}
+
 /*
  * auto, by shape alone (so the choice never depends on the thread count), among the
  * production algorithms only:

@@ -54,13 +54,16 @@ void TC(tconv__im2col)(const tconv__shape *sh, const T *x, int64_t r0, int64_t r
  * Each channel's taps are summed in one fixed order, so any split over channels gives
  * the same bits. */
 void TC(tconv__col2im_lines)(const tconv__shape *sh, const T *cols, int64_t ld, int64_t c0,
-                             int64_t c1, int64_t l0, int64_t l1, bool zero, T *x)
+                             int64_t c1, int64_t l0, int64_t l1, bool init, const T *bias, T *x)
 {
     const int64_t Y1 = sh->y[1], Y2 = sh->y[2], X1 = sh->x[1], X2 = sh->x[2];
     const int64_t s2 = sh->s[2], K = sh->k_count;
     for (int64_t ch = c0; ch < c1; ++ch) {
         T *xc = x + ch * sh->x_count;
-        if (zero)
+        if (init && bias)
+            for (int64_t i = 0; i < sh->x_count; ++i)
+                xc[i] = bias[ch];
+        else if (init)
             memset(xc, 0, (size_t)sh->x_count * sizeof(T));
         for (int64_t r = ch * K; r < (ch + 1) * K; ++r) {
             tap t;
@@ -86,29 +89,41 @@ void TC(tconv__col2im_lines)(const tconv__shape *sh, const T *cols, int64_t ld, 
 
 void TC(tconv__col2im)(const tconv__shape *sh, const T *cols, int64_t c0, int64_t c1, T *x)
 {
-    TC(tconv__col2im_lines)(sh, cols, sh->y_count, c0, c1, 0, sh->y[0] * sh->y[1], true, x);
+    TC(tconv__col2im_lines)(sh, cols, sh->y_count, c0, c1, 0, sh->y[0] * sh->y[1], true, NULL,
+                            x);
 }
 
 /* col2im for an exact tiling: x[ch][o·s + k] = cols[(ch, k)][o] on every axis, each x
  * element written once (padding 0, dilation 1, taps tiling the stride or a single position;
- * see tconv__gemm_layout_of). */
+ * see tconv__gemm_layout_of). Along the last axis the K2 taps of a line are interleaved
+ * into one contiguous run of x. */
 void TC(tconv__col2im_tiled)(const tconv__shape *sh, const T *cols, int64_t ld, int64_t c0,
-                             int64_t c1, int64_t l0, int64_t l1, T *x)
+                             int64_t c1, int64_t l0, int64_t l1, const T *bias, T *x)
 {
     const int64_t Y1 = sh->y[1], Y2 = sh->y[2], X1 = sh->x[1], X2 = sh->x[2];
-    const int64_t s2 = sh->s[2], K = sh->k_count;
+    const int64_t K0 = sh->k[0], K1 = sh->k[1], K2 = sh->k[2], s2 = sh->s[2];
     for (int64_t ch = c0; ch < c1; ++ch) {
         T *xc = x + ch * sh->x_count;
-        for (int64_t r = ch * K; r < (ch + 1) * K; ++r) {
-            const int64_t kk = r % K, k2 = kk % sh->k[2], k1 = kk / sh->k[2] % sh->k[1];
-            const int64_t k0 = kk / sh->k[2] / sh->k[1];
-            const T *row = cols + r * ld;
+        const T b = bias ? bias[ch] : (T)0;
+        for (int64_t k01 = 0; k01 < K0 * K1; ++k01) {
+            const int64_t k0 = k01 / K1, k1 = k01 % K1;
+            const T *rows = cols + (ch * K0 * K1 + k01) * K2 * ld; /* rows (ch, k0, k1, 0..K2) */
             for (int64_t l = l0; l < l1; ++l) {
                 const int64_t o0 = l / Y1, o1 = l % Y1;
-                const T *src = row + (l - l0) * Y2;
-                T *dst = xc + ((o0 * sh->s[0] + k0) * X1 + o1 * sh->s[1] + k1) * X2 + k2;
-                for (int64_t o2 = 0; o2 < Y2; ++o2)
-                    dst[o2 * s2] = src[o2];
+                const T *src = rows + (l - l0) * Y2;
+                T *dst = xc + ((o0 * sh->s[0] + k0) * X1 + o1 * sh->s[1] + k1) * X2;
+                if (K2 == 1)
+                    for (int64_t o2 = 0; o2 < Y2; ++o2)
+                        dst[o2 * s2] = src[o2] + b;
+                else if (K2 == 2 && s2 == 2)
+                    for (int64_t o2 = 0; o2 < Y2; ++o2) {
+                        dst[2 * o2] = src[o2] + b;
+                        dst[2 * o2 + 1] = src[ld + o2] + b;
+                    }
+                else
+                    for (int64_t o2 = 0; o2 < Y2; ++o2)
+                        for (int64_t k2 = 0; k2 < K2; ++k2)
+                            dst[o2 * s2 + k2] = src[k2 * ld + o2] + b;
             }
         }
     }

@@ -66,8 +66,10 @@ typedef struct tconv__ctx {
     const tconv_geometry *g;
     tconv__shape sh;
     tconv_dtype dtype;
-    int threads;     /* >= 1 */
-    size_t ws_limit; /* bound the planners keep their scratch under (options or default) */
+    int threads;      /* >= 1 */
+    size_t ws_limit;  /* bound the planners keep their scratch under (options or default) */
+    const void *bias; /* for apply / apply_t of an algorithm that fuses the bias: added over
+                       * the output's channels (NULL: none) */
 } tconv__ctx;
 
 /*
@@ -117,7 +119,9 @@ void tconv__gemm_wgrad(const tconv__ctx *c, const void *a, const void *b, void *
 typedef enum tconv__gemm_layout {
     TCONV__LAYOUT_GENERAL = 0,   /* im2col / col2im */
     TCONV__LAYOUT_TILED = 1,     /* the taps tile X exactly: col2im is a permutation */
-    TCONV__LAYOUT_POINTWISE = 2  /* 1x1 kernel, stride 1, no padding: no columns at all */
+    TCONV__LAYOUT_POINTWISE = 2, /* 1x1 kernel, stride 1, no padding: no columns at all */
+    TCONV__LAYOUT_UNIT_MAP = 3   /* a 1x1 input map under a whole kernel: the layer is a
+                                  * fully connected one, one GEMM over the batch */
 } tconv__gemm_layout;
 tconv__gemm_layout tconv__gemm_layout_of(const tconv__shape *sh);
 
@@ -128,6 +132,10 @@ int64_t tconv__gemm_images_per_chunk(const tconv__ctx *c, tconv_product p);
 /* Whether the phase algorithm runs its sub-convolutions as plain loops (few channels per
  * group, where a GEMM would be a dot product) rather than GEMMs. */
 bool tconv__phase_uses_loops(const tconv__shape *sh);
+/* Whether the apply and apply_t of `a` add ctx->bias themselves, where they write the
+ * output (while it is in cache); the layers add it afterwards for the others. */
+bool tconv__fuses_bias(const tconv__algo *a);
+
 /* The algorithm `a` resolves to for this context (auto picks); NULL if unknown. */
 const tconv__algo *tconv__algo_resolve(tconv_algo a, const tconv__ctx *c);
 
@@ -189,19 +197,22 @@ void tconv__im2col_lines_f32(const tconv__shape *sh, const float *x, int64_t r0,
                              int64_t l0, int64_t l1, float *cols, int64_t ld);
 void tconv__im2col_lines_f64(const tconv__shape *sh, const double *x, int64_t r0, int64_t r1,
                              int64_t l0, int64_t l1, double *cols, int64_t ld);
-/* Adds the columns of lines l0..l1 into channels c0..c1 of x (zeroing those channels first
- * when `zero`). Each channel sums its taps in one fixed order. */
+/* Adds the columns of lines l0..l1 into channels c0..c1 of x; with `init` those channels
+ * are first set to bias[ch] (0 when bias is NULL). Each channel sums its taps in one fixed
+ * order. */
 void tconv__col2im_lines_f32(const tconv__shape *sh, const float *cols, int64_t ld, int64_t c0,
-                             int64_t c1, int64_t l0, int64_t l1, bool zero, float *x);
+                             int64_t c1, int64_t l0, int64_t l1, bool init, const float *bias,
+                             float *x);
 void tconv__col2im_lines_f64(const tconv__shape *sh, const double *cols, int64_t ld,
-                             int64_t c0, int64_t c1, int64_t l0, int64_t l1, bool zero,
-                             double *x);
+                             int64_t c0, int64_t c1, int64_t l0, int64_t l1, bool init,
+                             const double *bias, double *x);
 /* col2im when the taps tile X exactly (TCONV__LAYOUT_TILED): every x element has one
- * source, so it is written, not added: a permutation. */
+ * source, so it is written (plus bias[ch] unless NULL), not added: a permutation. */
 void tconv__col2im_tiled_f32(const tconv__shape *sh, const float *cols, int64_t ld, int64_t c0,
-                             int64_t c1, int64_t l0, int64_t l1, float *x);
+                             int64_t c1, int64_t l0, int64_t l1, const float *bias, float *x);
 void tconv__col2im_tiled_f64(const tconv__shape *sh, const double *cols, int64_t ld,
-                             int64_t c0, int64_t c1, int64_t l0, int64_t l1, double *x);
+                             int64_t c0, int64_t c1, int64_t l0, int64_t l1, const double *bias,
+                             double *x);
 
 /*
  * im2col: x[channels][x0][x1][x2] => cols[rows r0..r1 of channels·K][y_count]

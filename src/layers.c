@@ -73,6 +73,7 @@ static tconv_status begin(call *k, const tconv_geometry *g, tconv_algo algo, tco
                                                   : default_threads(&k->ctx.sh);
     k->ctx.ws_limit = opt && opt->workspace_limit ? opt->workspace_limit
                                                   : TCONV_WORKSPACE_LIMIT_DEFAULT;
+    k->ctx.bias = NULL;
     k->algo = tconv__algo_resolve(algo, &k->ctx);
     if (!k->algo)
         return tconv__fail(err, TCONV_EINVAL, "algo = %d: not an algorithm", (int)algo);
@@ -258,8 +259,10 @@ static tconv_status forward(const tconv_geometry *g, tconv_algo algo, tconv_dtyp
     bool need[3] = {false, false, false};
     need[p] = true;
     CHECK(acquire(&k, need));
+    if (tconv__fuses_bias(k.algo))
+        k.ctx.bias = bias;
     run(&k, p, in, weight, out);
-    if (bias)
+    if (bias && !tconv__fuses_bias(k.algo))
         tconv__bias_add(&k.ctx, dtype, conv ? k.ctx.sh.cy : k.ctx.sh.cx,
                         conv ? k.ctx.sh.y_count : k.ctx.sh.x_count, bias, out);
     release(&k);

@@ -3,6 +3,7 @@
  * family, so that no path is left to the luck of the general sweep:
  *   - gemm's tiled layout (kernel == stride, or a 1x1 input map: col2im is a permutation),
  *   - gemm's pointwise layout (1x1 kernel, stride 1: no columns),
+ *   - gemm's unit-map layout (a 1x1 input map: a fully connected layer over the batch),
  *   - batch folding (small maps: several images in one GEMM),
  *   - chunking under a small workspace_limit (an image cut into lines), and the refusal
  *     of a bound below one line,
@@ -17,6 +18,7 @@
 
 #include <criterion/criterion.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -94,6 +96,52 @@ static void check_all(const tconv_geometry *g, uint64_t seed, const size_t limit
     }
 }
 
+/* Both layers' forward with a bias (which gemm adds where it writes the output) against the
+ * oracle plus the bias, in both precisions. */
+static void check_bias(const tconv_geometry *g, uint64_t seed)
+{
+    rng r = {seed + 77};
+    for (int conv = 0; conv < 2; ++conv) {
+        const tconv_product p = conv ? TCONV_APPLY : TCONV_APPLY_T;
+        const tconv_tensor in_t = conv ? TCONV_TENSOR_X : TCONV_TENSOR_Y;
+        const tconv_tensor out_t = conv ? TCONV_TENSOR_Y : TCONV_TENSOR_X;
+        const int64_t channels = conv ? g->y_channels : g->x_channels;
+        tensor in = tensor_random(numel(g, in_t), &r), w = tensor_random(numel(g, TCONV_TENSOR_WEIGHT), &r);
+        tensor b = tensor_random(channels, &r), ain = tensor_abs(&in), aw = tensor_abs(&w);
+        tensor ref = tensor_new(numel(g, out_t)), bound = tensor_new(ref.n), out = tensor_new(ref.n);
+        oracle(g, p, in.d, w.d, ref.d);
+        oracle(g, p, ain.d, aw.d, bound.d);
+        const int64_t per = ref.n / (g->batch ? g->batch : 1) / channels;
+        for (int64_t i = 0; i < ref.n; ++i) {
+            ref.d[i] += b.d[i / per % channels];
+            bound.d[i] += fabs(b.d[i / per % channels]);
+        }
+        for (size_t i = 0; i < sizeof algos / sizeof algos[0]; ++i)
+            for (int d = 0; d < 2; ++d) {
+                const tconv_dtype dt = d ? TCONV_F32 : TCONV_F64;
+                tconv_error err = {0};
+                const tconv_status s =
+                    conv ? tconv_conv_forward_ex(g, algos[i], dt, tensor_data(&in, dt),
+                                                 tensor_data(&w, dt), tensor_data(&b, dt),
+                                                 tensor_data(&out, dt), NULL, &err)
+                         : tconv_convt_forward_ex(g, algos[i], dt, tensor_data(&in, dt),
+                                                  tensor_data(&w, dt), tensor_data(&b, dt),
+                                                  tensor_data(&out, dt), NULL, &err);
+                cr_assert_eq(s, TCONV_OK, "%s", err.message);
+                if (dt == TCONV_F32)
+                    tensor_f32_to_f64(&out);
+                char what[400];
+                snprintf(what, sizeof what, "%s forward with bias, %s/%s [%s]",
+                         conv ? "conv" : "convt", tconv_algo_name(algos[i]), d ? "f32" : "f64",
+                         describe(g));
+                expect_close(out.d, ref.d, bound.d, ref.n, reduction_length(g, p) + 1,
+                             dtype_eps(dt), what);
+            }
+        tensor_free(&in), tensor_free(&w), tensor_free(&b), tensor_free(&ain), tensor_free(&aw);
+        tensor_free(&ref), tensor_free(&bound), tensor_free(&out);
+    }
+}
+
 /* A geometry's internal context, as the entry points build it. */
 static tconv__ctx context(const tconv_geometry *g, size_t limit)
 {
@@ -154,16 +202,17 @@ Test(fastpaths, tiled_layout)
         draw w = draw_common(&r);
         for (int a = 0; a < w.dims; ++a) {
             w.p[a] = 0, w.d[a] = 1;
-            if (rng_int(&r, 0, 3) == 0) /* a single input position under a whole kernel */
+            if (a > 0 && rng_int(&r, 0, 3) == 0) /* one input position under a whole kernel */
                 w.in[a] = 1, w.k[a] = rng_int(&r, 1, 4);
             else /* kernel == stride */
-                w.k[a] = w.s[a] = rng_int(&r, 2, 3);
+                w.k[a] = w.s[a] = rng_int(&r, 2, 3), w.in[a] = rng_int(&r, 2, 4);
         }
         tconv_geometry g;
         make(&w, &g);
         const tconv__ctx c = context(&g, 0);
         cr_assert_eq(tconv__gemm_layout_of(&c.sh), TCONV__LAYOUT_TILED, "[%s]", describe(&g));
         check_all(&g, seed, NULL);
+        check_bias(&g, seed);
     }
 }
 
@@ -172,14 +221,32 @@ Test(fastpaths, pointwise_layout)
     for (uint64_t seed = 1; seed <= PER_FAMILY; ++seed) {
         rng r = {seed * 104729};
         draw w = draw_common(&r);
-        for (int a = 0; a < w.dims; ++a)
-            w.k[a] = 1, w.s[a] = 1, w.p[a] = 0; /* dilation is irrelevant to one tap */
+        for (int a = 0; a < w.dims; ++a) /* dilation is irrelevant to one tap */
+            w.k[a] = 1, w.s[a] = 1, w.p[a] = 0, w.in[a] = rng_int(&r, a ? 1 : 2, 5);
         tconv_geometry g;
         make(&w, &g);
         const tconv__ctx c = context(&g, 0);
         cr_assert_eq(tconv__gemm_layout_of(&c.sh), TCONV__LAYOUT_POINTWISE, "[%s]",
                      describe(&g));
         check_all(&g, seed, NULL);
+        check_bias(&g, seed);
+    }
+}
+
+Test(fastpaths, unit_map_layout)
+{
+    for (uint64_t seed = 1; seed <= PER_FAMILY; ++seed) {
+        rng r = {seed * 1299709};
+        draw w = draw_common(&r);
+        w.batch = rng_int(&r, 0, 6);
+        for (int a = 0; a < w.dims; ++a)
+            w.in[a] = 1, w.p[a] = 0, w.d[a] = 1, w.k[a] = rng_int(&r, 1, 4);
+        tconv_geometry g;
+        make(&w, &g);
+        const tconv__ctx c = context(&g, 0);
+        cr_assert_eq(tconv__gemm_layout_of(&c.sh), TCONV__LAYOUT_UNIT_MAP, "[%s]", describe(&g));
+        check_all(&g, seed, NULL);
+        check_bias(&g, seed);
     }
 }
 
@@ -196,22 +263,25 @@ Test(fastpaths, batch_folding)
         tconv_geometry g;
         make(&w, &g);
         const tconv__ctx c = context(&g, 0);
-        if (tconv__gemm_layout_of(&c.sh) == TCONV__LAYOUT_POINTWISE)
+        const tconv__gemm_layout layout = tconv__gemm_layout_of(&c.sh);
+        if (layout == TCONV__LAYOUT_POINTWISE || layout == TCONV__LAYOUT_UNIT_MAP)
             continue; /* no columns to fold */
         cr_assert(tconv__gemm_images_per_chunk(&c, TCONV_APPLY_T) >= 2, "no folding [%s]",
                   describe(&g));
         check_all(&g, seed, NULL);
+        check_bias(&g, seed);
     }
 }
 
 /* Bounds that leave room for `lines` lines of columns, and the alignment slack:
- * gemm's R = (C_x/g)·Πk rows of Y2 positions; phase's at most (C_y/g)·Πk rows plus Πs·C_x/g
- * results of ⌈X2/s2⌉ positions, after the weights regrouped by phase. */
+ * gemm's R = (C_x/g)·Πk rows plus C_y/g of Y2 positions; phase's at most (C_y/g)·Πk rows
+ * plus Πs·C_x/g results of ⌈X2/s2⌉ positions, after the weights regrouped by phase. */
 static void line_limits(const tconv__shape *sh, int64_t lines, size_t limits[3])
 {
     const int64_t q2 = (sh->x[2] + sh->s[2] - 1) / sh->s[2];
     const int64_t phases = sh->s[0] * sh->s[1] * sh->s[2];
-    const size_t gemm = (size_t)(sh->cxg * sh->k_count * lines * sh->y[2]) * sizeof(double);
+    const size_t gemm =
+        (size_t)((sh->cxg * sh->k_count + sh->cyg) * lines * sh->y[2]) * sizeof(double);
     const size_t phase = (size_t)(sh->cx * sh->cyg * sh->k_count +
                                   (sh->cyg * sh->k_count + phases * sh->cxg) * lines * q2) *
                          sizeof(double);
@@ -228,14 +298,14 @@ Test(fastpaths, chunks_under_a_small_workspace_limit)
         draw w = draw_common(&r);
         w.dims = (int)rng_int(&r, 2, 3);
         for (int a = 0; a < w.dims; ++a) {
-            w.in[a] = rng_int(&r, 2, 4);
+            w.in[a] = rng_int(&r, w.dims == 3 ? 3 : 4, w.dims == 3 ? 4 : 7);
             w.op[a] = rng_int(&r, 0, (w.s[a] > w.d[a] ? w.s[a] : w.d[a]) - 1);
         }
         tconv_geometry g;
         make(&w, &g);
         const tconv__ctx c0 = context(&g, 0);
         size_t limits[3];
-        line_limits(&c0.sh, rng_int(&r, 1, 3), limits);
+        line_limits(&c0.sh, rng_int(&r, 1, 2), limits);
         const tconv__ctx c = context(&g, limits[1]);
         if (g.batch > 0 && tconv__gemm_layout_of(&c.sh) != TCONV__LAYOUT_POINTWISE &&
             tconv__gemm_images_per_chunk(&c, TCONV_APPLY_T) == 0)
@@ -283,6 +353,7 @@ Test(fastpaths, phase_loops_for_depthwise_layers)
         const tconv__ctx c = context(&g, 0);
         cr_assert(tconv__phase_uses_loops(&c.sh), "[%s]", describe(&g));
         check_all(&g, seed, NULL);
+        check_bias(&g, seed);
     }
 }
 
@@ -304,5 +375,6 @@ Test(fastpaths, phase_stride_one_in_place)
         const tconv__ctx c = context(&g, 0);
         cr_assert(!tconv__phase_uses_loops(&c.sh), "[%s]", describe(&g));
         check_all(&g, seed, NULL);
+        check_bias(&g, seed);
     }
 }
