@@ -62,13 +62,20 @@ static const T *TC(y_side)(const tconv__shape *sh, const TC(tile) *k, int64_t g,
     return pack;
 }
 
+/* The columns of a tile as a span of the tensors. */
+static tconv__span TC(span_of)(const tconv__shape *sh, const TC(tile) *k)
+{
+    const tconv__span sp = {k->n1 - k->n0, sh->cx * sh->x_count, k->l0, k->l1, k->width};
+    return sp;
+}
+
 /* cols[rows r0..r1][width] = im2col of group g on a tile. */
 static void TC(im2col_tile)(const tconv__shape *sh, const TC(tile) *k, int64_t g, const T *x,
                             int64_t r0, int64_t r1, T *cols)
 {
-    for (int64_t n = k->n0; n < k->n1; ++n)
-        TC(tconv__im2col_lines)(sh, x + (n * sh->cx + g * sh->cxg) * sh->x_count, r0, r1, k->l0,
-                                k->l1, cols + (n - k->n0) * sh->y_count, k->width);
+    const tconv__span sp = TC(span_of)(sh, k);
+    TC(tconv__im2col_span)(sh, x + (k->n0 * sh->cx + g * sh->cxg) * sh->x_count, r0, r1, &sp,
+                           cols);
 }
 
 /* rows[m][0..n) += bias[m / per] for m < rows: the bias of the channel each run belongs to. */
@@ -259,16 +266,12 @@ static void TC(apply_t)(const tconv__ctx *c, const void *a, const void *b, void 
                 GEMM(true, false, nch * K, k.width, sh->cyg, (T)1,
                      w + g * sh->cyg * R + c0 * K, R, yside, ld, (T)0, cols, k.width);
                 const T *bias_c = bias ? bias + g * sh->cxg + c0 : NULL;
-                for (int64_t m = k.n0; m < k.n1; ++m) {
-                    T *x_c = x + (m * sh->cx + g * sh->cxg + c0) * sh->x_count;
-                    const T *cols_m = cols + (m - k.n0) * sh->y_count;
-                    if (tiled)
-                        TC(tconv__col2im_tiled)(sh, cols_m, k.width, 0, nch, k.l0, k.l1, bias_c,
-                                                x_c);
-                    else
-                        TC(tconv__col2im_lines)(sh, cols_m, k.width, 0, nch, k.l0, k.l1,
-                                                k.l0 == 0, bias_c, x_c);
-                }
+                T *x_c = x + (k.n0 * sh->cx + g * sh->cxg + c0) * sh->x_count;
+                const tconv__span sp = TC(span_of)(sh, &k);
+                if (tiled)
+                    TC(tconv__col2im_tiled)(sh, cols, 0, nch, &sp, bias_c, x_c);
+                else
+                    TC(tconv__col2im_span)(sh, cols, 0, nch, &sp, k.l0 == 0, bias_c, x_c);
             }
         }
     }

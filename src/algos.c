@@ -50,26 +50,19 @@ bool tconv__fuses_bias(const tconv__algo *a)
 
 /*
  * auto, by shape alone (so the choice never depends on the thread count), among the
- * production algorithms only:
- *   1. gemm when its layout needs no col2im accumulation: pointwise (1x1 kernel, stride 1)
- *      or tiled (kernel == stride without padding or dilation; 1x1 input maps);
- *   2. phase when it accepts the geometry (stride <= 64 per axis) and the layer is
- *      depthwise-like (C_x/g · C_y/g <= 4: its plain loops beat GEMMs of one row) or
- *      strided (each phase one GEMM instead of col2im's scatter-add);
- *   3. gemm otherwise.
+ * production algorithms only: phase when the layer is depthwise-like (C_x/g · C_y/g <= 4,
+ * where a GEMM degenerates to a dot product and phase runs plain loops) and phase accepts
+ * the geometry (stride <= 64 per axis); gemm otherwise. Measured (tconv_bench): with GEMMs
+ * of real size gemm wins, since phase's per-phase im2col copies y Πk/Πs times over while
+ * gemm's col2im reads its tile from cache; on depthwise layers phase's loops win by 3x.
  */
 const tconv__algo *tconv__algo_resolve(tconv_algo a, const tconv__ctx *c)
 {
     if (a != TCONV_ALGO_AUTO)
         return find(a);
-    const tconv__shape *sh = &c->sh;
-    if (tconv__gemm_layout_of(sh) != TCONV__LAYOUT_GENERAL)
-        return &tconv__algo_gemm;
     size_t bytes;
-    if (tconv__algo_phase.plan(c, TCONV_APPLY_T, &bytes, NULL) != TCONV_OK)
-        return &tconv__algo_gemm;
-    const bool strided = sh->s[0] > 1 || sh->s[1] > 1 || sh->s[2] > 1;
-    if (tconv__phase_uses_loops(sh) || strided)
+    if (tconv__phase_uses_loops(&c->sh) &&
+        tconv__algo_phase.plan(c, TCONV_APPLY_T, &bytes, NULL) == TCONV_OK)
         return &tconv__algo_phase;
     return &tconv__algo_gemm;
 }

@@ -190,29 +190,17 @@ void tconv__blas_worker(void);
 
 /* ---- im2col / col2im over three axes --------------------------------------------------- */
 
-/* A line is one row of the last axis: line l = o0·Y1 + o1 holds Y2 output positions.
- * The _lines forms handle the lines l0..l1 of one image, in a column buffer whose rows are
- * `ld` apart (column (l - l0)·Y2 + o2), so a caller may cut an image or fold a batch. */
-void tconv__im2col_lines_f32(const tconv__shape *sh, const float *x, int64_t r0, int64_t r1,
-                             int64_t l0, int64_t l1, float *cols, int64_t ld);
-void tconv__im2col_lines_f64(const tconv__shape *sh, const double *x, int64_t r0, int64_t r1,
-                             int64_t l0, int64_t l1, double *cols, int64_t ld);
-/* Adds the columns of lines l0..l1 into channels c0..c1 of x; with `init` those channels
- * are first set to bias[ch] (0 when bias is NULL). Each channel sums its taps in one fixed
- * order. */
-void tconv__col2im_lines_f32(const tconv__shape *sh, const float *cols, int64_t ld, int64_t c0,
-                             int64_t c1, int64_t l0, int64_t l1, bool init, const float *bias,
-                             float *x);
-void tconv__col2im_lines_f64(const tconv__shape *sh, const double *cols, int64_t ld,
-                             int64_t c0, int64_t c1, int64_t l0, int64_t l1, bool init,
-                             const double *bias, double *x);
-/* col2im when the taps tile X exactly (TCONV__LAYOUT_TILED): every x element has one
- * source, so it is written (plus bias[ch] unless NULL), not added: a permutation. */
-void tconv__col2im_tiled_f32(const tconv__shape *sh, const float *cols, int64_t ld, int64_t c0,
-                             int64_t c1, int64_t l0, int64_t l1, const float *bias, float *x);
-void tconv__col2im_tiled_f64(const tconv__shape *sh, const double *cols, int64_t ld,
-                             int64_t c0, int64_t c1, int64_t l0, int64_t l1, const double *bias,
-                             double *x);
+/*
+ * A span of columns: `images` consecutive images (their x tensors x_stride elements apart,
+ * their columns y_count apart) and the lines l0..l1 of each, where a line is one row of the
+ * last axis (line l = o0·Y1 + o1 holds Y2 positions); rows of the column buffer are `ld`
+ * apart. Column (m, l, o2) of image m is at m·y_count + (l - l0)·Y2 + o2. The span forms let
+ * a caller fold several images into one GEMM or cut an image into line ranges, with the
+ * geometry of each tap worked out once for all of them.
+ */
+typedef struct tconv__span {
+    int64_t images, x_stride, l0, l1, ld;
+} tconv__span;
 
 /*
  * im2col: x[channels][x0][x1][x2] => cols[rows r0..r1 of channels·K][y_count]
@@ -229,6 +217,26 @@ void tconv__col2im_f32(const tconv__shape *sh, const float *cols, int64_t c0, in
                        float *x);
 void tconv__col2im_f64(const tconv__shape *sh, const double *cols, int64_t c0, int64_t c1,
                        double *x);
+
+/* cols[r - r0][columns of the span] = im2col of rows r0..r1. */
+void tconv__im2col_span_f32(const tconv__shape *sh, const float *x, int64_t r0, int64_t r1,
+                            const tconv__span *sp, float *cols);
+void tconv__im2col_span_f64(const tconv__shape *sh, const double *x, int64_t r0, int64_t r1,
+                            const tconv__span *sp, double *cols);
+/* Adds the span's columns into channels c0..c1 of every image of x; with `init` those
+ * channels are first set to bias[ch] (0 when bias is NULL). Each channel sums its taps in
+ * one fixed order. */
+void tconv__col2im_span_f32(const tconv__shape *sh, const float *cols, int64_t c0, int64_t c1,
+                            const tconv__span *sp, bool init, const float *bias, float *x);
+void tconv__col2im_span_f64(const tconv__shape *sh, const double *cols, int64_t c0,
+                            int64_t c1, const tconv__span *sp, bool init, const double *bias,
+                            double *x);
+/* col2im when the taps tile X exactly (TCONV__LAYOUT_TILED): every x element has one
+ * source, so it is written (plus bias[ch] unless NULL), not added: a permutation. */
+void tconv__col2im_tiled_f32(const tconv__shape *sh, const float *cols, int64_t c0, int64_t c1,
+                             const tconv__span *sp, const float *bias, float *x);
+void tconv__col2im_tiled_f64(const tconv__shape *sh, const double *cols, int64_t c0,
+                             int64_t c1, const tconv__span *sp, const double *bias, double *x);
 
 /* ---- bias ------------------------------------------------------------------------------ */
 
