@@ -171,7 +171,8 @@ bool tconv__phase_uses_loops(const tconv__shape *sh)
  *   cols[(α, cy, j)][width]       phase-wise im2col of y
  *   xbuf[α][C_x/g][width]         the GEMMs' results, interleaved into x afterwards; a
  *                                 single unfolded phase (stride 1) is written in place.
- * Loops branch: per thread, the phases of one x channel (and, for wgrad, accumulators).
+ * Loops branch: per thread, one phase plane of an x channel (apply_t), or all its phases
+ * (apply, and wgrad with its accumulators).
  */
 typedef struct plan {
     phases ph;
@@ -203,11 +204,13 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
     const int64_t budget = c->ws_limit > 3 * TCONV__ALIGN
                                ? (int64_t)((c->ws_limit - 3 * TCONV__ALIGN) / size) : 0;
 
-    /* loops: x phases of one channel, plus lane accumulators for wgrad */
-    int64_t per_thread;
-    if (tconv__mul(ph->active, ph->grid, &per_thread) &&
-        tconv__add(per_thread, p == TCONV_WGRAD ? ph->taps * TCONV__PHASE_LANES : 0,
-                   &per_thread) &&
+    /* loops: the planes of the phases φ2 of one (φ0, φ1) (apply_t), or the phases of one x
+     * channel plus, for wgrad, lane accumulators */
+    int64_t per_thread = ph->ax[2].active * ph->grid;
+    if ((p == TCONV_APPLY_T || (tconv__mul(ph->active, ph->grid, &per_thread) &&
+                                tconv__add(per_thread,
+                                           p == TCONV_WGRAD ? ph->taps * TCONV__PHASE_LANES : 0,
+                                           &per_thread))) &&
         tconv__phase_uses_loops(sh) && per_thread <= budget) {
         pl->loops = true;
         pl->per_thread = per_thread ? per_thread : 1; /* a real buffer even when idle */
@@ -261,6 +264,9 @@ static void buffer_offsets(const plan *pl, size_t size, int64_t *cols, int64_t *
     *cols = (pl->wpack + per - 1) / per * per;
     *xbuf = *cols + (pl->cols + per - 1) / per * per;
 }
+
+/* No shift, for tap_axpy's side that is not shifted. */
+static const int64_t zero3[3] = {0, 0, 0};
 
 #define T float
 #define TC(name) name##_f32

@@ -45,7 +45,7 @@ tconv_status tconv_algo_from_name(const char *name, tconv_algo *out)
 
 bool tconv__fuses_bias(const tconv__algo *a)
 {
-    return a == &tconv__algo_gemm;
+    return a == &tconv__algo_gemm || a == &tconv__algo_phase;
 }
 
 /*

@@ -11,6 +11,7 @@
 
 /* im2col: x[channels][X0][X1][X2] => cols[r1 - r0][columns of the span],
  * rows r = (ch, k0, k1, k2) */
+TCONV__VECTOR_CLONES
 void TC(tconv__im2col_span)(const tconv__shape *sh, const T *x, int64_t r0, int64_t r1,
                             const tconv__span *sp, T *cols)
 {
@@ -63,6 +64,7 @@ void TC(tconv__im2col)(const tconv__shape *sh, const T *x, int64_t r0, int64_t r
 /* col2im: cols[channels·K][columns of the span] => x[channels c0..c1][X0][X1][X2], adding.
  * Each channel's taps are summed in one fixed order, so any split over channels gives
  * the same bits. */
+TCONV__VECTOR_CLONES
 void TC(tconv__col2im_span)(const tconv__shape *sh, const T *cols, int64_t c0, int64_t c1,
                             const tconv__span *sp, bool init, const T *bias, T *x)
 {
@@ -110,6 +112,7 @@ void TC(tconv__col2im)(const tconv__shape *sh, const T *cols, int64_t c0, int64_
  * element written once (padding 0, dilation 1, taps tiling the stride or a single position;
  * see tconv__gemm_layout_of). Along the last axis the K2 taps of a line are interleaved
  * into one contiguous run of x. */
+TCONV__VECTOR_CLONES
 void TC(tconv__col2im_tiled)(const tconv__shape *sh, const T *cols, int64_t c0, int64_t c1,
                              const tconv__span *sp, const T *bias, T *x)
 {

@@ -14,6 +14,17 @@
 /* Every scratch region handed to an algorithm starts on a cache line. */
 #define TCONV__ALIGN ((size_t)64)
 
+/* Our own hot loops (BLAS has its own dispatch) are compiled for AVX-512, AVX2 and the
+ * baseline, the CPU's best picked at load time: a portable build still runs them with the
+ * vector width the machine has. Without contraction (-std=c11: no fused multiply-add from
+ * a*b+c) every clone computes the same bits. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define TCONV__VECTOR_CLONES                                                                   \
+    __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define TCONV__VECTOR_CLONES
+#endif
+
 /* ---- errors ---------------------------------------------------------------------------- */
 
 /* Records `s` and a printf-style message in `err` (if not NULL); returns `s`. */
