@@ -9,7 +9,9 @@
  *
  * The tasks (see plan_of) write disjoint outputs and run with buffers of their own, so the
  * team never waits for itself but at the very end. Every output element is computed by the
- * same code in the same order for any thread count.
+ * same code in the same order for any thread count. Tasks are handed out dynamically: on
+ * shared cores a thread that runs ahead takes the next one, and which thread runs a task
+ * never changes what it computes.
  */
 
 /* The columns of tile t of a group: images n0..n1 and lines l0..l1 of each. */
@@ -140,7 +142,7 @@ static void TC(pointwise)(const tconv__ctx *c, tconv_product p, const T *in, con
 #pragma omp parallel num_threads(c->threads)
     {
         tconv__blas_worker();
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < sh->batch * sh->groups * per; ++t) {
             const int64_t n = t / per / sh->groups, g = t / per % sh->groups, tile = t % per;
             T *out_ng = out + (n * M * sh->groups + g * M) * Yc;
@@ -165,7 +167,7 @@ static void TC(pointwise_wgrad)(const tconv__ctx *c, const T *y, const T *x, T *
 #pragma omp parallel num_threads(c->threads)
     {
         tconv__blas_worker();
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < sh->groups * per; ++t) {
             const int64_t g = t / per;
             for (int64_t n = 0; n < sh->batch; ++n)
@@ -202,7 +204,7 @@ static void TC(apply)(const tconv__ctx *c, const void *a, const void *b, void *o
         tconv__blas_worker();
         T *pack, *cols;
         TC(thread_buffers)(&pl, ws, &pack, &cols);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < sh->groups * tiles; ++t) {
             const int64_t g = t / tiles, i = t % tiles;
             const TC(tile) k = TC(tile_at)(sh, &pl, pl.folded ? 0 : i / pl.tiles,
@@ -251,7 +253,7 @@ static void TC(apply_t)(const tconv__ctx *c, const void *a, const void *b, void 
         tconv__blas_worker();
         T *pack, *cols;
         TC(thread_buffers)(&pl, ws, &pack, &cols);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < tasks; ++t) {
             const int64_t g = t / columns / pl.blocks, blk = t / columns % pl.blocks;
             const int64_t i = t % columns, c0 = blk * pl.per_block;
@@ -307,7 +309,7 @@ static void TC(wgrad)(const tconv__ctx *c, const void *a, const void *b, void *o
         tconv__blas_worker();
         T *pack, *cols;
         TC(thread_buffers)(&pl, ws, &pack, &cols);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < sh->groups * pl.blocks * S; ++t) {
             const int64_t g = t / S / pl.blocks, blk = t / S % pl.blocks, seg = t % S;
             const int64_t r0 = blk * pl.per_block, r1 = min64(R, r0 + pl.per_block);

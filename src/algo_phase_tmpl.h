@@ -142,7 +142,7 @@ static void TC(gemm_apply_t)(const tconv__ctx *c, const plan *pl, const T *y, co
             const int64_t per = tconv__tiles(sh->cxg, TCONV__TILE_M) *
                                 tconv__tiles(width, TCONV__TILE_N);
             T *x_ng = x + (n0 * sh->cx + g * sh->cxg) * sh->x_count;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
             for (int64_t t = 0; t < ph->active * per; ++t) {
                 const int64_t alpha = t / per;
                 const phase f = phase_at(ph, alpha);
@@ -238,7 +238,7 @@ static void TC(loops_apply_t)(const tconv__ctx *c, const plan *pl, const T *y, c
 #pragma omp parallel num_threads(pl->team)
     {
         T *P = ws + (int64_t)omp_get_thread_num() * pl->per_thread;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < sh->batch * sh->cx; ++t) {
             const int64_t n = t / sh->cx, g = t % sh->cx / sh->cxg, cx = t % sh->cxg;
             const T b = bias ? bias[t % sh->cx] : (T)0;
@@ -305,7 +305,7 @@ static void TC(loops_apply)(const tconv__ctx *c, const plan *pl, const T *x, con
 #pragma omp parallel num_threads(pl->team)
     {
         T *xd = ws + (int64_t)omp_get_thread_num() * pl->per_thread;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < sh->batch * sh->cy; ++t) {
             const int64_t n = t / sh->cy, g = t % sh->cy / sh->cyg, cy = t % sh->cyg;
             T *y_c = y + t * sh->y_count;
@@ -344,7 +344,7 @@ static void TC(loops_wgrad)(const tconv__ctx *c, const plan *pl, const T *y, con
     {
         T *xd = ws + (int64_t)omp_get_thread_num() * pl->per_thread;
         T *acc = xd + ph->active * ph->grid;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < sh->cy * sh->cxg; ++t) {
             const int64_t cyt = t / sh->cxg, g = cyt / sh->cyg, cx = t % sh->cxg;
             memset(acc, 0, (size_t)(ph->taps * L) * sizeof(T));

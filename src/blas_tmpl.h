@@ -1,7 +1,8 @@
 /*
  * The tiled GEMM for one element type (included by blas.c with T, TC and GEMM defined).
  * C[m][n] = op(A)[m][k] · op(B)[k][n] + beta·C is cut into TCONV__TILE_M x TCONV__TILE_N
- * tiles, numbered row-major; each tile is one single-threaded BLAS call.
+ * tiles, numbered row-major; each tile is one single-threaded BLAS call, whichever thread
+ * takes it (handed out dynamically).
  */
 
 void TC(tconv__gemm_tile)(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T *A,
@@ -22,7 +23,7 @@ void TC(tconv__gemm_tiles)(bool ta, bool tb, int64_t M, int64_t N, int64_t K, co
 {
     const int64_t tiles = tconv__tiles(M, TCONV__TILE_M) * tconv__tiles(N, TCONV__TILE_N);
     if (shared) {
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < tiles; ++t)
             TC(tconv__gemm_tile)(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, t);
     } else {
