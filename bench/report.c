@@ -477,12 +477,13 @@ static void bar_plot(FILE *gp, const char *dir, const char *file, const char *ti
 {
     fprintf(gp,
             "set output '%s/%s.svg'\n"
-            "set title \"%s\\n{/*0.8 %s}\"\n"
+            "set title \"%s\\n%s\"\n"
             "set style data histograms\n"
             "set style histogram clustered gap 1\n"
             "set style fill solid 0.85 border -1\n"
             "set logscale y\nset yrange [0.1:*]\nset ylabel 'GFLOP/s (log scale)'\n"
-            "set xtics rotate by -40 nomirror\nset grid ytics\nset key outside right top\n"
+            "set xtics nomirror font ',10'\nset grid ytics\n"
+            "set key outside right top\n"
             "plot for [i=2:%d] '%s/%s.dat' using i:xtic(1) title columnheader(i)\n",
             dir, file, title, info->env, BAR_SERIES + 1, dir, file);
 }
@@ -508,7 +509,7 @@ void report_plots(const results *r, const shape *shapes, int n, const shape *fam
     FILE *gp = popen("gnuplot", "w");
     if (!gp)
         return;
-    fprintf(gp, "set terminal svg size 1280,640 dynamic enhanced font 'sans,12'\n"
+    fprintf(gp, "set terminal svg size 1280,640 dynamic noenhanced font 'sans,12'\n"
                 "set datafile missing '?'\nset key autotitle columnheader\n");
     bar_plot(gp, dir, "bench_fwd",
              "Transposed convolution forward, float32, best of the thread counts", info);
@@ -516,9 +517,9 @@ void report_plots(const results *r, const shape *shapes, int n, const shape *fam
              "Forward + backward (three gradients), float32, best of the thread counts", info);
     if (n_family)
         fprintf(gp,
-                "reset\nset datafile missing '?'\n"
+                "reset\nset datafile missing '?'\nset key autotitle columnheader\n"
                 "set output '%s/bench_maps.svg'\n"
-                "set title \"Time against map size, %s, 1 thread\\n{/*0.8 %s}\"\n"
+                "set title \"Time against map size, %s, 1 thread\\n%s\"\n"
                 "set logscale xy\nset xlabel 'input map pixels'\nset ylabel 'forward, ms'\n"
                 "set grid\nset key left top\n"
                 "plot for [i=2:%d] '%s/bench_maps.dat' using 1:i with linespoints "
