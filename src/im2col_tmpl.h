@@ -80,22 +80,29 @@ void TC(tconv__col2im_span)(const tconv__shape *sh, const T *cols, int64_t c0, i
         for (int64_t r = ch * K; r < (ch + 1) * K; ++r) {
             tap t;
             tap_of_row(sh, r, &t);
+            /* lines of the span whose inputs lie inside the map: o0 in [lo0, hi0), and o1 in
+             * [lo1, hi1) clipped to the span on its first and last o0 */
+            const int64_t o0_end = t.hi[0] < (sp->l1 + Y1 - 1) / Y1 ? t.hi[0]
+                                                                     : (sp->l1 + Y1 - 1) / Y1;
             for (int64_t m = 0; m < sp->images; ++m) {
                 T *xc = x + m * sp->x_stride + ch * sh->x_count;
                 const T *row = cols + r * sp->ld + m * sh->y_count;
-                for (int64_t l = sp->l0; l < sp->l1; ++l) {
-                    const int64_t o0 = l / Y1, o1 = l % Y1;
-                    if (o0 < t.lo[0] || o0 >= t.hi[0] || o1 < t.lo[1] || o1 >= t.hi[1])
-                        continue;
-                    const T *src = row + (l - sp->l0) * Y2;
+                for (int64_t o0 = t.lo[0] > sp->l0 / Y1 ? t.lo[0] : sp->l0 / Y1; o0 < o0_end;
+                     ++o0) {
+                    const int64_t first = sp->l0 - o0 * Y1, last = sp->l1 - o0 * Y1;
+                    const int64_t o1_end = t.hi[1] < last ? t.hi[1] : last;
                     const int64_t i0 = o0 * sh->s[0] + t.off[0];
-                    const int64_t base = (i0 * X1 + o1 * sh->s[1] + t.off[1]) * X2 + t.off[2];
-                    if (s2 == 1)
-                        for (int64_t o2 = t.lo[2]; o2 < t.hi[2]; ++o2)
-                            xc[base + o2] += src[o2];
-                    else
-                        for (int64_t o2 = t.lo[2]; o2 < t.hi[2]; ++o2)
-                            xc[base + o2 * s2] += src[o2];
+                    for (int64_t o1 = t.lo[1] > first ? t.lo[1] : first; o1 < o1_end; ++o1) {
+                        const T *src = row + (o0 * Y1 + o1 - sp->l0) * Y2;
+                        /* index of o2 = 0, which may lie in the padding */
+                        const int64_t base = (i0 * X1 + o1 * sh->s[1] + t.off[1]) * X2 + t.off[2];
+                        if (s2 == 1)
+                            for (int64_t o2 = t.lo[2]; o2 < t.hi[2]; ++o2)
+                                xc[base + o2] += src[o2];
+                        else
+                            for (int64_t o2 = t.lo[2]; o2 < t.hi[2]; ++o2)
+                                xc[base + o2 * s2] += src[o2];
+                    }
                 }
             }
         }
