@@ -23,26 +23,28 @@ void TC(tconv__im2col_span)(const tconv__shape *sh, const T *x, int64_t r0, int6
         for (int64_t m = 0; m < sp->images; ++m) {
             const T *xc = x + m * sp->x_stride + t.ch * sh->x_count;
             T *row = cols + (r - r0) * sp->ld + m * sh->y_count;
+            int64_t o0 = sp->l0 / Y1, o1 = sp->l0 % Y1; /* line l, walked without division */
             for (int64_t l = sp->l0; l < sp->l1; ++l) {
-                const int64_t o0 = l / Y1, o1 = l % Y1;
                 T *dst = row + (l - sp->l0) * Y2;
                 if (o0 < t.lo[0] || o0 >= t.hi[0] || o1 < t.lo[1] || o1 >= t.hi[1]) {
                     memset(dst, 0, (size_t)Y2 * sizeof(T));
-                    continue;
+                } else {
+                    /* index of o2 = 0, which may lie in the padding: only o2 in [lo, hi) read */
+                    const int64_t i0 = o0 * sh->s[0] + t.off[0];
+                    const int64_t base = (i0 * X1 + o1 * sh->s[1] + t.off[1]) * X2 + t.off[2];
+                    for (int64_t o2 = 0; o2 < t.lo[2]; ++o2)
+                        dst[o2] = 0;
+                    if (s2 == 1)
+                        memcpy(dst + t.lo[2], xc + (base + t.lo[2]),
+                               (size_t)(t.hi[2] - t.lo[2]) * sizeof(T));
+                    else
+                        for (int64_t o2 = t.lo[2]; o2 < t.hi[2]; ++o2)
+                            dst[o2] = xc[base + o2 * s2];
+                    for (int64_t o2 = t.hi[2]; o2 < Y2; ++o2)
+                        dst[o2] = 0;
                 }
-                /* index of o2 = 0, which may lie in the padding: only o2 in [lo, hi) read */
-                const int64_t i0 = o0 * sh->s[0] + t.off[0];
-                const int64_t base = (i0 * X1 + o1 * sh->s[1] + t.off[1]) * X2 + t.off[2];
-                for (int64_t o2 = 0; o2 < t.lo[2]; ++o2)
-                    dst[o2] = 0;
-                if (s2 == 1)
-                    memcpy(dst + t.lo[2], xc + (base + t.lo[2]),
-                           (size_t)(t.hi[2] - t.lo[2]) * sizeof(T));
-                else
-                    for (int64_t o2 = t.lo[2]; o2 < t.hi[2]; ++o2)
-                        dst[o2] = xc[base + o2 * s2];
-                for (int64_t o2 = t.hi[2]; o2 < Y2; ++o2)
-                    dst[o2] = 0;
+                if (++o1 == Y1)
+                    o1 = 0, ++o0;
             }
         }
     }
