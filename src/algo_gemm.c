@@ -39,6 +39,8 @@ tconv__gemm_layout tconv__gemm_layout_of(const tconv__shape *sh)
 /* A product is cut into this many independent tasks at least (when the shape allows), so
  * that a team of up to this many threads is kept busy; decided by the shape alone. */
 #define TCONV__MIN_TASKS 8
+/* ... but a GEMM is not cut below this many rows, where BLAS loses its efficiency. */
+#define TCONV__MIN_ROWS 128
 
 static int64_t min64(int64_t a, int64_t b)
 {
@@ -137,7 +139,8 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
                                                                          : sh->batch;
         pl->blocks = ceil_div(pl->R, TCONV__TILE_M);
         const int64_t want = ceil_div(TCONV__MIN_TASKS, sh->groups * column_tasks);
-        pl->blocks = min64(sh->cxg, max64(pl->blocks, want));
+        const int64_t most = max64(1, min64(sh->cxg, pl->R / TCONV__MIN_ROWS));
+        pl->blocks = max64(pl->blocks, min64(most, want));
         pl->per_block = ceil_div(sh->cxg, pl->blocks);
         pl->blocks = ceil_div(sh->cxg, pl->per_block);
         rows = pl->per_block * K;
