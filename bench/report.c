@@ -368,23 +368,26 @@ void report_family(const results *r, const shape *family, int n)
         }
         printf("\n");
     }
-    /* slope of log time against log pixels over the two largest sizes measured: 2 for a
-     * matrix that grows with the square of the map, 1 for the direct and GEMM views */
+    /* slope of log time against log pixels, least squares over the maps of 16x16 and more
+     * (smaller ones are dominated by the cost of a call): 2 for a matrix that grows with the
+     * square of the map, 1 for the direct and GEMM views */
     printf("   %-8s", "slope");
     for (int a = 0; a < FAMILY_SERIES; ++a) {
-        int last = -1;
-        for (int i = 0; i < n; ++i)
-            if (!isnan(family_ms(r, &family[i], family_series[a])))
-                last = i;
-        if (last < 1) {
-            printf(" %10s", "-");
-            continue;
+        double k = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+        for (int i = 0; i < n; ++i) {
+            const double ms = family_ms(r, &family[i], family_series[a]);
+            if (isnan(ms) || family[i].g.y_size[0] < 16)
+                continue;
+            const double lx = log(pixels(&family[i])), ly = log(ms);
+            k += 1, sx += lx, sy += ly, sxx += lx * lx, sxy += lx * ly;
         }
-        const double t1 = family_ms(r, &family[last - 1], family_series[a]);
-        const double t2 = family_ms(r, &family[last], family_series[a]);
-        printf(" %10.2f", log(t2 / t1) / log(pixels(&family[last]) / pixels(&family[last - 1])));
+        if (k < 2)
+            printf(" %10s", "-");
+        else
+            printf(" %10.2f", (k * sxy - sx * sy) / (k * sxx - sx * sx));
     }
-    printf("\n   (slope: d log(time) / d log(pixels) between the two largest maps measured)\n");
+    printf("\n   (slope: least-squares d log(time) / d log(pixels) over the maps of 16x16 and "
+           "more)\n");
 }
 
 /* ---- CSV ------------------------------------------------------------------------------------ */
