@@ -210,7 +210,7 @@ tconv_status tconv__gemm_plan(const tconv__ctx *c, tconv_product p, size_t *byte
     return TCONV_OK;
 }
 
-int64_t tconv__gemm_images_per_chunk(const tconv__ctx *c, tconv_product p)
+int64_t tconv__gemm_images_per_tile(const tconv__ctx *c, tconv_product p)
 {
     plan pl;
     if (plan_of(c, p, &pl, NULL) != TCONV_OK || c->sh.batch == 0)

@@ -26,7 +26,7 @@
 
 /* Phases per axis the tables hold; a larger stride is refused (auto then uses gemm). */
 #define TCONV__PHASE_MAX_STRIDE 64
-/* Below this many multiply-adds per GEMM row and column (C_x/g · C_y/g), loops. */
+/* At most this many channel pairs per group (C_x/g · C_y/g): loops instead of GEMMs. */
 #define TCONV__PHASE_LOOP_CHANNELS 4
 /* Batch folding stops once a phase GEMM has this many columns. */
 #define TCONV__PHASE_FOLD_COLUMNS ((int64_t)1024)
@@ -305,4 +305,5 @@ TCONV__DTYPE_DISPATCH(apply)
 TCONV__DTYPE_DISPATCH(apply_t)
 TCONV__DTYPE_DISPATCH(wgrad)
 
-const tconv__algo tconv__algo_phase = {TCONV_ALGO_PHASE, "phase", plan_bytes, apply, apply_t, wgrad};
+const tconv__algo tconv__algo_phase = {TCONV_ALGO_PHASE, "phase", plan_bytes,
+                                       apply, apply_t, wgrad};

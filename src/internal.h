@@ -136,9 +136,9 @@ typedef enum tconv__gemm_layout {
 } tconv__gemm_layout;
 tconv__gemm_layout tconv__gemm_layout_of(const tconv__shape *sh);
 
-/* Images the gemm algorithm folds into one GEMM for product p (1: none); 0 when the
- * batch is empty or an image is cut into line chunks. */
-int64_t tconv__gemm_images_per_chunk(const tconv__ctx *c, tconv_product p);
+/* Images the gemm algorithm folds into one GEMM tile for product p (1: none); 0 when the
+ * batch is empty or images are cut into line tiles. */
+int64_t tconv__gemm_images_per_tile(const tconv__ctx *c, tconv_product p);
 
 /* Whether the phase algorithm runs its sub-convolutions as plain loops (few channels per
  * group, where a GEMM would be a dot product) rather than GEMMs. */

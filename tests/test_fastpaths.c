@@ -106,9 +106,11 @@ static void check_bias(const tconv_geometry *g, uint64_t seed)
         const tconv_tensor in_t = conv ? TCONV_TENSOR_X : TCONV_TENSOR_Y;
         const tconv_tensor out_t = conv ? TCONV_TENSOR_Y : TCONV_TENSOR_X;
         const int64_t channels = conv ? g->y_channels : g->x_channels;
-        tensor in = tensor_random(numel(g, in_t), &r), w = tensor_random(numel(g, TCONV_TENSOR_WEIGHT), &r);
+        tensor in = tensor_random(numel(g, in_t), &r);
+        tensor w = tensor_random(numel(g, TCONV_TENSOR_WEIGHT), &r);
         tensor b = tensor_random(channels, &r), ain = tensor_abs(&in), aw = tensor_abs(&w);
-        tensor ref = tensor_new(numel(g, out_t)), bound = tensor_new(ref.n), out = tensor_new(ref.n);
+        tensor ref = tensor_new(numel(g, out_t)), bound = tensor_new(ref.n);
+        tensor out = tensor_new(ref.n);
         oracle(g, p, in.d, w.d, ref.d);
         oracle(g, p, ain.d, aw.d, bound.d);
         const int64_t per = ref.n / (g->batch ? g->batch : 1) / channels;
@@ -266,7 +268,7 @@ Test(fastpaths, batch_folding)
         const tconv__gemm_layout layout = tconv__gemm_layout_of(&c.sh);
         if (layout == TCONV__LAYOUT_POINTWISE || layout == TCONV__LAYOUT_UNIT_MAP)
             continue; /* no columns to fold */
-        cr_assert(tconv__gemm_images_per_chunk(&c, TCONV_APPLY_T) >= 2, "no folding [%s]",
+        cr_assert(tconv__gemm_images_per_tile(&c, TCONV_APPLY_T) >= 2, "no folding [%s]",
                   describe(&g));
         check_all(&g, seed, NULL);
         check_bias(&g, seed);
@@ -308,7 +310,7 @@ Test(fastpaths, chunks_under_a_small_workspace_limit)
         line_limits(&c0.sh, rng_int(&r, 1, 2), limits);
         const tconv__ctx c = context(&g, limits[1]);
         if (g.batch > 0 && tconv__gemm_layout_of(&c.sh) != TCONV__LAYOUT_POINTWISE &&
-            tconv__gemm_images_per_chunk(&c, TCONV_APPLY_T) == 0)
+            tconv__gemm_images_per_tile(&c, TCONV_APPLY_T) == 0)
             ++cut;
         check_all(&g, seed, limits);
     }

@@ -108,9 +108,9 @@ typedef enum tconv_dtype { TCONV_F32 = 0, TCONV_F64 = 1 } tconv_dtype;
  *   gather   collection view, plain loops: insert stride-1 zeros, pad by
  *            dilation*(kernel-1)-padding, flip the kernel, run a stride-1 convolution.
  *            The float64 gather is the test oracle.
- *   auto     the library's choice between gemm and phase, by shape alone: gemm when its
- *            layout needs no col2im accumulation (pointwise or tiled), phase for strided or
- *            depthwise-like layers it accepts, gemm otherwise. Never a reference loop.
+ *   auto     the library's choice between gemm and phase, by shape alone: phase for
+ *            depthwise-like layers (C_x/g * C_y/g <= 4) it accepts, gemm otherwise.
+ *            Never a reference loop.
  */
 typedef enum tconv_algo {
     TCONV_ALGO_AUTO = 0,
