@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages a make target needs, and only those missing.
-#   scripts/install-deps.sh build|test
+#   scripts/install-deps.sh build|test|bench
+# bench: the peers (PyTorch for /usr/bin/python3, oneDNN's C library) and gnuplot.
 # Runs apt-get as root (or through sudo); does nothing when everything is present.
 set -eu
 
@@ -10,11 +11,14 @@ build="cmake make gcc pkg-config libopenblas-openmp-dev"
 # pytest.
 test="$build libcriterion-dev python3 python3-numpy python3-torch python3-pytest \
 python3-lxml python3-html5lib python3-pil chromium"
+# The benchmark's peers (PyTorch, oneDNN) and its plots.
+bench="$build python3-numpy python3-torch libdnnl-dev gnuplot-nox"
 
 case "${1:-build}" in
   build) wanted=$build ;;
   test) wanted=$test ;;
-  *) echo "usage: $0 build|test" >&2; exit 2 ;;
+  bench) wanted=$bench ;;
+  *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
 
 missing=""

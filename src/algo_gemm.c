@@ -1,19 +1,183 @@
-/* The gemm algorithm: im2col / col2im + CBLAS GEMM, the production path. */
+/*
+ * The gemm algorithm: im2col / col2im + CBLAS GEMM, the production path.
+ *
+ * The batch is processed in chunks. A chunk is either several whole images folded into one
+ * GEMM (small maps: one GEMM over images·|Sy| columns instead of thin per-image ones) or,
+ * when one image's columns would not fit under the workspace bound, a range of an image's
+ * lines. Chunks depend on the shape and the bound alone, never on the thread count.
+ *
+ * Three layouts skip work the general one does (tconv__gemm_layout_of):
+ *   tiled      the taps tile X exactly (kernel == stride, no padding, dilation 1): col2im
+ *              is a permutation, written without accumulation;
+ *   pointwise  1x1 kernel, stride 1, no padding: the tensors are the column matrices,
+ *              no im2col or col2im at all;
+ *   unit map   a 1x1 input map under the whole kernel (DCGAN's latent vector): x_n is
+ *              W_gᵀ y_n laid out as it is, the layer a fully connected one, and the whole
+ *              batch one GEMM.
+ * The output's bias is added where the output is written, while it is in cache.
+ */
 #include "internal.h"
 
 #include <omp.h>
 #include <string.h>
 
-/*
- * GEMMs are cut into square tiles of at most TCONV__TILE rows and columns. The cut depends
- * on the shape alone, never on the thread count, so every output element is produced by
- * the same BLAS call whatever the number of threads: results are bit-identical.
- */
-#define TCONV__TILE ((int64_t)512)
-
-static int64_t tile_count(int64_t n)
+tconv__gemm_layout tconv__gemm_layout_of(const tconv__shape *sh)
 {
-    return (n + TCONV__TILE - 1) / TCONV__TILE;
+    bool tiled = true, pointwise = true;
+    for (int a = 0; a < 3; ++a) {
+        const int64_t k = sh->k[a], s = sh->s[a], x = sh->x[a], y = sh->y[a];
+        const bool unit_taps = sh->d[a] == 1 || k == 1, no_pad = sh->p[a] == 0;
+        tiled = tiled && no_pad && unit_taps && ((k == s && x == y * s) || (y == 1 && x == k));
+        pointwise = pointwise && no_pad && k == 1 && s == 1 && x == y;
+    }
+    if (tiled && sh->y_count == 1)
+        return TCONV__LAYOUT_UNIT_MAP;
+    return pointwise ? TCONV__LAYOUT_POINTWISE : tiled ? TCONV__LAYOUT_TILED
+                                                      : TCONV__LAYOUT_GENERAL;
+}
+
+/* A product is cut into this many independent tasks at least (when the shape allows), so
+ * that a team of up to this many threads is kept busy; decided by the shape alone. */
+#define TCONV__MIN_TASKS 8
+/* ... but a GEMM is not cut below this many rows, where BLAS loses its efficiency. */
+#define TCONV__MIN_ROWS 128
+
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+static int64_t max64(int64_t a, int64_t b)
+{
+    return a > b ? a : b;
+}
+
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+/*
+ * One product's plan. The columns of a group (N·|Sy| of them) are cut into tiles of at most
+ * TCONV__TILE_N: whole images when a map is small (batch folding: one GEMM over several
+ * images, whose Y-side data is then packed side by side), otherwise ranges of an image's
+ * lines. Each task works on one tile (or a run of tiles) in buffers of its own thread:
+ *   apply_t  GEMM tile[rows of whole x channels][width] = W_gᵀ · y, then col2im of that
+ *            tile straight from cache (the tiled layout writes it as a permutation);
+ *   apply    cols[R][width] = im2col(x), then y = W_g · cols;
+ *   wgrad    cols[rows][width] = im2col(x) for a block of dW's columns, then
+ *            dW_g[:, rows] += y · colsᵀ, tile after tile; with few blocks, the columns are
+ *            also split into segments summed at the end in a fixed order.
+ * Every cut depends on the shape and the workspace bound, never on the thread count.
+ */
+typedef struct plan {
+    tconv__gemm_layout layout;
+    int64_t R;        /* rows of the column matrix: (C_x/g)·Πk */
+    bool folded;      /* tiles hold whole images; otherwise lines of one image */
+    int64_t per_tile; /* images (folded) or lines per tile */
+    int64_t tiles;    /* tiles over the batch (folded) or per image */
+    int64_t width;    /* most columns in a tile */
+    int64_t blocks;   /* apply_t: row blocks per group; wgrad: blocks of dW's columns */
+    int64_t per_block;/* apply_t: x channels per block; wgrad: rows of R per block */
+    int64_t segments; /* wgrad: partial sums over the tiles */
+    int team;         /* threads that get buffers (the bound may leave fewer than asked) */
+    int64_t buffer;   /* elements of one thread's buffers */
+    int64_t pack;     /* ... of which the packed Y side of a folded tile comes first */
+    int64_t shared;   /* elements shared by the team: wgrad's partial sums */
+} plan;
+
+/* Cuts the columns into tiles of at most `most` columns. */
+static void cut_columns(const tconv__shape *sh, int64_t most, plan *pl)
+{
+    const int64_t Yc = sh->y_count, Y2 = sh->y[2], lines = sh->y[0] * sh->y[1];
+    pl->folded = Yc <= most;
+    if (pl->folded) {
+        pl->tiles = ceil_div(sh->batch, max64(1, most / Yc));
+        pl->per_tile = ceil_div(sh->batch, pl->tiles);
+        pl->width = pl->per_tile * Yc;
+    } else {
+        pl->tiles = ceil_div(lines, max64(1, most / Y2));
+        pl->per_tile = ceil_div(lines, pl->tiles);
+        pl->width = pl->per_tile * Y2;
+    }
+}
+
+/* Element offset of a region of `count` elements that follows one at `at`, aligned. */
+static int64_t after(int64_t at, int64_t count, size_t size)
+{
+    const int64_t per = (int64_t)(TCONV__ALIGN / size);
+    return at + (count + per - 1) / per * per;
+}
+
+/* Tiles of one group over the whole batch. */
+static int64_t all_tiles(const tconv__shape *sh, const plan *pl)
+{
+    return pl->folded ? pl->tiles : sh->batch * pl->tiles;
+}
+
+static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tconv_error *err)
+{
+    const tconv__shape *sh = &c->sh;
+    memset(pl, 0, sizeof *pl);
+    pl->layout = tconv__gemm_layout_of(sh);
+    if (!tconv__mul(sh->cxg, sh->k_count, &pl->R) || pl->R > TCONV__BLAS_INT_MAX ||
+        sh->y_count > TCONV__BLAS_INT_MAX || sh->cyg > TCONV__BLAS_INT_MAX)
+        return tconv__fail(err, TCONV_EUNSUPPORTED, "gemm: a GEMM dimension exceeds the BLAS "
+                           "integer range (%lld)", (long long)TCONV__BLAS_INT_MAX);
+    pl->team = c->threads;
+    if (pl->layout == TCONV__LAYOUT_POINTWISE || pl->layout == TCONV__LAYOUT_UNIT_MAP ||
+        sh->batch == 0)
+        return TCONV_OK;
+
+    /* rows of one task's column tile, and elements per column of its buffers */
+    const int64_t K = sh->k_count, cyg = sh->cyg;
+    int64_t rows, per_column;
+    cut_columns(sh, TCONV__TILE_N, pl);
+    if (p == TCONV_APPLY_T) {
+        const int64_t column_tasks = pl->folded ? pl->tiles
+                                     : pl->layout == TCONV__LAYOUT_TILED ? sh->batch * pl->tiles
+                                                                         : sh->batch;
+        pl->blocks = ceil_div(pl->R, TCONV__TILE_M);
+        const int64_t want = ceil_div(TCONV__MIN_TASKS, sh->groups * column_tasks);
+        const int64_t most = max64(1, min64(sh->cxg, pl->R / TCONV__MIN_ROWS));
+        pl->blocks = max64(pl->blocks, min64(most, want));
+        pl->per_block = ceil_div(sh->cxg, pl->blocks);
+        pl->blocks = ceil_div(sh->cxg, pl->per_block);
+        rows = pl->per_block * K;
+        per_column = rows + cyg;
+    } else if (p == TCONV_APPLY) {
+        rows = pl->R;
+        per_column = rows + cyg;
+    } else {
+        pl->blocks = ceil_div(pl->R, TCONV__TILE_M);
+        pl->per_block = ceil_div(pl->R, pl->blocks);
+        rows = pl->per_block;
+        per_column = rows + cyg;
+    }
+    /* columns that fit under the bound (less the alignment of three buffers) */
+    const size_t size = tconv__dtype_size(c->dtype);
+    const int64_t budget = c->ws_limit > 3 * TCONV__ALIGN
+                               ? (int64_t)((c->ws_limit - 3 * TCONV__ALIGN) / size) : 0;
+    const int64_t fit = budget / per_column;
+    if (fit < sh->y[2])
+        return tconv__fail(err, TCONV_EWORKSPACE, "gemm: workspace_limit = %zu bytes cannot "
+                           "hold the columns of one line (%lld rows x %lld positions of %zu "
+                           "bytes)", c->ws_limit, (long long)rows, (long long)sh->y[2], size);
+    if (fit < TCONV__TILE_N)
+        cut_columns(sh, fit, pl);
+    pl->pack = pl->folded && pl->per_tile > 1 ? cyg * pl->width : 0;
+    pl->buffer = after(after(0, pl->pack, size), rows * pl->width, size);
+    if (p == TCONV_WGRAD) { /* few blocks of dW: split the columns too, summed in order */
+        const int64_t want = ceil_div(TCONV__MIN_TASKS, sh->groups * pl->blocks);
+        pl->segments = min64(want, all_tiles(sh, pl));
+        int64_t partial = sh->cy * pl->R;
+        while (pl->segments > 1 && (pl->segments - 1) * partial + pl->buffer > budget)
+            --pl->segments;
+        pl->shared = (pl->segments - 1) * partial;
+    }
+    const int64_t room = (budget - pl->shared) / after(0, pl->buffer, size);
+    pl->team = (int)max64(1, min64(c->threads, room));
+    return TCONV_OK;
 }
 
 #define T float
@@ -32,32 +196,41 @@ static int64_t tile_count(int64_t n)
 #undef TC
 #undef GEMM
 
-static tconv_status plan(const tconv__ctx *c, tconv_product p, size_t *bytes, tconv_error *err)
+tconv_status tconv__gemm_plan(const tconv__ctx *c, tconv_product p, size_t *bytes,
+                              tconv_error *err)
 {
-    const tconv__shape *sh = &c->sh;
-    int64_t R, per_thread;
-    if (!tconv__mul(sh->cxg, sh->k_count, &R) || R > TCONV__BLAS_INT_MAX ||
-        sh->y_count > TCONV__BLAS_INT_MAX || sh->cyg > TCONV__BLAS_INT_MAX)
-        return tconv__fail(err, TCONV_EUNSUPPORTED, "gemm: a GEMM dimension exceeds the BLAS "
-                           "integer range (%lld)", (long long)TCONV__BLAS_INT_MAX);
-    const int64_t tasks = sh->batch * sh->groups;
-    int64_t buffers = 1;
-    if (p == TCONV_WGRAD) {
-        per_thread = R < TCONV__TILE ? R : TCONV__TILE;
-        buffers = sh->batch ? c->threads : 0;
-    } else {
-        per_thread = R;
-        buffers = tasks == 0 ? 0 : tasks >= c->threads ? c->threads : 1;
-    }
+    plan pl;
+    tconv_status s = plan_of(c, p, &pl, err);
+    if (s != TCONV_OK)
+        return s;
     int64_t elems;
-    if (!tconv__mul(per_thread, sh->y_count, &elems) || !tconv__mul(elems, buffers, &elems) ||
-        !tconv__elem_bytes(elems, c->dtype, bytes))
+    if (!tconv__mul(after(0, pl.buffer, tconv__dtype_size(c->dtype)), pl.team, &elems) ||
+        !tconv__add(elems, pl.shared, &elems) || !tconv__elem_bytes(elems, c->dtype, bytes))
         return tconv__fail(err, TCONV_EOVERFLOW, "gemm: column buffer size overflows");
     return TCONV_OK;
+}
+
+int64_t tconv__gemm_images_per_tile(const tconv__ctx *c, tconv_product p)
+{
+    plan pl;
+    if (plan_of(c, p, &pl, NULL) != TCONV_OK || c->sh.batch == 0)
+        return 0;
+    return pl.folded ? pl.per_tile : 0;
 }
 
 TCONV__DTYPE_DISPATCH(apply)
 TCONV__DTYPE_DISPATCH(apply_t)
 TCONV__DTYPE_DISPATCH(wgrad)
 
-const tconv__algo tconv__algo_gemm = {TCONV_ALGO_GEMM, "gemm", plan, apply, apply_t, wgrad};
+void tconv__gemm_apply(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)
+{
+    apply(c, a, b, out, ws);
+}
+
+void tconv__gemm_wgrad(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)
+{
+    wgrad(c, a, b, out, ws);
+}
+
+const tconv__algo tconv__algo_gemm = {TCONV_ALGO_GEMM, "gemm", tconv__gemm_plan, apply,
+                                      apply_t, wgrad};

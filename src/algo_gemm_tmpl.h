@@ -1,140 +1,334 @@
 /*
- * The gemm algorithm for one element type (included by algo_gemm.c with T, TC and
- * GEMM defined). Per image n and group g, with R = (C_x/g)·Πk rows of columns:
+ * The gemm algorithm for one element type (included by algo_gemm.c with T, TC and GEMM
+ * defined). Per group g, with R = (C_x/g)·Πk rows of columns and W_g the [C_y/g][R] slice of
+ * the weight ((C_y, C_x/g, k...) is already that matrix), tile by tile of columns:
  *
- *   apply:    cols[R][|Sy|] = im2col(x_ng);  y_ng[C_y/g][|Sy|] = W_g · cols
- *   apply_t:  cols[R][|Sy|] = W_gᵀ · y_ng;   x_ng = col2im(cols)
- *   wgrad:    dW_g[C_y/g][R] = Σ_n y_ng · im2col(x_ng)ᵀ
+ *   apply:    cols[R][width] = im2col(x);   y[C_y/g][width] = W_g · cols
+ *   apply_t:  cols[R][width] = W_gᵀ · y;    x = col2im(cols)
+ *   wgrad:    dW_g[C_y/g][R] += y · colsᵀ   with cols = im2col(x)
  *
- * W_g is the [C_y/g][R] slice of the weight: (C_y, C_x/g, k...) is already that matrix.
+ * The tasks (see plan_of) write disjoint outputs and run with buffers of their own, so the
+ * team never waits for itself but at the very end. Every output element is computed by the
+ * same code in the same order for any thread count. Tasks are handed out dynamically: on
+ * shared cores a thread that runs ahead takes the next one, and which thread runs a task
+ * never changes what it computes.
  */
 
-/* C = op(A)·op(B) + beta·C cut into the fixed tiles of tile_grid(). With `shared` the
- * team splits the tiles (every thread of the region must call); otherwise the calling
- * thread does them all, in the same tiles, so both give the same bits. */
-static void TC(gemm_tiles)(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T *A,
-                           int64_t lda, const T *B, int64_t ldb, T beta, T *C, int64_t ldc,
-                           bool shared)
+/* The columns of tile t of a group: images n0..n1 and lines l0..l1 of each. */
+typedef struct TC(tile) {
+    int64_t n0, n1, l0, l1, width;
+} TC(tile);
+
+/* Tile t of the folded enumeration, or line tile t of image n. */
+static TC(tile) TC(tile_at)(const tconv__shape *sh, const plan *pl, int64_t n, int64_t t)
 {
-    const int64_t tm = tile_count(M), tn = tile_count(N), tiles = tm * tn;
-#define TCONV__TILE_BODY                                                                       \
-    const int64_t i0 = (t / tn) * TCONV__TILE, j0 = (t % tn) * TCONV__TILE;                    \
-    const int64_t m = M - i0 < TCONV__TILE ? M - i0 : TCONV__TILE;                             \
-    const int64_t n = N - j0 < TCONV__TILE ? N - j0 : TCONV__TILE;                             \
-    GEMM(ta, tb, m, n, K, (T)1, ta ? A + i0 : A + i0 * lda, lda, tb ? B + j0 * ldb : B + j0,  \
-         ldb, beta, C + i0 * ldc + j0, ldc);
-    if (shared) {
-#pragma omp for schedule(static)
-        for (int64_t t = 0; t < tiles; ++t) {
-            TCONV__TILE_BODY
-        }
+    TC(tile) k;
+    const int64_t lines = sh->y[0] * sh->y[1];
+    if (pl->folded) {
+        k.n0 = t * pl->per_tile;
+        k.n1 = min64(sh->batch, k.n0 + pl->per_tile);
+        k.l0 = 0, k.l1 = lines;
+        k.width = (k.n1 - k.n0) * sh->y_count;
     } else {
-        for (int64_t t = 0; t < tiles; ++t) {
-            TCONV__TILE_BODY
-        }
+        k.n0 = n, k.n1 = n + 1;
+        k.l0 = t * pl->per_tile;
+        k.l1 = min64(lines, k.l0 + pl->per_tile);
+        k.width = (k.l1 - k.l0) * sh->y[2];
     }
-#undef TCONV__TILE_BODY
+    return k;
 }
 
-/* y = C x */
+/* The buffers of the calling thread: pack (the Y side of a folded tile) and cols. */
+static void TC(thread_buffers)(const plan *pl, T *ws, T **pack, T **cols)
+{
+    *pack = ws + (int64_t)omp_get_thread_num() * after(0, pl->buffer, sizeof(T));
+    *cols = *pack + after(0, pl->pack, sizeof(T));
+}
+
+/* The Y side of group g on a tile as a matrix [C_y/g][width]: the tensor itself (leading
+ * dimension |Sy|) for one image, else the images copied side by side into pack. */
+static const T *TC(y_side)(const tconv__shape *sh, const TC(tile) *k, int64_t g, const T *y,
+                           T *pack, int64_t *ld)
+{
+    const int64_t Yc = sh->y_count;
+    const T *y_ng = y + (k->n0 * sh->cy + g * sh->cyg) * Yc + k->l0 * sh->y[2];
+    if (k->n1 - k->n0 == 1) {
+        *ld = Yc;
+        return y_ng;
+    }
+    for (int64_t i = 0; i < k->n1 - k->n0; ++i)
+        for (int64_t cy = 0; cy < sh->cyg; ++cy)
+            memcpy(pack + cy * k->width + i * Yc, y_ng + (i * sh->cy + cy) * Yc,
+                   (size_t)Yc * sizeof(T));
+    *ld = k->width;
+    return pack;
+}
+
+/* The columns of a tile as a span of the tensors. */
+static tconv__span TC(span_of)(const tconv__shape *sh, const TC(tile) *k)
+{
+    const tconv__span sp = {k->n1 - k->n0, sh->cx * sh->x_count, k->l0, k->l1, k->width};
+    return sp;
+}
+
+/* cols[rows r0..r1][width] = im2col of group g on a tile. */
+static void TC(im2col_tile)(const tconv__shape *sh, const TC(tile) *k, int64_t g, const T *x,
+                            int64_t r0, int64_t r1, T *cols)
+{
+    const tconv__span sp = TC(span_of)(sh, k);
+    TC(tconv__im2col_span)(sh, x + (k->n0 * sh->cx + g * sh->cxg) * sh->x_count, r0, r1, &sp,
+                           cols);
+}
+
+/* rows[m][0..n) += bias[m / per] for m < rows: the bias of the channel each run belongs to. */
+static void TC(add_bias)(T *rows, int64_t count, int64_t n, int64_t ld, const T *bias, int64_t per)
+{
+    for (int64_t m = 0; m < count; ++m) {
+        const T b = bias[m / per];
+        for (int64_t j = 0; j < n; ++j)
+            rows[m * ld + j] += b;
+    }
+}
+
+/* ---- unit-map layout: one GEMM per group over the batch -------------------------------- */
+
+/* With |Sy| = 1 and x = the kernel's extent, an image of x is the row W_gᵀ y_n of R values:
+ *   apply_t  X[N][R] = Y[N][C_y/g] · W_g       apply  Y[N][C_y/g] = X[N][R] · W_gᵀ
+ *   wgrad    dW_g = Yᵀ · X
+ * with X the rows of x (leading dimension C_x·Πk) and Y those of y (leading dimension C_y). */
+static void TC(unit_map)(const tconv__ctx *c, tconv_product p, const T *a, const T *b, T *out)
+{
+    const tconv__shape *sh = &c->sh;
+    const int64_t R = sh->cxg * sh->k_count, N = sh->batch, cyg = sh->cyg;
+    const int64_t ldx = sh->cx * sh->k_count, ldy = sh->cy;
+    const T *bias = c->bias;
+#pragma omp parallel num_threads(c->threads)
+    {
+        tconv__blas_worker();
+        for (int64_t g = 0; g < sh->groups; ++g) {
+            const T *w_g = (p == TCONV_WGRAD ? NULL : b + g * cyg * R);
+            if (p == TCONV_APPLY_T)
+                TC(tconv__gemm_tiles)(false, false, N, R, cyg, a + g * cyg, ldy, w_g, R, (T)0,
+                                      out + g * R, ldx, true);
+            else if (p == TCONV_APPLY)
+                TC(tconv__gemm_tiles)(false, true, N, cyg, R, a + g * R, ldx, w_g, R, (T)0,
+                                      out + g * cyg, ldy, true);
+            else /* a = y, b = x */
+                TC(tconv__gemm_tiles)(true, false, cyg, R, N, a + g * cyg, ldy, b + g * R, ldx,
+                                      (T)0, out + g * cyg * R, R, true);
+        }
+        if (bias && p != TCONV_WGRAD) { /* a channel of x holds Πk values, of y one */
+            const int64_t channels = p == TCONV_APPLY_T ? sh->cx : sh->cy;
+            const int64_t per = p == TCONV_APPLY_T ? sh->k_count : 1;
+#pragma omp for schedule(static)
+            for (int64_t n = 0; n < N; ++n)
+                TC(add_bias)(out + n * channels * per, channels, per, per, bias, 1);
+        }
+    }
+}
+
+/* ---- pointwise layout: the tensors are the column matrices ----------------------------- */
+
+/* One GEMM per (image, group), all their tiles in one worksharing loop:
+ * apply y_ng = W_g · x_ng, apply_t x_ng = W_gᵀ · y_ng. */
+static void TC(pointwise)(const tconv__ctx *c, tconv_product p, const T *in, const T *w, T *out)
+{
+    const tconv__shape *sh = &c->sh;
+    const bool t_ = p == TCONV_APPLY_T;
+    const int64_t Yc = sh->y_count, M = t_ ? sh->cxg : sh->cyg, K = t_ ? sh->cyg : sh->cxg;
+    const int64_t tn = tconv__tiles(Yc, TCONV__TILE_N);
+    const int64_t per = tconv__tiles(M, TCONV__TILE_M) * tn;
+    const T *bias = c->bias;
+#pragma omp parallel num_threads(c->threads)
+    {
+        tconv__blas_worker();
+#pragma omp for schedule(dynamic)
+        for (int64_t t = 0; t < sh->batch * sh->groups * per; ++t) {
+            const int64_t n = t / per / sh->groups, g = t / per % sh->groups, tile = t % per;
+            T *out_ng = out + (n * M * sh->groups + g * M) * Yc;
+            TC(tconv__gemm_tile)(t_, false, M, Yc, K, w + g * sh->cyg * sh->cxg, sh->cxg,
+                                 in + (n * K * sh->groups + g * K) * Yc, Yc, (T)0, out_ng, Yc,
+                                 tile);
+            if (bias) { /* the tile's rows, while in cache */
+                const int64_t i0 = tile / tn * TCONV__TILE_M, j0 = tile % tn * TCONV__TILE_N;
+                TC(add_bias)(out_ng + i0 * Yc + j0, min64(TCONV__TILE_M, M - i0),
+                             min64(TCONV__TILE_N, Yc - j0), Yc, bias + g * M + i0, 1);
+            }
+        }
+    }
+}
+
+/* dW_g = Σ_n y_ng · x_ngᵀ: each tile of dW_g sums the batch in order. */
+static void TC(pointwise_wgrad)(const tconv__ctx *c, const T *y, const T *x, T *dw)
+{
+    const tconv__shape *sh = &c->sh;
+    const int64_t Yc = sh->y_count;
+    const int64_t per = tconv__tiles(sh->cyg, TCONV__TILE_M) * tconv__tiles(sh->cxg, TCONV__TILE_N);
+#pragma omp parallel num_threads(c->threads)
+    {
+        tconv__blas_worker();
+#pragma omp for schedule(dynamic)
+        for (int64_t t = 0; t < sh->groups * per; ++t) {
+            const int64_t g = t / per;
+            for (int64_t n = 0; n < sh->batch; ++n)
+                TC(tconv__gemm_tile)(false, true, sh->cyg, sh->cxg, Yc,
+                                     y + (n * sh->cy + g * sh->cyg) * Yc, Yc,
+                                     x + (n * sh->cx + g * sh->cxg) * Yc, Yc, n ? (T)1 : (T)0,
+                                     dw + g * sh->cyg * sh->cxg, sh->cxg, t % per);
+        }
+    }
+}
+
+/* ---- the three products ---------------------------------------------------------------- */
+
+/* y = C x. Tasks: (group, tile). */
 static void TC(apply)(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)
 {
     const tconv__shape *sh = &c->sh;
     const T *x = a, *w = b;
     T *y = out;
-    const int64_t R = sh->cxg * sh->k_count, Yc = sh->y_count, tasks = sh->batch * sh->groups;
-    const bool by_task = tasks >= c->threads;
-#pragma omp parallel num_threads(c->threads)
+    plan pl;
+    plan_of(c, TCONV_APPLY, &pl, NULL);
+    if (pl.layout == TCONV__LAYOUT_POINTWISE) {
+        TC(pointwise)(c, TCONV_APPLY, x, w, y);
+        return;
+    }
+    if (pl.layout == TCONV__LAYOUT_UNIT_MAP) {
+        TC(unit_map)(c, TCONV_APPLY, x, w, y);
+        return;
+    }
+    const T *bias = c->bias;
+    const int64_t R = pl.R, Yc = sh->y_count, tiles = all_tiles(sh, &pl);
+#pragma omp parallel num_threads(pl.team)
     {
         tconv__blas_worker();
-        if (by_task) {
-            T *cols = (T *)ws + (int64_t)omp_get_thread_num() * R * Yc;
-#pragma omp for schedule(static)
-            for (int64_t t = 0; t < tasks; ++t) {
-                const int64_t n = t / sh->groups, g = t % sh->groups;
-                TC(tconv__im2col)(sh, x + (n * sh->cx + g * sh->cxg) * sh->x_count, 0, R, cols);
-                TC(gemm_tiles)(false, false, sh->cyg, Yc, R, w + g * sh->cyg * R, R, cols, Yc,
-                               (T)0, y + (n * sh->cy + g * sh->cyg) * Yc, Yc, false);
-            }
-        } else {
-            T *cols = ws;
-            for (int64_t t = 0; t < tasks; ++t) {
-                const int64_t n = t / sh->groups, g = t % sh->groups;
-                const T *x_ng = x + (n * sh->cx + g * sh->cxg) * sh->x_count;
-#pragma omp for schedule(static)
-                for (int64_t r = 0; r < R; ++r)
-                    TC(tconv__im2col)(sh, x_ng, r, r + 1, cols + r * Yc);
-                TC(gemm_tiles)(false, false, sh->cyg, Yc, R, w + g * sh->cyg * R, R, cols, Yc,
-                               (T)0, y + (n * sh->cy + g * sh->cyg) * Yc, Yc, true);
-            }
+        T *pack, *cols;
+        TC(thread_buffers)(&pl, ws, &pack, &cols);
+#pragma omp for schedule(dynamic)
+        for (int64_t t = 0; t < sh->groups * tiles; ++t) {
+            const int64_t g = t / tiles, i = t % tiles;
+            const TC(tile) k = TC(tile_at)(sh, &pl, pl.folded ? 0 : i / pl.tiles,
+                                           pl.folded ? i : i % pl.tiles);
+            TC(im2col_tile)(sh, &k, g, x, 0, R, cols);
+            const bool one = k.n1 - k.n0 == 1;
+            T *y_ng = y + (k.n0 * sh->cy + g * sh->cyg) * Yc + k.l0 * sh->y[2];
+            GEMM(false, false, sh->cyg, k.width, R, (T)1, w + g * sh->cyg * R, R, cols, k.width,
+                 (T)0, one ? y_ng : pack, one ? Yc : k.width);
+            if (bias)
+                TC(add_bias)(one ? y_ng : pack, sh->cyg, k.width, one ? Yc : k.width,
+                             bias + g * sh->cyg, 1);
+            for (int64_t n = 0; !one && n < k.n1 - k.n0; ++n) /* unpack the images */
+                for (int64_t cy = 0; cy < sh->cyg; ++cy)
+                    memcpy(y_ng + (n * sh->cy + cy) * Yc, pack + cy * k.width + n * Yc,
+                           (size_t)Yc * sizeof(T));
         }
     }
 }
 
-/* x = Cᵀ y */
+/* x = Cᵀ y. Tasks: (group, block of x channels, tile), or, when images are cut into line
+ * tiles that col2im adds together, (group, block, image) running its tiles in order. */
 static void TC(apply_t)(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)
 {
     const tconv__shape *sh = &c->sh;
     const T *y = a, *w = b;
     T *x = out;
-    const int64_t R = sh->cxg * sh->k_count, Yc = sh->y_count, tasks = sh->batch * sh->groups;
-    const bool by_task = tasks >= c->threads;
-#pragma omp parallel num_threads(c->threads)
+    plan pl;
+    plan_of(c, TCONV_APPLY_T, &pl, NULL);
+    if (pl.layout == TCONV__LAYOUT_POINTWISE) {
+        TC(pointwise)(c, TCONV_APPLY_T, y, w, x);
+        return;
+    }
+    if (pl.layout == TCONV__LAYOUT_UNIT_MAP) {
+        TC(unit_map)(c, TCONV_APPLY_T, y, w, x);
+        return;
+    }
+    const T *bias = c->bias;
+    const bool tiled = pl.layout == TCONV__LAYOUT_TILED;
+    const bool in_order = !pl.folded && !tiled; /* an image's line tiles add up */
+    const int64_t K = sh->k_count, R = pl.R;
+    const int64_t columns = pl.folded ? pl.tiles : in_order ? sh->batch : sh->batch * pl.tiles;
+    const int64_t tasks = sh->groups * pl.blocks * columns;
+#pragma omp parallel num_threads(pl.team)
     {
         tconv__blas_worker();
-        if (by_task) {
-            T *cols = (T *)ws + (int64_t)omp_get_thread_num() * R * Yc;
-#pragma omp for schedule(static)
-            for (int64_t t = 0; t < tasks; ++t) {
-                const int64_t n = t / sh->groups, g = t % sh->groups;
-                TC(gemm_tiles)(true, false, R, Yc, sh->cyg, w + g * sh->cyg * R, R,
-                               y + (n * sh->cy + g * sh->cyg) * Yc, Yc, (T)0, cols, Yc, false);
-                TC(tconv__col2im)(sh, cols, 0, sh->cxg,
-                                  x + (n * sh->cx + g * sh->cxg) * sh->x_count);
-            }
-        } else {
-            T *cols = ws;
-            for (int64_t t = 0; t < tasks; ++t) {
-                const int64_t n = t / sh->groups, g = t % sh->groups;
-                TC(gemm_tiles)(true, false, R, Yc, sh->cyg, w + g * sh->cyg * R, R,
-                               y + (n * sh->cy + g * sh->cyg) * Yc, Yc, (T)0, cols, Yc, true);
-                T *x_ng = x + (n * sh->cx + g * sh->cxg) * sh->x_count;
-#pragma omp for schedule(static)
-                for (int64_t ch = 0; ch < sh->cxg; ++ch)
-                    TC(tconv__col2im)(sh, cols, ch, ch + 1, x_ng);
+        T *pack, *cols;
+        TC(thread_buffers)(&pl, ws, &pack, &cols);
+#pragma omp for schedule(dynamic)
+        for (int64_t t = 0; t < tasks; ++t) {
+            const int64_t g = t / columns / pl.blocks, blk = t / columns % pl.blocks;
+            const int64_t i = t % columns, c0 = blk * pl.per_block;
+            const int64_t nch = min64(sh->cxg, c0 + pl.per_block) - c0;
+            const int64_t first = in_order ? 0 : pl.folded ? i : i % pl.tiles;
+            const int64_t last = in_order ? pl.tiles : first + 1;
+            const int64_t n = pl.folded ? 0 : in_order ? i : i / pl.tiles;
+            for (int64_t lt = first; lt < last; ++lt) {
+                const TC(tile) k = TC(tile_at)(sh, &pl, n, lt);
+                int64_t ld;
+                const T *yside = TC(y_side)(sh, &k, g, y, pack, &ld);
+                GEMM(true, false, nch * K, k.width, sh->cyg, (T)1,
+                     w + g * sh->cyg * R + c0 * K, R, yside, ld, (T)0, cols, k.width);
+                const T *bias_c = bias ? bias + g * sh->cxg + c0 : NULL;
+                T *x_c = x + (k.n0 * sh->cx + g * sh->cxg + c0) * sh->x_count;
+                const tconv__span sp = TC(span_of)(sh, &k);
+                if (tiled)
+                    TC(tconv__col2im_tiled)(sh, cols, 0, nch, &sp, bias_c, x_c);
+                else
+                    TC(tconv__col2im_span)(sh, cols, 0, nch, &sp, k.l0 == 0, bias_c, x_c);
             }
         }
     }
 }
 
-/* dW = Σ_n y_n ⊗ x_n: tasks are (group, block of R), each summing the batch in order. */
+/* dW = Σ_n y_n ⊗ x_n. Tasks: (group, block of dW's columns, segment of tiles); each sums
+ * its tiles in order; segments after the first land in partial sums that are added to dW
+ * in segment order at the end. */
 static void TC(wgrad)(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)
 {
     const tconv__shape *sh = &c->sh;
     const T *y = a, *x = b;
     T *dw = out;
-    const int64_t R = sh->cxg * sh->k_count, Yc = sh->y_count;
-    const int64_t blocks = tile_count(R), tasks = sh->groups * blocks;
-    const int64_t rows = R < TCONV__TILE ? R : TCONV__TILE; /* per thread, as planned */
+    plan pl;
+    plan_of(c, TCONV_WGRAD, &pl, NULL);
     if (sh->batch == 0) {
-        memset(dw, 0, (size_t)(sh->cy * R) * sizeof(T));
+        memset(dw, 0, (size_t)(sh->cy * pl.R) * sizeof(T));
         return;
     }
-#pragma omp parallel num_threads(c->threads)
+    if (pl.layout == TCONV__LAYOUT_POINTWISE) {
+        TC(pointwise_wgrad)(c, y, x, dw);
+        return;
+    }
+    if (pl.layout == TCONV__LAYOUT_UNIT_MAP) {
+        TC(unit_map)(c, TCONV_WGRAD, y, x, dw);
+        return;
+    }
+    const int64_t R = pl.R, tiles = all_tiles(sh, &pl), S = pl.segments;
+    const int64_t per_segment = sh->cy * R;
+    T *partial = (T *)ws + pl.team * after(0, pl.buffer, sizeof(T));
+#pragma omp parallel num_threads(pl.team)
     {
         tconv__blas_worker();
-        T *cols = (T *)ws + (int64_t)omp_get_thread_num() * rows * Yc;
-#pragma omp for schedule(static)
-        for (int64_t t = 0; t < tasks; ++t) {
-            const int64_t g = t / blocks, r0 = (t % blocks) * TCONV__TILE;
-            const int64_t r1 = R - r0 < TCONV__TILE ? R : r0 + TCONV__TILE;
-            for (int64_t n = 0; n < sh->batch; ++n) {
-                TC(tconv__im2col)(sh, x + (n * sh->cx + g * sh->cxg) * sh->x_count, r0, r1,
-                                  cols);
-                GEMM(false, true, sh->cyg, r1 - r0, Yc, (T)1,
-                     y + (n * sh->cy + g * sh->cyg) * Yc, Yc, cols, Yc, n ? (T)1 : (T)0,
-                     dw + g * sh->cyg * R + r0, R);
+        T *pack, *cols;
+        TC(thread_buffers)(&pl, ws, &pack, &cols);
+#pragma omp for schedule(dynamic)
+        for (int64_t t = 0; t < sh->groups * pl.blocks * S; ++t) {
+            const int64_t g = t / S / pl.blocks, blk = t / S % pl.blocks, seg = t % S;
+            const int64_t r0 = blk * pl.per_block, r1 = min64(R, r0 + pl.per_block);
+            T *dst = (seg ? partial + (seg - 1) * per_segment : dw) + g * sh->cyg * R + r0;
+            for (int64_t i = seg * tiles / S; i < (seg + 1) * tiles / S; ++i) {
+                const TC(tile) k = TC(tile_at)(sh, &pl, pl.folded ? 0 : i / pl.tiles,
+                                               pl.folded ? i : i % pl.tiles);
+                TC(im2col_tile)(sh, &k, g, x, r0, r1, cols);
+                int64_t ld;
+                const T *yside = TC(y_side)(sh, &k, g, y, pack, &ld);
+                GEMM(false, true, sh->cyg, r1 - r0, k.width, (T)1, yside, ld, cols, k.width,
+                     i == seg * tiles / S ? (T)0 : (T)1, dst, R);
             }
+        }
+        if (S > 1) { /* implicit barrier above: every partial sum is complete */
+#pragma omp for schedule(static)
+            for (int64_t e = 0; e < per_segment; ++e)
+                for (int64_t seg = 1; seg < S; ++seg)
+                    dw[e] += partial[(seg - 1) * per_segment + e];
         }
     }
 }

@@ -1,10 +1,11 @@
-/* The table of algorithms, reference last, and the rule `auto` follows. */
+/* The table of algorithms, references last, and the rule `auto` follows. */
 #include "internal.h"
 
 #include <string.h>
 
 static const tconv__algo *const table[] = {
     &tconv__algo_gemm,
+    &tconv__algo_phase,
     &tconv__algo_dense,
     &tconv__algo_sparse,
     &tconv__algo_scatter,
@@ -44,10 +45,28 @@ tconv_status tconv_algo_from_name(const char *name, tconv_algo *out)
     return TCONV_EINVAL;
 }
 
-/* auto: the gemm path is the only production algorithm so far. dense and sparse build the
- * whole transformation matrix on every call: teaching and benchmark paths, never chosen. */
+bool tconv__fuses_bias(const tconv__algo *a)
+{
+    return a == &tconv__algo_gemm || a == &tconv__algo_phase;
+}
+
+/*
+ * auto, by shape alone (so the choice never depends on the thread count), among the
+ * production algorithms only (never dense or sparse, which build the whole matrix
+ * on every call, nor the reference loops): phase when the layer is depthwise-like
+ * (C_x/g · C_y/g <= 4, where a GEMM degenerates to a dot product and phase runs plain
+ * loops) and phase accepts
+ * the geometry (stride <= 64 per axis); gemm otherwise. Measured (tconv_bench): with GEMMs
+ * of real size gemm wins, since phase's per-phase im2col copies y Πk/Πs times over while
+ * gemm's col2im reads its tile from cache; on depthwise layers phase's loops win by 3x.
+ */
 const tconv__algo *tconv__algo_resolve(tconv_algo a, const tconv__ctx *c)
 {
-    (void)c;
-    return a == TCONV_ALGO_AUTO ? &tconv__algo_gemm : find(a);
+    if (a != TCONV_ALGO_AUTO)
+        return find(a);
+    size_t bytes;
+    if (tconv__phase_uses_loops(&c->sh) &&
+        tconv__algo_phase.plan(c, TCONV_APPLY_T, &bytes, NULL) == TCONV_OK)
+        return &tconv__algo_phase;
+    return &tconv__algo_gemm;
 }

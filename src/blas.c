@@ -5,7 +5,9 @@
  * column blocks). BLAS must then run on the calling thread alone, or its threads and ours
  * would oversubscribe the cores. tconv links OpenBLAS's OpenMP build, which sizes each call
  * by omp_get_max_threads() of the calling thread: setting that to 1 inside our regions
- * keeps every GEMM single-threaded there without touching any global setting.
+ * keeps every GEMM single-threaded there without touching any global setting. When one
+ * GEMM is the whole job, the team shares its fixed tiles (tconv__gemm_tiles): the GEMM is
+ * split among our threads, never among ours and BLAS's at once.
  */
 #include "internal.h"
 
@@ -34,6 +36,22 @@ void tconv__gemm_f64(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k
     cblas_dgemm(CblasRowMajor, trans(trans_a), trans(trans_b), (int)m, (int)n, (int)k, alpha,
                 a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
 }
+
+#define T float
+#define TC(name) name##_f32
+#define GEMM tconv__gemm_f32
+#include "blas_tmpl.h"
+#undef T
+#undef TC
+#undef GEMM
+
+#define T double
+#define TC(name) name##_f64
+#define GEMM tconv__gemm_f64
+#include "blas_tmpl.h"
+#undef T
+#undef TC
+#undef GEMM
 
 void tconv__blas_worker(void)
 {

@@ -5,70 +5,151 @@
  * Along one axis, output position o reads input position i = o*s + off with
  * off = k*d - p (kernel tap k, stride s, dilation d, padding p). axis_range() gives the
  * o for which i falls inside [0, X): outside it the column holds padding zeros.
+ *
+ * Columns are visited over a span (see tconv__span): images, then lines, then positions.
  */
 
-/* im2col: x[channels][X0][X1][X2] => cols[r1 - r0][Y0·Y1·Y2], rows r = (ch, k0, k1, k2) */
-void TC(tconv__im2col)(const tconv__shape *sh, const T *x, int64_t r0, int64_t r1, T *cols)
+/* im2col: x[channels][X0][X1][X2] => cols[r1 - r0][columns of the span],
+ * rows r = (ch, k0, k1, k2) */
+TCONV__VECTOR_CLONES
+void TC(tconv__im2col_span)(const tconv__shape *sh, const T *x, int64_t r0, int64_t r1,
+                            const tconv__span *sp, T *cols)
 {
     const int64_t Y1 = sh->y[1], Y2 = sh->y[2], X1 = sh->x[1], X2 = sh->x[2];
     const int64_t s2 = sh->s[2];
     for (int64_t r = r0; r < r1; ++r) {
         tap t;
         tap_of_row(sh, r, &t);
-        const T *xc = x + t.ch * sh->x_count;
-        T *row = cols + (r - r0) * sh->y_count;
-        for (int64_t o0 = 0; o0 < sh->y[0]; ++o0) {
-            T *plane = row + o0 * Y1 * Y2;
-            const int64_t i0 = o0 * sh->s[0] + t.off[0];
-            if (o0 < t.lo[0] || o0 >= t.hi[0]) {
-                memset(plane, 0, (size_t)(Y1 * Y2) * sizeof(T));
-                continue;
-            }
-            for (int64_t o1 = 0; o1 < Y1; ++o1) {
-                T *dst = plane + o1 * Y2;
-                if (o1 < t.lo[1] || o1 >= t.hi[1]) {
+        for (int64_t m = 0; m < sp->images; ++m) {
+            const T *xc = x + m * sp->x_stride + t.ch * sh->x_count;
+            T *row = cols + (r - r0) * sp->ld + m * sh->y_count;
+            int64_t o0 = sp->l0 / Y1, o1 = sp->l0 % Y1; /* line l, walked without division */
+            for (int64_t l = sp->l0; l < sp->l1; ++l) {
+                T *dst = row + (l - sp->l0) * Y2;
+                if (o0 < t.lo[0] || o0 >= t.hi[0] || o1 < t.lo[1] || o1 >= t.hi[1]) {
                     memset(dst, 0, (size_t)Y2 * sizeof(T));
-                    continue;
+                } else {
+                    /* index of o2 = 0, which may lie in the padding: only o2 in [lo, hi) read */
+                    const int64_t i0 = o0 * sh->s[0] + t.off[0];
+                    const int64_t base = (i0 * X1 + o1 * sh->s[1] + t.off[1]) * X2 + t.off[2];
+                    for (int64_t o2 = 0; o2 < t.lo[2]; ++o2)
+                        dst[o2] = 0;
+                    if (s2 == 1)
+                        memcpy(dst + t.lo[2], xc + (base + t.lo[2]),
+                               (size_t)(t.hi[2] - t.lo[2]) * sizeof(T));
+                    else
+                        for (int64_t o2 = t.lo[2]; o2 < t.hi[2]; ++o2)
+                            dst[o2] = xc[base + o2 * s2];
+                    for (int64_t o2 = t.hi[2]; o2 < Y2; ++o2)
+                        dst[o2] = 0;
                 }
-                /* index of o2 = 0, which may lie in the padding: only o2 in [lo, hi) read */
-                const int64_t base = (i0 * X1 + o1 * sh->s[1] + t.off[1]) * X2 + t.off[2];
-                for (int64_t o2 = 0; o2 < t.lo[2]; ++o2)
-                    dst[o2] = 0;
-                if (s2 == 1)
-                    memcpy(dst + t.lo[2], xc + (base + t.lo[2]),
-                           (size_t)(t.hi[2] - t.lo[2]) * sizeof(T));
-                else
-                    for (int64_t o2 = t.lo[2]; o2 < t.hi[2]; ++o2)
-                        dst[o2] = xc[base + o2 * s2];
-                for (int64_t o2 = t.hi[2]; o2 < Y2; ++o2)
-                    dst[o2] = 0;
+                if (++o1 == Y1)
+                    o1 = 0, ++o0;
             }
         }
     }
 }
 
-/* col2im: cols[channels·K][Y0·Y1·Y2] => x[channels c0..c1][X0][X1][X2], overwriting x.
+/* The whole column matrix of one image. */
+static tconv__span TC(whole_image)(const tconv__shape *sh)
+{
+    const tconv__span sp = {1, 0, 0, sh->y[0] * sh->y[1], sh->y_count};
+    return sp;
+}
+
+void TC(tconv__im2col)(const tconv__shape *sh, const T *x, int64_t r0, int64_t r1, T *cols)
+{
+    const tconv__span sp = TC(whole_image)(sh);
+    TC(tconv__im2col_span)(sh, x, r0, r1, &sp, cols);
+}
+
+/* col2im: cols[channels·K][columns of the span] => x[channels c0..c1][X0][X1][X2], adding.
  * Each channel's taps are summed in one fixed order, so any split over channels gives
  * the same bits. */
-void TC(tconv__col2im)(const tconv__shape *sh, const T *cols, int64_t c0, int64_t c1, T *x)
+TCONV__VECTOR_CLONES
+void TC(tconv__col2im_span)(const tconv__shape *sh, const T *cols, int64_t c0, int64_t c1,
+                            const tconv__span *sp, bool init, const T *bias, T *x)
 {
     const int64_t Y1 = sh->y[1], Y2 = sh->y[2], X1 = sh->x[1], X2 = sh->x[2];
     const int64_t s2 = sh->s[2], K = sh->k_count;
     for (int64_t ch = c0; ch < c1; ++ch) {
-        T *xc = x + ch * sh->x_count;
-        memset(xc, 0, (size_t)sh->x_count * sizeof(T));
+        for (int64_t m = 0; init && m < sp->images; ++m) {
+            T *xc = x + m * sp->x_stride + ch * sh->x_count;
+            const T b = bias ? bias[ch] : (T)0;
+            for (int64_t i = 0; i < sh->x_count; ++i)
+                xc[i] = b;
+        }
         for (int64_t r = ch * K; r < (ch + 1) * K; ++r) {
             tap t;
             tap_of_row(sh, r, &t);
-            const T *row = cols + r * sh->y_count;
-            for (int64_t o0 = t.lo[0]; o0 < t.hi[0]; ++o0) {
-                const int64_t i0 = o0 * sh->s[0] + t.off[0];
-                for (int64_t o1 = t.lo[1]; o1 < t.hi[1]; ++o1) {
-                    const T *src = row + (o0 * Y1 + o1) * Y2;
-                    const int64_t base = (i0 * X1 + o1 * sh->s[1] + t.off[1]) * X2 + t.off[2];
-                    for (int64_t o2 = t.lo[2]; o2 < t.hi[2]; ++o2)
-                        xc[base + o2 * s2] += src[o2];
+            /* lines of the span whose inputs lie inside the map: o0 in [lo0, hi0), and o1 in
+             * [lo1, hi1) clipped to the span on its first and last o0 */
+            const int64_t o0_end = t.hi[0] < (sp->l1 + Y1 - 1) / Y1 ? t.hi[0]
+                                                                     : (sp->l1 + Y1 - 1) / Y1;
+            for (int64_t m = 0; m < sp->images; ++m) {
+                T *xc = x + m * sp->x_stride + ch * sh->x_count;
+                const T *row = cols + r * sp->ld + m * sh->y_count;
+                for (int64_t o0 = t.lo[0] > sp->l0 / Y1 ? t.lo[0] : sp->l0 / Y1; o0 < o0_end;
+                     ++o0) {
+                    const int64_t first = sp->l0 - o0 * Y1, last = sp->l1 - o0 * Y1;
+                    const int64_t o1_end = t.hi[1] < last ? t.hi[1] : last;
+                    const int64_t i0 = o0 * sh->s[0] + t.off[0];
+                    for (int64_t o1 = t.lo[1] > first ? t.lo[1] : first; o1 < o1_end; ++o1) {
+                        const T *src = row + (o0 * Y1 + o1 - sp->l0) * Y2;
+                        /* index of o2 = 0, which may lie in the padding */
+                        const int64_t base = (i0 * X1 + o1 * sh->s[1] + t.off[1]) * X2 + t.off[2];
+                        if (s2 == 1)
+                            for (int64_t o2 = t.lo[2]; o2 < t.hi[2]; ++o2)
+                                xc[base + o2] += src[o2];
+                        else
+                            for (int64_t o2 = t.lo[2]; o2 < t.hi[2]; ++o2)
+                                xc[base + o2 * s2] += src[o2];
+                    }
                 }
+            }
+        }
+    }
+}
+
+void TC(tconv__col2im)(const tconv__shape *sh, const T *cols, int64_t c0, int64_t c1, T *x)
+{
+    const tconv__span sp = TC(whole_image)(sh);
+    TC(tconv__col2im_span)(sh, cols, c0, c1, &sp, true, NULL, x);
+}
+
+/* col2im for an exact tiling: x[ch][o·s + k] = cols[(ch, k)][o] on every axis, each x
+ * element written once (padding 0, dilation 1, taps tiling the stride or a single position;
+ * see tconv__gemm_layout_of). Along the last axis the K2 taps of a line are interleaved
+ * into one contiguous run of x. */
+TCONV__VECTOR_CLONES
+void TC(tconv__col2im_tiled)(const tconv__shape *sh, const T *cols, int64_t c0, int64_t c1,
+                             const tconv__span *sp, const T *bias, T *x)
+{
+    const int64_t Y1 = sh->y[1], Y2 = sh->y[2], X1 = sh->x[1], X2 = sh->x[2];
+    const int64_t K0 = sh->k[0], K1 = sh->k[1], K2 = sh->k[2], s2 = sh->s[2], ld = sp->ld;
+    for (int64_t ch = c0; ch < c1; ++ch) {
+        const T b = bias ? bias[ch] : (T)0;
+        for (int64_t k01 = 0; k01 < K0 * K1; ++k01) {
+            const int64_t k0 = k01 / K1, k1 = k01 % K1;
+            const T *rows = cols + (ch * K0 * K1 + k01) * K2 * ld; /* rows (ch, k0, k1, 0..K2) */
+            for (int64_t m = 0; m < sp->images; ++m)
+            for (int64_t l = sp->l0; l < sp->l1; ++l) {
+                const int64_t o0 = l / Y1, o1 = l % Y1;
+                const T *src = rows + m * sh->y_count + (l - sp->l0) * Y2;
+                T *dst = x + m * sp->x_stride + ch * sh->x_count +
+                         ((o0 * sh->s[0] + k0) * X1 + o1 * sh->s[1] + k1) * X2;
+                if (K2 == 1)
+                    for (int64_t o2 = 0; o2 < Y2; ++o2)
+                        dst[o2 * s2] = src[o2] + b;
+                else if (K2 == 2 && s2 == 2)
+                    for (int64_t o2 = 0; o2 < Y2; ++o2) {
+                        dst[2 * o2] = src[o2] + b;
+                        dst[2 * o2 + 1] = src[ld + o2] + b;
+                    }
+                else
+                    for (int64_t o2 = 0; o2 < Y2; ++o2)
+                        for (int64_t k2 = 0; k2 < K2; ++k2)
+                            dst[o2 * s2 + k2] = src[k2 * ld + o2] + b;
             }
         }
     }

@@ -14,6 +14,17 @@
 /* Every scratch region handed to an algorithm starts on a cache line. */
 #define TCONV__ALIGN ((size_t)64)
 
+/* Our own hot loops (BLAS has its own dispatch) are compiled for AVX-512, AVX2 and the
+ * baseline, the CPU's best picked at load time: a portable build still runs them with the
+ * vector width the machine has. Without contraction (-std=c11: no fused multiply-add from
+ * a*b+c) every clone computes the same bits. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define TCONV__VECTOR_CLONES                                                                   \
+    __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define TCONV__VECTOR_CLONES
+#endif
+
 /* ---- errors ---------------------------------------------------------------------------- */
 
 /* Records `s` and a printf-style message in `err` (if not NULL); returns `s`. */
@@ -68,6 +79,9 @@ typedef struct tconv__ctx {
     tconv_dtype dtype;
     int threads;        /* >= 1 */
     size_t dense_limit; /* bytes the dense algorithm may use for one matrix */
+    size_t ws_limit;    /* bound the planners keep their scratch under (options or default) */
+    const void *bias; /* for apply / apply_t of an algorithm that fuses the bias: added over
+                       * the output's channels (NULL: none) */
 } tconv__ctx;
 
 /* options.dense_limit = 0: a 256 MiB matrix is a 8192 x 8192 float32 C, far past any
@@ -105,10 +119,40 @@ typedef struct tconv__algo {
     }
 
 extern const tconv__algo tconv__algo_gemm;
+extern const tconv__algo tconv__algo_phase;
 extern const tconv__algo tconv__algo_scatter;
 extern const tconv__algo tconv__algo_gather;
 extern const tconv__algo tconv__algo_dense;
 extern const tconv__algo tconv__algo_sparse;
+
+/* The gemm algorithm's products and planner, which `phase` shares for the two products
+ * where a stride-s convolution has no inserted zeros to skip (apply and wgrad). */
+tconv_status tconv__gemm_plan(const tconv__ctx *c, tconv_product p, size_t *bytes,
+                              tconv_error *err);
+void tconv__gemm_apply(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws);
+void tconv__gemm_wgrad(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws);
+
+/* How the gemm algorithm lays out a product for this shape (tests assert which branch a
+ * geometry takes). */
+typedef enum tconv__gemm_layout {
+    TCONV__LAYOUT_GENERAL = 0,   /* im2col / col2im */
+    TCONV__LAYOUT_TILED = 1,     /* the taps tile X exactly: col2im is a permutation */
+    TCONV__LAYOUT_POINTWISE = 2, /* 1x1 kernel, stride 1, no padding: no columns at all */
+    TCONV__LAYOUT_UNIT_MAP = 3   /* a 1x1 input map under a whole kernel: the layer is a
+                                  * fully connected one, one GEMM over the batch */
+} tconv__gemm_layout;
+tconv__gemm_layout tconv__gemm_layout_of(const tconv__shape *sh);
+
+/* Images the gemm algorithm folds into one GEMM tile for product p (1: none); 0 when the
+ * batch is empty or images are cut into line tiles. */
+int64_t tconv__gemm_images_per_tile(const tconv__ctx *c, tconv_product p);
+
+/* Whether the phase algorithm runs its sub-convolutions as plain loops (few channels per
+ * group, where a GEMM would be a dot product) rather than GEMMs. */
+bool tconv__phase_uses_loops(const tconv__shape *sh);
+/* Whether the apply and apply_t of `a` add ctx->bias themselves, where they write the
+ * output (while it is in cache); the layers add it afterwards for the others. */
+bool tconv__fuses_bias(const tconv__algo *a);
 
 /* The algorithm `a` resolves to for this context (auto picks); NULL if unknown. */
 const tconv__algo *tconv__algo_resolve(tconv_algo a, const tconv__ctx *c);
@@ -127,12 +171,54 @@ void tconv__gemm_f64(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k
                      const double *a, int64_t lda, const double *b, int64_t ldb, double beta,
                      double *c, int64_t ldc);
 
+/*
+ * GEMMs are cut into tiles of at most TCONV__TILE_M rows and TCONV__TILE_N columns. The cut
+ * depends on the shape alone, never on the thread count, so every output element is
+ * produced by the same BLAS call whatever the number of threads: bit-identical results.
+ */
+#define TCONV__TILE_M ((int64_t)512)
+#define TCONV__TILE_N ((int64_t)512)
+
+static inline int64_t tconv__tiles(int64_t n, int64_t tile)
+{
+    return (n + tile - 1) / tile;
+}
+
+/* C = op(A)·op(B) + beta·C in the fixed tiles. With `shared` every thread of the calling
+ * parallel region must call, and the tiles are split among them (a worksharing loop with
+ * its closing barrier); otherwise the calling thread does every tile. */
+void tconv__gemm_tiles_f32(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                           const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                           float *c, int64_t ldc, bool shared);
+void tconv__gemm_tiles_f64(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                           const double *a, int64_t lda, const double *b, int64_t ldb,
+                           double beta, double *c, int64_t ldc, bool shared);
+/* One tile of that grid: tile t of tconv__tiles(m, M)·tconv__tiles(n, N), row-major. */
+void tconv__gemm_tile_f32(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                          const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                          float *c, int64_t ldc, int64_t t);
+void tconv__gemm_tile_f64(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                          const double *a, int64_t lda, const double *b, int64_t ldb,
+                          double beta, double *c, int64_t ldc, int64_t t);
+
 /* Called first thing by every thread of a library parallel region: BLAS calls made by
  * this thread then use this thread alone, so library threads and BLAS threads never
  * compete for the cores. Scoped to the region's implicit task. */
 void tconv__blas_worker(void);
 
 /* ---- im2col / col2im over three axes --------------------------------------------------- */
+
+/*
+ * A span of columns: `images` consecutive images (their x tensors x_stride elements apart,
+ * their columns y_count apart) and the lines l0..l1 of each, where a line is one row of the
+ * last axis (line l = o0·Y1 + o1 holds Y2 positions); rows of the column buffer are `ld`
+ * apart. Column (m, l, o2) of image m is at m·y_count + (l - l0)·Y2 + o2. The span forms let
+ * a caller fold several images into one GEMM or cut an image into line ranges, with the
+ * geometry of each tap worked out once for all of them.
+ */
+typedef struct tconv__span {
+    int64_t images, x_stride, l0, l1, ld;
+} tconv__span;
 
 /*
  * im2col: x[channels][x0][x1][x2] => cols[rows r0..r1 of channels·K][y_count]
@@ -236,6 +322,25 @@ void tconv__csr_values_f32(const tconv__shape *sh, bool transposed, int threads,
                            const int64_t *row_ptr, const float *w, float *v);
 void tconv__csr_values_f64(const tconv__shape *sh, bool transposed, int threads,
                            const int64_t *row_ptr, const double *w, double *v);
+/* cols[r - r0][columns of the span] = im2col of rows r0..r1. */
+void tconv__im2col_span_f32(const tconv__shape *sh, const float *x, int64_t r0, int64_t r1,
+                            const tconv__span *sp, float *cols);
+void tconv__im2col_span_f64(const tconv__shape *sh, const double *x, int64_t r0, int64_t r1,
+                            const tconv__span *sp, double *cols);
+/* Adds the span's columns into channels c0..c1 of every image of x; with `init` those
+ * channels are first set to bias[ch] (0 when bias is NULL). Each channel sums its taps in
+ * one fixed order. */
+void tconv__col2im_span_f32(const tconv__shape *sh, const float *cols, int64_t c0, int64_t c1,
+                            const tconv__span *sp, bool init, const float *bias, float *x);
+void tconv__col2im_span_f64(const tconv__shape *sh, const double *cols, int64_t c0,
+                            int64_t c1, const tconv__span *sp, bool init, const double *bias,
+                            double *x);
+/* col2im when the taps tile X exactly (TCONV__LAYOUT_TILED): every x element has one
+ * source, so it is written (plus bias[ch] unless NULL), not added: a permutation. */
+void tconv__col2im_tiled_f32(const tconv__shape *sh, const float *cols, int64_t c0, int64_t c1,
+                             const tconv__span *sp, const float *bias, float *x);
+void tconv__col2im_tiled_f64(const tconv__shape *sh, const double *cols, int64_t c0,
+                             int64_t c1, const tconv__span *sp, const double *bias, double *x);
 
 /* ---- bias ------------------------------------------------------------------------------ */
 

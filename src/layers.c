@@ -72,6 +72,9 @@ static tconv_status begin(call *k, const tconv_geometry *g, tconv_algo algo, tco
     k->ctx.threads = opt && opt->num_threads > 0 ? opt->num_threads
                                                   : default_threads(&k->ctx.sh);
     k->ctx.dense_limit = opt && opt->dense_limit ? opt->dense_limit : TCONV__DENSE_LIMIT;
+    k->ctx.ws_limit = opt && opt->workspace_limit ? opt->workspace_limit
+                                                  : TCONV_WORKSPACE_LIMIT_DEFAULT;
+    k->ctx.bias = NULL;
     k->algo = tconv__algo_resolve(algo, &k->ctx);
     if (!k->algo)
         return tconv__fail(err, TCONV_EINVAL, "algo = %d: not an algorithm", (int)algo);
@@ -203,6 +206,17 @@ tconv_status tconv_product_run(const tconv_geometry *g, tconv_product p, tconv_a
 
 /* ---- layers ----------------------------------------------------------------------------- */
 
+tconv_status tconv_algo_choose(const tconv_geometry *g, tconv_dtype dtype,
+                               const tconv_options *opt, tconv_algo *out, tconv_error *err)
+{
+    call k;
+    CHECK(begin(&k, g, TCONV_ALGO_AUTO, dtype, opt, err));
+    if (!out)
+        return tconv__fail(err, TCONV_EINVAL, "out is NULL");
+    *out = k.algo->id;
+    return TCONV_OK;
+}
+
 tconv_status tconv_workspace_size(const tconv_geometry *g, tconv_op op, tconv_algo algo,
                                   tconv_dtype dtype, const tconv_options *opt, size_t *bytes,
                                   tconv_error *err)
@@ -246,8 +260,10 @@ static tconv_status forward(const tconv_geometry *g, tconv_algo algo, tconv_dtyp
     bool need[3] = {false, false, false};
     need[p] = true;
     CHECK(acquire(&k, need));
+    if (tconv__fuses_bias(k.algo))
+        k.ctx.bias = bias;
     run(&k, p, in, weight, out);
-    if (bias)
+    if (bias && !tconv__fuses_bias(k.algo))
         tconv__bias_add(&k.ctx, dtype, conv ? k.ctx.sh.cy : k.ctx.sh.cx,
                         conv ? k.ctx.sh.y_count : k.ctx.sh.x_count, bias, out);
     release(&k);

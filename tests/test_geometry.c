@@ -296,9 +296,13 @@ Test(geometry, status_and_algo_names)
     cr_assert_str_eq(tconv_status_name(TCONV_EUNREACHABLE), "EUNREACHABLE");
     for (int a = 0; a < TCONV_ALGO_COUNT; ++a) {
         tconv_algo back;
+        if (strcmp(tconv_algo_name((tconv_algo)a), "?") == 0)
+            continue; /* a reserved number no algorithm has taken (yet) */
         cr_assert_eq(tconv_algo_from_name(tconv_algo_name((tconv_algo)a), &back), TCONV_OK);
         cr_assert_eq(back, (tconv_algo)a);
     }
+    cr_assert_str_eq(tconv_algo_name(TCONV_ALGO_PHASE), "phase");
+    cr_assert_str_eq(tconv_algo_name(TCONV_ALGO_GEMM), "gemm");
     tconv_algo a;
     cr_assert_eq(tconv_algo_from_name("fft", &a), TCONV_EINVAL);
     cr_assert_eq(tconv_algo_from_name(NULL, &a), TCONV_EINVAL);

@@ -14,8 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const tconv_algo algos[] = {TCONV_ALGO_AUTO,   TCONV_ALGO_GEMM,    TCONV_ALGO_DENSE,
-                                   TCONV_ALGO_SPARSE, TCONV_ALGO_SCATTER, TCONV_ALGO_GATHER};
+static const tconv_algo algos[] = {TCONV_ALGO_AUTO,    TCONV_ALGO_GEMM,   TCONV_ALGO_PHASE,
+                                   TCONV_ALGO_DENSE,   TCONV_ALGO_SPARSE, TCONV_ALGO_SCATTER,
+                                   TCONV_ALGO_GATHER};
 
 /*
  * The seed's Figures 4-10: two 3x3 maps (tc_input), kernel 3, stride 2, padding 1, back

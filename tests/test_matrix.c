@@ -365,7 +365,7 @@ Test(matrix, algorithm_names)
     cr_assert_eq(a, TCONV_ALGO_SPARSE);
     cr_assert_str_eq(tconv_algo_name(TCONV_ALGO_DENSE), "dense");
     cr_assert_str_eq(tconv_algo_name(TCONV_ALGO_SPARSE), "sparse");
-    cr_assert_eq(TCONV_ALGO_COUNT, TCONV_ALGO_SPARSE + 1);
+    cr_assert(TCONV_ALGO_COUNT > TCONV_ALGO_SPARSE);
     cr_assert_str_eq(tconv_algo_name(TCONV_ALGO_COUNT), "?");
 }
 

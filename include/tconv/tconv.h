@@ -101,7 +101,15 @@ typedef enum tconv_dtype { TCONV_F32 = 0, TCONV_F64 = 1 } tconv_dtype;
 
 /*
  * Every algorithm implements the three products behind the same entry points.
- *   gemm     im2col / col2im + CBLAS GEMM: the production path.
+ *   gemm     im2col / col2im + CBLAS GEMM: the production path. Small maps are folded into
+ *            one GEMM over several images; a kernel that tiles the output (kernel == stride,
+ *            no padding or dilation) makes col2im a permutation; a 1x1 stride-1 kernel needs
+ *            no im2col or col2im at all.
+ *   phase    stride-phase (sub-pixel) decomposition: the transposed product as s^dims
+ *            stride-1 convolutions with sub-kernels of about ceil(k/s) taps, one GEMM per
+ *            output phase, no multiplications by inserted zeros and no scatter-add. Its
+ *            other two products are gemm's. Depthwise-like layers (C_x/g * C_y/g <= 4) run
+ *            as plain loops instead. Strides up to 64 per axis (TCONV_EUNSUPPORTED past).
  *   scatter  distribution view, plain loops: every element of a product's input spreads
  *            through the kernel into the (padded) output. A reference.
  *   gather   collection view, plain loops: insert stride-1 zeros, pad by
@@ -114,8 +122,9 @@ typedef enum tconv_dtype { TCONV_F32 = 0, TCONV_F64 = 1 } tconv_dtype;
  *   sparse   builds C (or Cᵀ, for apply_t) in CSR in the workspace, with the weight index
  *            of every non-zero, and multiplies with its own SpMM; wgrad adds every
  *            non-zero's products to the weight it copies. Teaching, benchmarks.
- *   auto     the library's choice among the fast paths (never a reference loop, never
- *            dense or sparse).
+ *   auto     the library's choice between gemm and phase, by shape alone: phase for
+ *            depthwise-like layers (C_x/g * C_y/g <= 4) it accepts, gemm otherwise.
+ *            Never dense, sparse or a reference loop.
  */
 typedef enum tconv_algo {
     TCONV_ALGO_AUTO = 0,
@@ -124,11 +133,12 @@ typedef enum tconv_algo {
     TCONV_ALGO_GATHER = 3,
     TCONV_ALGO_DENSE = 4,
     TCONV_ALGO_SPARSE = 5,
-    /* 6 phase: reserved for the algorithm that will take it */
-    TCONV_ALGO_COUNT = 6
+    TCONV_ALGO_PHASE = 6,
+    TCONV_ALGO_COUNT = 7 /* one past the largest id */
 } tconv_algo;
 
-/** "auto", "gemm", "scatter", "gather", "dense", "sparse"; "?" for an unknown value. */
+/** "auto", "gemm", "phase", "dense", "sparse", "scatter", "gather"; "?" for an unknown
+ *  value. */
 TCONV_API const char *tconv_algo_name(tconv_algo a);
 /** Parses a name as tconv_algo_name prints it. TCONV_EINVAL for an unknown name. */
 TCONV_API tconv_status tconv_algo_from_name(const char *name, tconv_algo *out);
@@ -219,6 +229,9 @@ TCONV_API int64_t tconv_tensor_numel(const tconv_geometry *g, tconv_tensor t);
  * Execution options (the `_ex` entry points). A zero-initialised struct means defaults:
  *   tconv_options opt = {0};
  */
+/** The workspace bound used when tconv_options.workspace_limit is 0: 64 MiB. */
+#define TCONV_WORKSPACE_LIMIT_DEFAULT ((size_t)64 << 20)
+
 typedef struct tconv_options {
     /** Threads for this call, used as given. 0: OpenMP's default (omp_get_max_threads()),
      *  reduced for problems too small to share. Results are the same for any count. */
@@ -226,8 +239,10 @@ typedef struct tconv_options {
     /** Caller's scratch memory, at least tconv_workspace_size() bytes; NULL: allocate. */
     void *workspace;
     size_t workspace_bytes;
-    /** Bound, in bytes, on the scratch a fast path may use (column buffers): work is cut
-     *  into chunks to stay under it. 0: the library's default. */
+    /** Bound, in bytes, on the workspace of gemm and phase (column buffers): the batch is
+     *  cut into chunks, or an image into lines, to stay under it; TCONV_EWORKSPACE when not
+     *  even one line's columns fit. 0: TCONV_WORKSPACE_LIMIT_DEFAULT. The reference
+     *  algorithms (scatter, gather) need what they need and ignore it. */
     size_t workspace_limit;
     /** Largest explicit transformation matrix, in bytes, the `dense` algorithm may build
      *  (C for apply and apply_t, dL/dC for wgrad: rows·cols elements of the dtype); past
@@ -240,6 +255,15 @@ typedef struct tconv_options {
     void (*free)(void *ctx, void *ptr);
     void *alloc_ctx;
 } tconv_options;
+
+/**
+ * The algorithm TCONV_ALGO_AUTO runs for this geometry, element type and options (NULL:
+ * defaults): TCONV_ALGO_GEMM or TCONV_ALGO_PHASE. The choice depends on the shape alone,
+ * never on the thread count.
+ */
+TCONV_API tconv_status tconv_algo_choose(const tconv_geometry *g, tconv_dtype dtype,
+                                         const tconv_options *opt, tconv_algo *out,
+                                         tconv_error *err);
 
 /* ---------------------------------------------------------------------------------------
  * Layer entry points. Every gradient pointer of a backward call may be NULL: that

@@ -53,8 +53,8 @@ int tconv_cmd_demo(int argc, char **argv)
     print_map("weight[1][0] (centre tap)", weight + 9, 3, 3);
     printf("bias: %.2f\n\n", bias[0]);
 
-    const tconv_algo algos[] = {TCONV_ALGO_GEMM, TCONV_ALGO_DENSE, TCONV_ALGO_SPARSE,
-                                TCONV_ALGO_SCATTER, TCONV_ALGO_GATHER};
+    const tconv_algo algos[] = {TCONV_ALGO_GEMM,   TCONV_ALGO_PHASE,   TCONV_ALGO_DENSE,
+                                TCONV_ALGO_SPARSE, TCONV_ALGO_SCATTER, TCONV_ALGO_GATHER};
     double ref[25];
     double worst = 0;
     int ok = 1;

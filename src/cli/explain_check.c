@@ -11,8 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-static const tconv_algo checked[] = {TCONV_ALGO_GEMM,    TCONV_ALGO_DENSE,  TCONV_ALGO_SPARSE,
-                                     TCONV_ALGO_SCATTER, TCONV_ALGO_GATHER, TCONV_ALGO_AUTO};
+static const tconv_algo checked[] = {TCONV_ALGO_GEMM,    TCONV_ALGO_PHASE,  TCONV_ALGO_DENSE,
+                                     TCONV_ALGO_SPARSE,  TCONV_ALGO_SCATTER, TCONV_ALGO_GATHER,
+                                     TCONV_ALGO_AUTO};
 
 /* Past this many multiply-adds per product the reference loops take too long here. */
 #define CHECK_MAX_MACS ((int64_t)200000000)
@@ -204,7 +205,8 @@ static int by_value(const void *a, const void *b)
 
 void explain_time(explain_buf *out, const explain_model *m, int64_t batch, int threads)
 {
-    static const tconv_algo timed[] = {TCONV_ALGO_GEMM, TCONV_ALGO_DENSE, TCONV_ALGO_SPARSE};
+    static const tconv_algo timed[] = {TCONV_ALGO_GEMM, TCONV_ALGO_PHASE, TCONV_ALGO_DENSE,
+                                       TCONV_ALGO_SPARSE};
     const int nt = (int)(sizeof timed / sizeof timed[0]);
     const bool conv = m->g.layer == TCONV_LAYER_CONV;
     /* the layer's forward, its backward-data, its backward-weight */

@@ -1,0 +1,124 @@
+/* The benchmark's shapes: bench/shapes.csv, and the map-size family. */
+#include "bench.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "32x32" or "4" (one value for every axis) into v[dims]; false if malformed. */
+static bool per_axis(const char *text, int dims, int64_t v[3])
+{
+    int n = 0;
+    const char *p = text;
+    while (n < 3) {
+        char *end;
+        const long long x = strtoll(p, &end, 10);
+        if (end == p)
+            return false;
+        v[n++] = x;
+        if (*end != 'x')
+            break;
+        p = end + 1;
+    }
+    if (n == 1)
+        for (int a = 1; a < dims; ++a)
+            v[a] = v[0];
+    else if (n != dims)
+        return false;
+    return true;
+}
+
+static double forward_flops(const tconv_geometry *g)
+{
+    double f = 2.0 * (double)g->batch * (double)g->y_channels *
+               (double)(g->x_channels / g->groups);
+    for (int a = 0; a < g->dims; ++a)
+        f *= (double)g->kernel[a] * (double)g->y_size[a];
+    return f;
+}
+
+/* Splits a CSV line at commas (no quoting in this file); returns the field count. */
+static int split(char *line, char **fields, int most)
+{
+    int n = 0;
+    fields[n++] = line;
+    for (char *c = line; *c && n < most; ++c)
+        if (*c == ',') {
+            *c = '\0';
+            fields[n++] = c + 1;
+        }
+    return n;
+}
+
+int shapes_read(const char *path, shape **out)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "tconv_bench: cannot open %s\n", path);
+        return -1;
+    }
+    int count = 0, cap = 0, line_no = 0;
+    shape *list = NULL;
+    char line[1024];
+    bool header = true;
+    while (fgets(line, sizeof line, f)) {
+        ++line_no;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] == '#' || line[0] == '\0')
+            continue;
+        if (header) { /* name,dims,batch,in_ch,out_ch,groups,input,kernel,... */
+            header = false;
+            continue;
+        }
+        char *fld[13];
+        if (split(line, fld, 13) < 12) {
+            fprintf(stderr, "tconv_bench: %s:%d: expected 13 fields\n", path, line_no);
+            goto fail;
+        }
+        shape s;
+        memset(&s, 0, sizeof s);
+        snprintf(s.name, sizeof s.name, "%s", fld[0]);
+        snprintf(s.source, sizeof s.source, "%s", fld[12] ? fld[12] : "");
+        const int dims = atoi(fld[1]);
+        int64_t in[3], k[3], st[3], p[3], op[3], d[3];
+        if (dims < 1 || dims > 3 || !per_axis(fld[6], dims, in) || !per_axis(fld[7], dims, k) ||
+            !per_axis(fld[8], dims, st) || !per_axis(fld[9], dims, p) ||
+            !per_axis(fld[10], dims, op) || !per_axis(fld[11], dims, d)) {
+            fprintf(stderr, "tconv_bench: %s:%d: malformed spatial field\n", path, line_no);
+            goto fail;
+        }
+        tconv_error err;
+        if (tconv_geometry_init_transposed(&s.g, dims, atoll(fld[2]), atoll(fld[3]),
+                                           atoll(fld[4]), atoll(fld[5]), in, k, st, p, op, d,
+                                           &err) != TCONV_OK) {
+            fprintf(stderr, "tconv_bench: %s:%d (%s): %s\n", path, line_no, s.name, err.message);
+            goto fail;
+        }
+        s.flops = forward_flops(&s.g);
+        if (count == cap) {
+            cap = cap ? 2 * cap : 16;
+            shape *grown = realloc(list, (size_t)cap * sizeof *list);
+            if (!grown)
+                goto fail;
+            list = grown;
+        }
+        list[count++] = s;
+    }
+    fclose(f);
+    *out = list;
+    return count;
+fail:
+    fclose(f);
+    free(list);
+    return -1;
+}
+
+void shape_family(int64_t n, shape *s)
+{
+    const int64_t in[2] = {n, n}, k[2] = {4, 4}, st[2] = {2, 2}, p[2] = {1, 1};
+    memset(s, 0, sizeof *s);
+    snprintf(s->name, sizeof s->name, "map_%03lld", (long long)n);
+    snprintf(s->source, sizeof s->source, "ConvTranspose2d(4->4, k4 s2 p1), batch 1, n x n input");
+    tconv_geometry_init_transposed(&s->g, 2, 1, 4, 4, 1, in, k, st, p, NULL, NULL, NULL);
+    s->flops = forward_flops(&s->g);
+}

@@ -1,0 +1,309 @@
+/*
+ * The phase algorithm: stride-phase (sub-pixel) decomposition of the transposed product.
+ *
+ * Along one axis, x position i = q·s + φ (phase φ = i mod s) receives y through exactly
+ * the taps k with (φ + p - k·d) ≡ 0 (mod s), from o = q + (φ + p - k·d)/s. So every phase
+ * of x is an ordinary stride-1 correlation of y with a sub-kernel of about ⌈k/s⌉ taps
+ * (every s/gcd(s,d)-th tap). The s^dims phases are independent:
+ *
+ *   apply_t:  x_φ[C_x/g][q] = W_φ · cols_φ,   cols_φ[(cy, j)][q] = y[cy][q + off_j]
+ *
+ * one GEMM per phase, each writing its own x positions once: no multiplications by the
+ * zeros the collection view inserts, no scatter-add as in col2im. A phase with no taps
+ * is zero.
+ *
+ * The other two products are stride-s convolutions, which read x without inserted zeros
+ * already: they are the gemm algorithm's (im2col reads each phase of x in place).
+ *
+ * With very few channels per group (depthwise layers) a GEMM per phase would be a dot
+ * product; there the same decomposition runs as plain vectorisable loops, for all three
+ * products: each is a stride-1 correlation between y and a phase of x.
+ */
+#include "internal.h"
+
+#include <omp.h>
+#include <string.h>
+
+/* Phases per axis the tables hold; a larger stride is refused (auto then uses gemm). */
+#define TCONV__PHASE_MAX_STRIDE 64
+/* At most this many channel pairs per group (C_x/g · C_y/g): loops instead of GEMMs. */
+#define TCONV__PHASE_LOOP_CHANNELS 4
+/* Batch folding stops once a phase GEMM has this many columns. */
+#define TCONV__PHASE_FOLD_COLUMNS ((int64_t)1024)
+/* Lanes of the weight-gradient accumulators: enough for one vector register. */
+#define TCONV__PHASE_LANES 16
+
+/* The phases of one axis. Positions q run over Q = ⌈X/s⌉ for every phase (a uniform
+ * grid); a phase whose last position lies past X has q < count[φ] only. */
+typedef struct phase_axis {
+    int64_t Q;       /* grid positions per phase */
+    int64_t active;  /* phases with at least one tap (inside X) */
+    int64_t taps;    /* taps over all active phases */
+    int64_t step;    /* tap step inside a phase: s / gcd(s, d) */
+    int64_t shift;   /* offset step between a phase's taps: d / gcd(s, d) */
+    int64_t index[TCONV__PHASE_MAX_STRIDE]; /* active index of phase φ, or -1 */
+    /* per active phase: */
+    int64_t phi[TCONV__PHASE_MAX_STRIDE];   /* the phase */
+    int64_t count[TCONV__PHASE_MAX_STRIDE]; /* positions inside X */
+    int64_t first[TCONV__PHASE_MAX_STRIDE]; /* its first tap */
+    int64_t ntaps[TCONV__PHASE_MAX_STRIDE]; /* its number of taps */
+    int64_t off[TCONV__PHASE_MAX_STRIDE];   /* y offset of its first tap: o = q + off */
+    int64_t prefix[TCONV__PHASE_MAX_STRIDE];/* taps of the active phases before it */
+} phase_axis;
+
+typedef struct phases {
+    phase_axis ax[3];
+    int64_t active; /* active phases over the three axes (the product) */
+    int64_t taps;   /* Σ over active phases of their taps: rows per y channel */
+    int64_t grid;   /* Q0·Q1·Q2: positions of one phase of one image */
+} phases;
+
+static int64_t gcd64(int64_t a, int64_t b)
+{
+    while (b) {
+        const int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* Tabulates an axis; false if its stride exceeds the table. */
+static bool axis_phases(const tconv__shape *sh, int a, phase_axis *ax)
+{
+    const int64_t s = sh->s[a], d = sh->d[a], p = sh->p[a], K = sh->k[a], X = sh->x[a];
+    if (s > TCONV__PHASE_MAX_STRIDE)
+        return false;
+    const int64_t g = gcd64(s, d);
+    ax->Q = (X + s - 1) / s;
+    ax->step = s / g;
+    ax->shift = d / g;
+    ax->active = ax->taps = 0;
+    for (int64_t phi = 0; phi < s; ++phi) {
+        ax->index[phi] = -1;
+        if (phi >= X)
+            continue;
+        int64_t k = 0;
+        while (k < K && k < ax->step && ((phi + p - k * d) % s + s) % s != 0)
+            ++k;
+        if (k == K || k == ax->step)
+            continue;
+        const int64_t i = ax->active++;
+        ax->index[phi] = i;
+        ax->phi[i] = phi;
+        ax->count[i] = (X - phi + s - 1) / s;
+        ax->first[i] = k;
+        ax->ntaps[i] = (K - k + ax->step - 1) / ax->step;
+        ax->off[i] = (phi + p - k * d) / s; /* exact: the numerator is a multiple of s */
+        ax->prefix[i] = ax->taps;
+        ax->taps += ax->ntaps[i];
+    }
+    return true;
+}
+
+static bool phases_of(const tconv__shape *sh, phases *ph)
+{
+    ph->active = ph->taps = ph->grid = 1;
+    for (int a = 0; a < 3; ++a) {
+        if (!axis_phases(sh, a, &ph->ax[a]))
+            return false;
+        ph->active *= ph->ax[a].active;
+        ph->taps *= ph->ax[a].taps;
+        ph->grid *= ph->ax[a].Q;
+    }
+    return true;
+}
+
+/* One active phase of the three axes: its per-axis indices, taps and the first tap's
+ * position among all taps (phases in lexicographic order, taps (j0, j1, j2) inside). */
+typedef struct phase {
+    int64_t i[3];
+    int64_t ntaps, tap0;
+} phase;
+
+static phase phase_at(const phases *ph, int64_t alpha)
+{
+    const phase_axis *A = ph->ax;
+    phase f;
+    f.i[2] = alpha % A[2].active;
+    f.i[1] = alpha / A[2].active % A[1].active;
+    f.i[0] = alpha / A[2].active / A[1].active;
+    const int64_t t0 = A[0].ntaps[f.i[0]], t1 = A[1].ntaps[f.i[1]], t2 = A[2].ntaps[f.i[2]];
+    f.ntaps = t0 * t1 * t2;
+    f.tap0 = A[0].prefix[f.i[0]] * A[1].taps * A[2].taps +
+             t0 * (A[1].prefix[f.i[1]] * A[2].taps + t1 * A[2].prefix[f.i[2]]);
+    return f;
+}
+
+/* Tap j of phase f: its flattened kernel index; off[a] = its y offset per axis. */
+static int64_t tap_of(const tconv__shape *sh, const phases *ph, const phase *f, int64_t j,
+                      int64_t off[3])
+{
+    const phase_axis *A = ph->ax;
+    const int64_t t1 = A[1].ntaps[f->i[1]], t2 = A[2].ntaps[f->i[2]];
+    const int64_t jj[3] = {j / t2 / t1, j / t2 % t1, j % t2};
+    int64_t kk = 0;
+    for (int a = 0; a < 3; ++a) {
+        const phase_axis *ax = &A[a];
+        kk = kk * sh->k[a] + ax->first[f->i[a]] + jj[a] * ax->step;
+        off[a] = ax->off[f->i[a]] - jj[a] * ax->shift;
+    }
+    return kk;
+}
+
+/* [lo, hi) of positions q < count with 0 <= q + off < Y. */
+static void shifted_range(int64_t count, int64_t off, int64_t Y, int64_t *lo, int64_t *hi)
+{
+    *lo = off < 0 ? (-off < count ? -off : count) : 0;
+    *hi = Y - off < count ? Y - off : count;
+    if (*hi < *lo)
+        *hi = *lo;
+}
+
+bool tconv__phase_uses_loops(const tconv__shape *sh)
+{
+    return sh->cxg * sh->cyg <= TCONV__PHASE_LOOP_CHANNELS;
+}
+
+/*
+ * One call's plan. GEMM branch of apply_t, per chunk (images folded, or grid lines):
+ *   wpack[g][α][C_x/g][(cy, j)]   the weight regrouped per phase (once per call)
+ *   cols[(α, cy, j)][width]       phase-wise im2col of y
+ *   xbuf[α][C_x/g][width]         the GEMMs' results, interleaved into x afterwards; a
+ *                                 single unfolded phase (stride 1) is written in place.
+ * Loops branch: per thread, one phase plane of an x channel (apply_t), or all its phases
+ * (apply, and wgrad with its accumulators).
+ */
+typedef struct plan {
+    phases ph;
+    bool loops;
+    int team;              /* loops: threads that get a buffer (the bound may cap them) */
+    int64_t per_thread;    /* loops: elements per thread */
+    int64_t images, lines; /* GEMM: chunk = images of whole grids, or grid lines */
+    bool in_place;         /* GEMM: the phase GEMM writes x itself */
+    int64_t wpack, cols, xbuf;
+} plan;
+
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tconv_error *err)
+{
+    const tconv__shape *sh = &c->sh;
+    memset(pl, 0, sizeof *pl);
+    for (int a = 0; a < 3; ++a)
+        if (sh->s[a] > TCONV__PHASE_MAX_STRIDE)
+            return tconv__fail(err, TCONV_EUNSUPPORTED, "phase: stride %lld on an axis exceeds "
+                               "the %d phases per axis this algorithm tabulates",
+                               (long long)sh->s[a], TCONV__PHASE_MAX_STRIDE);
+    phases_of(sh, &pl->ph);
+    const phases *ph = &pl->ph;
+    const size_t size = tconv__dtype_size(c->dtype);
+    const int64_t budget = c->ws_limit > 3 * TCONV__ALIGN
+                               ? (int64_t)((c->ws_limit - 3 * TCONV__ALIGN) / size) : 0;
+
+    /* loops: the planes of the phases φ2 of one (φ0, φ1) (apply_t), or the phases of one x
+     * channel plus, for wgrad, lane accumulators */
+    int64_t per_thread = ph->ax[2].active * ph->grid;
+    if ((p == TCONV_APPLY_T || (tconv__mul(ph->active, ph->grid, &per_thread) &&
+                                tconv__add(per_thread,
+                                           p == TCONV_WGRAD ? ph->taps * TCONV__PHASE_LANES : 0,
+                                           &per_thread))) &&
+        tconv__phase_uses_loops(sh) && per_thread <= budget) {
+        pl->loops = true;
+        pl->per_thread = per_thread ? per_thread : 1; /* a real buffer even when idle */
+        const int64_t fit = budget / pl->per_thread;
+        pl->team = (int)min64(c->threads, fit);
+        return TCONV_OK;
+    }
+    if (p != TCONV_APPLY_T || sh->batch == 0 || ph->active == 0)
+        return TCONV_OK; /* gemm's products (sized by tconv__gemm_plan), or nothing to do */
+
+    const int64_t rows = sh->cyg * ph->taps;
+    int64_t wpack;
+    if (rows > TCONV__BLAS_INT_MAX || sh->cxg > TCONV__BLAS_INT_MAX ||
+        !tconv__mul(sh->cx, rows, &wpack))
+        return tconv__fail(err, TCONV_EUNSUPPORTED, "phase: a GEMM dimension exceeds the BLAS "
+                           "integer range (%lld)", (long long)TCONV__BLAS_INT_MAX);
+    pl->wpack = wpack;
+    const bool one_phase = sh->s[0] == 1 && sh->s[1] == 1 && sh->s[2] == 1;
+    const int64_t per_column = rows + ph->active * sh->cxg; /* cols + xbuf */
+    const int64_t left = budget - wpack, lines = ph->ax[0].Q * ph->ax[1].Q;
+    int64_t fold = min64(sh->batch, (TCONV__PHASE_FOLD_COLUMNS + ph->grid - 1) / ph->grid);
+    if (one_phase && 2 * ph->grid >= TCONV__PHASE_FOLD_COLUMNS)
+        fold = 1; /* big enough alone, and then written in place */
+    fold = min64(fold, min64(left > 0 ? left / per_column / ph->grid : 0,
+                             TCONV__BLAS_INT_MAX / ph->grid));
+    pl->images = 1;
+    pl->lines = lines;
+    if (fold >= 2) {
+        pl->images = fold;
+        pl->cols = rows * fold * ph->grid;
+        pl->xbuf = ph->active * sh->cxg * fold * ph->grid;
+        return TCONV_OK;
+    }
+    pl->in_place = one_phase;
+    const int64_t per_line = (one_phase ? rows : per_column) * ph->ax[2].Q;
+    pl->lines = min64(lines, left > 0 ? left / per_line : 0);
+    if (pl->lines == 0)
+        return tconv__fail(err, TCONV_EWORKSPACE, "phase: workspace_limit = %zu bytes cannot "
+                           "hold the weights regrouped by phase and the columns of one line "
+                           "(%lld + %lld elements of %zu bytes)", c->ws_limit,
+                           (long long)wpack, (long long)per_line, size);
+    pl->cols = rows * pl->lines * ph->ax[2].Q;
+    pl->xbuf = one_phase ? 0 : ph->active * sh->cxg * pl->lines * ph->ax[2].Q;
+    return TCONV_OK;
+}
+
+/* Element offsets of the three GEMM-branch buffers, each aligned. */
+static void buffer_offsets(const plan *pl, size_t size, int64_t *cols, int64_t *xbuf)
+{
+    const int64_t per = (int64_t)(TCONV__ALIGN / size);
+    *cols = (pl->wpack + per - 1) / per * per;
+    *xbuf = *cols + (pl->cols + per - 1) / per * per;
+}
+
+/* No shift, for tap_axpy's side that is not shifted. */
+static const int64_t zero3[3] = {0, 0, 0};
+
+#define T float
+#define TC(name) name##_f32
+#include "algo_phase_tmpl.h"
+#undef T
+#undef TC
+
+#define T double
+#define TC(name) name##_f64
+#include "algo_phase_tmpl.h"
+#undef T
+#undef TC
+
+static tconv_status plan_bytes(const tconv__ctx *c, tconv_product p, size_t *bytes,
+                              tconv_error *err)
+{
+    plan pl;
+    tconv_status s = plan_of(c, p, &pl, err);
+    if (s != TCONV_OK)
+        return s;
+    if (!pl.loops && p != TCONV_APPLY_T)
+        return tconv__gemm_plan(c, p, bytes, err);
+    int64_t elems[3] = {pl.wpack, pl.cols, pl.xbuf};
+    if (pl.loops && !tconv__mul(pl.team, pl.per_thread, &elems[0]))
+        return tconv__fail(err, TCONV_EOVERFLOW, "phase: workspace size overflows");
+    *bytes = 0;
+    for (int i = 0; i < 3; ++i) {
+        size_t b;
+        if (!tconv__elem_bytes(elems[i], c->dtype, &b) || !tconv__ws_add(bytes, b))
+            return tconv__fail(err, TCONV_EOVERFLOW, "phase: workspace size overflows");
+    }
+    return TCONV_OK;
+}
+
+TCONV__DTYPE_DISPATCH(apply)
+TCONV__DTYPE_DISPATCH(apply_t)
+TCONV__DTYPE_DISPATCH(wgrad)
+
+const tconv__algo tconv__algo_phase = {TCONV_ALGO_PHASE, "phase", plan_bytes,
+                                       apply, apply_t, wgrad};

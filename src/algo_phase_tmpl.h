@@ -1,0 +1,421 @@
+/*
+ * The phase algorithm for one element type (included by algo_phase.c with T and TC
+ * defined). Names: α = an active phase (phase_at), j = a tap of it (tap_of), q = a
+ * position of the phase grid, o = q + off a position of y.
+ */
+
+
+/* x_c = the phases src[α][q] interleaved, plus b, for the grid lines l0..l1: x position
+ * q·s + φ (per axis) takes src + α·stride + (l - l0)·Q2 + q2, or 0 in a phase without
+ * taps. */
+static void TC(interleave)(const tconv__shape *sh, const phases *ph, const T *src,
+                           int64_t stride, int64_t l0, int64_t l1, T b, T *x_c)
+{
+    const phase_axis *A = ph->ax;
+    const int64_t s2 = sh->s[2];
+    for (int64_t l = l0; l < l1; ++l) {
+        const int64_t q0 = l / A[1].Q, q1 = l % A[1].Q;
+        for (int64_t f0 = 0; f0 < sh->s[0] && q0 * sh->s[0] + f0 < sh->x[0]; ++f0)
+        for (int64_t f1 = 0; f1 < sh->s[1] && q1 * sh->s[1] + f1 < sh->x[1]; ++f1) {
+            const int64_t i0 = q0 * sh->s[0] + f0, i1 = q1 * sh->s[1] + f1;
+            const int64_t a0 = A[0].index[f0], a1 = A[1].index[f1];
+            T *row = x_c + (i0 * sh->x[1] + i1) * sh->x[2];
+            for (int64_t f2 = 0; f2 < s2 && f2 < sh->x[2]; ++f2) {
+                const int64_t a2 = A[2].index[f2], n = (sh->x[2] - f2 + s2 - 1) / s2;
+                if (a0 < 0 || a1 < 0 || a2 < 0) {
+                    for (int64_t q2 = 0; q2 < n; ++q2)
+                        row[q2 * s2 + f2] = b;
+                    continue;
+                }
+                const T *from = src + ((a0 * A[1].active + a1) * A[2].active + a2) * stride +
+                                (l - l0) * A[2].Q;
+                for (int64_t q2 = 0; q2 < n; ++q2)
+                    row[q2 * s2 + f2] = from[q2] + b;
+            }
+        }
+    }
+}
+
+/* xd[α][q] = x_c[q·s + φ] for the positions of every active phase inside X (the rest of
+ * the grid is never read). */
+TCONV__VECTOR_CLONES
+static void TC(deinterleave)(const tconv__shape *sh, const phases *ph, const T *x_c, T *xd)
+{
+    const phase_axis *A = ph->ax;
+    const int64_t s2 = sh->s[2];
+    for (int64_t alpha = 0; alpha < ph->active; ++alpha) {
+        const phase f = phase_at(ph, alpha);
+        const int64_t f0 = A[0].phi[f.i[0]], f1 = A[1].phi[f.i[1]], f2 = A[2].phi[f.i[2]];
+        T *dst = xd + alpha * ph->grid;
+        for (int64_t q0 = 0; q0 < A[0].count[f.i[0]]; ++q0)
+        for (int64_t q1 = 0; q1 < A[1].count[f.i[1]]; ++q1) {
+            const T *row = x_c + ((q0 * sh->s[0] + f0) * sh->x[1] + q1 * sh->s[1] + f1) *
+                                     sh->x[2] + f2;
+            T *d = dst + (q0 * A[1].Q + q1) * A[2].Q;
+            for (int64_t q2 = 0; q2 < A[2].count[f.i[2]]; ++q2)
+                d[q2] = row[q2 * s2];
+        }
+    }
+}
+
+/* ---- GEMM branch: apply_t ------------------------------------------------------------- */
+
+/* wpack[g][α][cx][(cy, j)] = w[g·C_y/g + cy][cx][tap j of α], team-shared. */
+static void TC(pack_weights)(const tconv__shape *sh, const phases *ph, const T *w, T *wpack)
+{
+    const int64_t rows = sh->cyg * ph->taps;
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < sh->groups * ph->active; ++t) {
+        const int64_t g = t / ph->active;
+        const phase f = phase_at(ph, t % ph->active);
+        T *block = wpack + g * sh->cxg * rows + sh->cxg * sh->cyg * f.tap0;
+        for (int64_t j = 0; j < f.ntaps; ++j) {
+            int64_t off[3];
+            const int64_t kk = tap_of(sh, ph, &f, j, off);
+            for (int64_t cy = 0; cy < sh->cyg; ++cy)
+                for (int64_t cx = 0; cx < sh->cxg; ++cx)
+                    block[cx * sh->cyg * f.ntaps + cy * f.ntaps + j] =
+                        w[((g * sh->cyg + cy) * sh->cxg + cx) * sh->k_count + kk];
+        }
+    }
+}
+
+/* Rows (cy, j) of phase α of the columns, for image y_c's grid lines l0..l1:
+ * row[(l - l0)·Q2 + q2] = y_c[cy][q + off_j], 0 outside y or past the phase's extent. */
+static void TC(phase_rows)(const tconv__shape *sh, const phases *ph, const phase *f,
+                           const T *y_c, int64_t l0, int64_t l1, T *rows, int64_t ld)
+{
+    const phase_axis *A = ph->ax;
+    for (int64_t j = 0; j < f->ntaps; ++j) {
+        int64_t off[3], lo[3], hi[3];
+        tap_of(sh, ph, f, j, off);
+        for (int a = 0; a < 3; ++a)
+            shifted_range(A[a].count[f->i[a]], off[a], sh->y[a], &lo[a], &hi[a]);
+        T *row = rows + j * ld;
+        for (int64_t l = l0; l < l1; ++l) {
+            const int64_t q0 = l / A[1].Q, q1 = l % A[1].Q;
+            T *dst = row + (l - l0) * A[2].Q;
+            if (q0 < lo[0] || q0 >= hi[0] || q1 < lo[1] || q1 >= hi[1]) {
+                memset(dst, 0, (size_t)A[2].Q * sizeof(T));
+                continue;
+            }
+            const T *src = y_c + ((q0 + off[0]) * sh->y[1] + q1 + off[1]) * sh->y[2] + off[2];
+            memset(dst, 0, (size_t)lo[2] * sizeof(T));
+            memcpy(dst + lo[2], src + lo[2], (size_t)(hi[2] - lo[2]) * sizeof(T));
+            memset(dst + hi[2], 0, (size_t)(A[2].Q - hi[2]) * sizeof(T));
+        }
+    }
+}
+
+/* x = Cᵀ y, one GEMM per phase: chunk by chunk and group by group,
+ *   cols = phase-wise im2col of y                       (rows shared by the team)
+ *   xbuf_α[C_x/g][width] = wpack_α · cols_α             (every phase's tiles shared)
+ *   x = xbuf interleaved                                (channels shared) */
+static void TC(gemm_apply_t)(const tconv__ctx *c, const plan *pl, const T *y, const T *w,
+                             T *x, T *ws)
+{
+    const tconv__shape *sh = &c->sh;
+    const phases *ph = &pl->ph;
+    const int64_t rows = sh->cyg * ph->taps, lines = ph->ax[0].Q * ph->ax[1].Q;
+    const int64_t Q2 = ph->ax[2].Q;
+    int64_t cols_at, xbuf_at;
+    buffer_offsets(pl, sizeof(T), &cols_at, &xbuf_at);
+    T *wpack = ws, *cols = ws + cols_at, *xbuf = ws + xbuf_at;
+#pragma omp parallel num_threads(c->threads)
+    {
+        tconv__blas_worker();
+        TC(pack_weights)(sh, ph, w, wpack);
+        for (int64_t n0 = 0; n0 < sh->batch; n0 += pl->images)
+        for (int64_t l0 = 0; l0 < lines; l0 += pl->lines)
+        for (int64_t g = 0; g < sh->groups; ++g) {
+            const int64_t images = min64(pl->images, sh->batch - n0);
+            const int64_t l1 = min64(lines, l0 + pl->lines);
+            const int64_t width = images > 1 ? images * ph->grid : (l1 - l0) * Q2;
+#pragma omp for schedule(static)
+            for (int64_t t = 0; t < images * ph->active * sh->cyg; ++t) {
+                const int64_t i = t / sh->cyg / ph->active, cy = t % sh->cyg;
+                const phase f = phase_at(ph, t / sh->cyg % ph->active);
+                const T *y_c = y + ((n0 + i) * sh->cy + g * sh->cyg + cy) * sh->y_count;
+                T *r = cols + (sh->cyg * f.tap0 + cy * f.ntaps) * width + i * ph->grid;
+                TC(phase_rows)(sh, ph, &f, y_c, l0, l1, r, width);
+            }
+            const int64_t per = tconv__tiles(sh->cxg, TCONV__TILE_M) *
+                                tconv__tiles(width, TCONV__TILE_N);
+            T *x_ng = x + (n0 * sh->cx + g * sh->cxg) * sh->x_count;
+#pragma omp for schedule(dynamic)
+            for (int64_t t = 0; t < ph->active * per; ++t) {
+                const int64_t alpha = t / per;
+                const phase f = phase_at(ph, alpha);
+                const int64_t K = sh->cyg * f.ntaps;
+                TC(tconv__gemm_tile)(false, false, sh->cxg, width, K,
+                                     wpack + (g * sh->cxg * rows + sh->cxg * sh->cyg * f.tap0),
+                                     K, cols + sh->cyg * f.tap0 * width, width, (T)0,
+                                     pl->in_place ? x_ng + l0 * sh->x[2]
+                                                  : xbuf + alpha * sh->cxg * width,
+                                     pl->in_place ? sh->x_count : width, t % per);
+                if (pl->in_place && c->bias) { /* the tile's rows of x, while in cache */
+                    const int64_t tn = tconv__tiles(width, TCONV__TILE_N), tile = t % per;
+                    const int64_t i0 = tile / tn * TCONV__TILE_M, j0 = tile % tn * TCONV__TILE_N;
+                    const T *b = (const T *)c->bias + g * sh->cxg + i0;
+                    T *rows_x = x_ng + l0 * sh->x[2] + i0 * sh->x_count + j0;
+                    for (int64_t m = 0; m < min64(TCONV__TILE_M, sh->cxg - i0); ++m)
+                        for (int64_t j = 0; j < min64(TCONV__TILE_N, width - j0); ++j)
+                            rows_x[m * sh->x_count + j] += b[m];
+                }
+            }
+            if (pl->in_place)
+                continue;
+#pragma omp for schedule(static)
+            for (int64_t t = 0; t < images * sh->cxg; ++t) {
+                const int64_t i = t / sh->cxg, cx = t % sh->cxg;
+                const T b = c->bias ? ((const T *)c->bias)[g * sh->cxg + cx] : (T)0;
+                TC(interleave)(sh, ph, xbuf + cx * width + i * ph->grid, sh->cxg * width, l0, l1,
+                               b, x_ng + (i * sh->cx + cx) * sh->x_count);
+            }
+        }
+    }
+}
+
+/* ---- loops branch ----------------------------------------------------------------------- */
+
+/* The rows of one tap: d[q + doff] += wv · s[q + soff] over the box lo..hi of positions q,
+ * with d a 3-axis block of extents (·, D1, D2) and s one of (·, S1, S2). */
+TCONV__VECTOR_CLONES
+static void TC(tap_axpy)(T *d, int64_t D1, int64_t D2, const int64_t doff[3], const T *s,
+                         int64_t S1, int64_t S2, const int64_t soff[3], const int64_t lo[3],
+                         const int64_t hi[3], T wv)
+{
+    for (int64_t q0 = lo[0]; q0 < hi[0]; ++q0)
+        for (int64_t q1 = lo[1]; q1 < hi[1]; ++q1) {
+            const T *src = s + ((q0 + soff[0]) * S1 + q1 + soff[1]) * S2 + soff[2];
+            T *dst = d + ((q0 + doff[0]) * D1 + q1 + doff[1]) * D2 + doff[2];
+            for (int64_t q2 = lo[2]; q2 < hi[2]; ++q2)
+                dst[q2] += wv * src[q2];
+        }
+}
+
+/* Lines (q0·s0 + φ0, q1·s1 + φ1) of an x channel, from the planes P[a2][q] of its phases
+ * (φ0, φ1, φ2) for each phase φ2 of the last axis (a2: its active index; b where it has
+ * no taps): each x line is written once, front to back. */
+TCONV__VECTOR_CLONES
+static void TC(store_lines)(const tconv__shape *sh, const phases *ph, int64_t a0, int64_t a1,
+                            const T *P, T b, T *x_c)
+{
+    const phase_axis *A = ph->ax;
+    const int64_t s2 = sh->s[2], X2 = sh->x[2];
+    const int64_t f0 = A[0].phi[a0], f1 = A[1].phi[a1];
+    for (int64_t q0 = 0; q0 < A[0].count[a0]; ++q0)
+        for (int64_t q1 = 0; q1 < A[1].count[a1]; ++q1) {
+            T *row = x_c + ((q0 * sh->s[0] + f0) * sh->x[1] + q1 * sh->s[1] + f1) * X2;
+            const T *src = P + (q0 * A[1].Q + q1) * A[2].Q;
+            for (int64_t f2 = 0; f2 < s2 && f2 < X2; ++f2) {
+                const int64_t a2 = A[2].index[f2], n2 = (X2 - f2 + s2 - 1) / s2;
+                if (a2 < 0) {
+                    for (int64_t q2 = 0; q2 < n2; ++q2)
+                        row[q2 * s2 + f2] = b;
+                    continue;
+                }
+                const T *from = src + a2 * ph->grid;
+                for (int64_t q2 = 0; q2 < n2; ++q2)
+                    row[q2 * s2 + f2] = from[q2];
+            }
+        }
+}
+
+/* x = Cᵀ y, phase by phase: each phase plane of x channel cx is a stride-1 correlation of
+ * y with that phase's taps, summed over (cy, j) in one fixed order; the planes that share
+ * (φ0, φ1) are then written into their x lines together. x lines whose (φ0, φ1) has no taps
+ * hold the bias alone. Tasks: (image, x channel). */
+static void TC(loops_apply_t)(const tconv__ctx *c, const plan *pl, const T *y, const T *w,
+                              T *x, T *ws)
+{
+    const tconv__shape *sh = &c->sh;
+    const phases *ph = &pl->ph;
+    const phase_axis *A = ph->ax;
+    const T *bias = c->bias;
+    const bool gaps = A[0].active < min64(sh->s[0], sh->x[0]) ||
+                      A[1].active < min64(sh->s[1], sh->x[1]) || A[2].active == 0;
+#pragma omp parallel num_threads(pl->team)
+    {
+        T *P = ws + (int64_t)omp_get_thread_num() * pl->per_thread;
+#pragma omp for schedule(dynamic)
+        for (int64_t t = 0; t < sh->batch * sh->cx; ++t) {
+            const int64_t n = t / sh->cx, g = t % sh->cx / sh->cxg, cx = t % sh->cxg;
+            const T b = bias ? bias[t % sh->cx] : (T)0;
+            T *x_c = x + t * sh->x_count;
+            for (int64_t i = 0; gaps && i < sh->x_count; ++i)
+                x_c[i] = b;
+            for (int64_t alpha = 0; alpha < ph->active; ++alpha) {
+                const phase f = phase_at(ph, alpha);
+                T *plane = P + f.i[2] * ph->grid;
+                for (int64_t q = 0; q < ph->grid; ++q)
+                    plane[q] = b;
+                for (int64_t cy = 0; cy < sh->cyg; ++cy) {
+                    const T *y_c = y + (n * sh->cy + g * sh->cyg + cy) * sh->y_count;
+                    const T *w_c = w + ((g * sh->cyg + cy) * sh->cxg + cx) * sh->k_count;
+                    for (int64_t j = 0; j < f.ntaps; ++j) {
+                        int64_t off[3], lo[3], hi[3];
+                        const T wv = w_c[tap_of(sh, ph, &f, j, off)];
+                        for (int a = 0; a < 3; ++a)
+                            shifted_range(A[a].count[f.i[a]], off[a], sh->y[a], &lo[a], &hi[a]);
+                        TC(tap_axpy)(plane, A[1].Q, A[2].Q, zero3, y_c, sh->y[1], sh->y[2], off,
+                                     lo, hi, wv); /* plane[q] += wv · y[q + off] */
+                    }
+                }
+                if (f.i[2] == A[2].active - 1) /* the last plane of this (φ0, φ1) */
+                    TC(store_lines)(sh, ph, f.i[0], f.i[1], P, b, x_c);
+            }
+        }
+    }
+}
+
+/* The products of one tap, box lo..hi: lane[l] += Σ v[q + off] · s[q], the last axis dealt
+ * to TCONV__PHASE_LANES lanes in a fixed pattern (vectorisable without reassociation): full
+ * blocks in registers, added to `lane` once at the end, a row's tail straight into `lane`. */
+TCONV__VECTOR_CLONES
+static void TC(tap_lanes)(T *lane, const T *v, int64_t V1, int64_t V2, const T *s, int64_t S1,
+                          int64_t S2, const int64_t off[3], const int64_t lo[3],
+                          const int64_t hi[3])
+{
+    enum { L = TCONV__PHASE_LANES };
+    T acc[L] = {0};
+    for (int64_t q0 = lo[0]; q0 < hi[0]; ++q0)
+        for (int64_t q1 = lo[1]; q1 < hi[1]; ++q1) {
+            const T *src = s + (q0 * S1 + q1) * S2;
+            const T *val = v + ((q0 + off[0]) * V1 + q1 + off[1]) * V2 + off[2];
+            int64_t q2 = lo[2];
+            for (; q2 + L <= hi[2]; q2 += L)
+                for (int l = 0; l < L; ++l)
+                    acc[l] += val[q2 + l] * src[q2 + l];
+            for (int l = 0; q2 < hi[2]; ++q2, ++l)
+                lane[l] += val[q2] * src[q2];
+        }
+    for (int l = 0; l < L; ++l)
+        lane[l] += acc[l];
+}
+
+/* y = C x: per (image, y channel), y = Σ_cx Σ_α Σ_j w_j · shift(xd_α, -off_j), with xd the
+ * phases of x channel cx. */
+static void TC(loops_apply)(const tconv__ctx *c, const plan *pl, const T *x, const T *w, T *y,
+                            T *ws)
+{
+    const tconv__shape *sh = &c->sh;
+    const phases *ph = &pl->ph;
+    const phase_axis *A = ph->ax;
+#pragma omp parallel num_threads(pl->team)
+    {
+        T *xd = ws + (int64_t)omp_get_thread_num() * pl->per_thread;
+#pragma omp for schedule(dynamic)
+        for (int64_t t = 0; t < sh->batch * sh->cy; ++t) {
+            const int64_t n = t / sh->cy, g = t % sh->cy / sh->cyg, cy = t % sh->cyg;
+            T *y_c = y + t * sh->y_count;
+            const T b = c->bias ? ((const T *)c->bias)[t % sh->cy] : (T)0;
+            for (int64_t o = 0; o < sh->y_count; ++o)
+                y_c[o] = b;
+            for (int64_t cx = 0; cx < sh->cxg; ++cx) {
+                TC(deinterleave)(sh, ph, x + (n * sh->cx + g * sh->cxg + cx) * sh->x_count, xd);
+                const T *w_c = w + ((g * sh->cyg + cy) * sh->cxg + cx) * sh->k_count;
+                for (int64_t alpha = 0; alpha < ph->active; ++alpha) {
+                    const phase f = phase_at(ph, alpha);
+                    for (int64_t j = 0; j < f.ntaps; ++j) {
+                        int64_t off[3], lo[3], hi[3];
+                        const T wv = w_c[tap_of(sh, ph, &f, j, off)];
+                        for (int a = 0; a < 3; ++a)
+                            shifted_range(A[a].count[f.i[a]], off[a], sh->y[a], &lo[a], &hi[a]);
+                        TC(tap_axpy)(y_c, sh->y[1], sh->y[2], off, xd + alpha * ph->grid,
+                                     A[1].Q, A[2].Q, zero3, lo, hi, wv); /* y[q+off] += wv·xd */
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* dW[cy][cx][k] = Σ_n Σ_q y[q + off] · xd[q]: per (group, cy, cx), products accumulated in
+ * TCONV__PHASE_LANES lanes (vectorisable, fixed order) and the lanes summed at the end. */
+static void TC(loops_wgrad)(const tconv__ctx *c, const plan *pl, const T *y, const T *x, T *dw,
+                            T *ws)
+{
+    const tconv__shape *sh = &c->sh;
+    const phases *ph = &pl->ph;
+    const phase_axis *A = ph->ax;
+    enum { L = TCONV__PHASE_LANES };
+#pragma omp parallel num_threads(pl->team)
+    {
+        T *xd = ws + (int64_t)omp_get_thread_num() * pl->per_thread;
+        T *acc = xd + ph->active * ph->grid;
+#pragma omp for schedule(dynamic)
+        for (int64_t t = 0; t < sh->cy * sh->cxg; ++t) {
+            const int64_t cyt = t / sh->cxg, g = cyt / sh->cyg, cx = t % sh->cxg;
+            memset(acc, 0, (size_t)(ph->taps * L) * sizeof(T));
+            for (int64_t n = 0; n < sh->batch; ++n) {
+                TC(deinterleave)(sh, ph, x + (n * sh->cx + g * sh->cxg + cx) * sh->x_count, xd);
+                const T *y_c = y + (n * sh->cy + cyt) * sh->y_count;
+                for (int64_t alpha = 0; alpha < ph->active; ++alpha) {
+                    const phase f = phase_at(ph, alpha);
+                    for (int64_t j = 0; j < f.ntaps; ++j) {
+                        int64_t off[3], lo[3], hi[3];
+                        tap_of(sh, ph, &f, j, off);
+                        for (int a = 0; a < 3; ++a)
+                            shifted_range(A[a].count[f.i[a]], off[a], sh->y[a], &lo[a], &hi[a]);
+                        TC(tap_lanes)(acc + (f.tap0 + j) * L, y_c, sh->y[1], sh->y[2],
+                                      xd + alpha * ph->grid, A[1].Q, A[2].Q, off, lo, hi);
+                    }
+                }
+            }
+            /* taps in no active phase (their phase lies past X) never contribute */
+            T *dw_c = dw + t * sh->k_count;
+            memset(dw_c, 0, (size_t)sh->k_count * sizeof(T));
+            for (int64_t alpha = 0; alpha < ph->active; ++alpha) {
+                const phase f = phase_at(ph, alpha);
+                for (int64_t j = 0; j < f.ntaps; ++j) {
+                    int64_t off[3];
+                    const T *lane = acc + (f.tap0 + j) * L;
+                    T sum = 0;
+                    for (int l = 0; l < L; ++l)
+                        sum += lane[l];
+                    dw_c[tap_of(sh, ph, &f, j, off)] = sum;
+                }
+            }
+        }
+    }
+}
+
+/* ---- the three products ---------------------------------------------------------------- */
+
+static void TC(apply)(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)
+{
+    plan pl;
+    plan_of(c, TCONV_APPLY, &pl, NULL);
+    if (pl.loops)
+        TC(loops_apply)(c, &pl, a, b, out, ws);
+    else
+        tconv__gemm_apply(c, a, b, out, ws);
+}
+
+static void TC(apply_t)(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)
+{
+    plan pl;
+    plan_of(c, TCONV_APPLY_T, &pl, NULL);
+    if (c->sh.batch == 0)
+        return;
+    if (pl.loops)
+        TC(loops_apply_t)(c, &pl, a, b, out, ws);
+    else if (pl.ph.active == 0) /* every tap lands past X: x is the bias alone */
+        for (int64_t t = 0; t < c->sh.batch * c->sh.cx; ++t)
+            for (int64_t i = 0; i < c->sh.x_count; ++i)
+                ((T *)out)[t * c->sh.x_count + i] =
+                    c->bias ? ((const T *)c->bias)[t % c->sh.cx] : (T)0;
+    else
+        TC(gemm_apply_t)(c, &pl, a, b, out, ws);
+}
+
+static void TC(wgrad)(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)
+{
+    plan pl;
+    plan_of(c, TCONV_WGRAD, &pl, NULL);
+    if (pl.loops)
+        TC(loops_wgrad)(c, &pl, a, b, out, ws);
+    else
+        tconv__gemm_wgrad(c, a, b, out, ws);
+}

@@ -1,0 +1,382 @@
+/*
+ * The fast paths of gemm and phase, each on seeded random geometries drawn inside its
+ * family, so that no path is left to the luck of the general sweep:
+ *   - gemm's tiled layout (kernel == stride, or a 1x1 input map: col2im is a permutation),
+ *   - gemm's pointwise layout (1x1 kernel, stride 1: no columns),
+ *   - gemm's unit-map layout (a 1x1 input map: a fully connected layer over the batch),
+ *   - batch folding (small maps: several images in one GEMM),
+ *   - chunking under a small workspace_limit (an image cut into lines), and the refusal
+ *     of a bound below one line,
+ *   - phase's loops (depthwise-like layers) and its stride-1 GEMM written in place.
+ * Each geometry first asserts that it takes the path it is meant to test; then every
+ * product of gemm, phase and auto, in both precisions, is checked against the float64
+ * oracle and for identical bits with 1, 2 and 3 threads, with the workspace never above
+ * the bound.
+ */
+#include "common.h"
+#include "internal.h"
+
+#include <criterion/criterion.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define PER_FAMILY 40
+
+static const tconv_algo algos[] = {TCONV_ALGO_AUTO, TCONV_ALGO_GEMM, TCONV_ALGO_PHASE};
+
+/* The operands of product p: a, b and the output's tensor. */
+static void operands(tconv_product p, tconv_tensor t[3])
+{
+    const tconv_tensor A[3] = {TCONV_TENSOR_X, TCONV_TENSOR_Y, TCONV_TENSOR_Y};
+    const tconv_tensor B[3] = {TCONV_TENSOR_WEIGHT, TCONV_TENSOR_WEIGHT, TCONV_TENSOR_X};
+    const tconv_tensor O[3] = {TCONV_TENSOR_Y, TCONV_TENSOR_X, TCONV_TENSOR_WEIGHT};
+    t[0] = A[p], t[1] = B[p], t[2] = O[p];
+}
+
+static void run(const tconv_geometry *g, tconv_product p, tconv_algo algo, tconv_dtype dt,
+                const tensor *a, const tensor *b, tensor *out, int threads, size_t limit)
+{
+    tconv_options opt = {0};
+    opt.num_threads = threads;
+    opt.workspace_limit = limit;
+    tconv_error err = {0};
+    size_t bytes = 0;
+    cr_assert_eq(tconv_product_workspace_size(g, p, algo, dt, &opt, &bytes, &err), TCONV_OK,
+                 "%s", err.message);
+    /* the bound holds for the production algorithms (plus the slack that aligns a caller's
+     * buffer) */
+    cr_assert(bytes <= (limit ? limit : TCONV_WORKSPACE_LIMIT_DEFAULT) + 64,
+              "%s product %d: workspace %zu bytes above the bound %zu [%s]",
+              tconv_algo_name(algo), (int)p, bytes, limit, describe(g));
+    const void *pa = tensor_data(a, dt), *pb = tensor_data(b, dt);
+    const tconv_status s =
+        tconv_product_run(g, p, algo, dt, pa, p == TCONV_WGRAD ? pb : NULL,
+                          p == TCONV_WGRAD ? NULL : pb, tensor_data(out, dt), &opt, &err);
+    cr_assert_eq(s, TCONV_OK, "%s product %d failed: %s [%s]", tconv_algo_name(algo), (int)p,
+                 err.message, describe(g));
+    if (dt == TCONV_F32)
+        tensor_f32_to_f64(out);
+}
+
+/* Every product of every fast algorithm against the oracle, and 1 = 2 = 3 threads, each
+ * algorithm under its workspace bound (0: the default). */
+static void check_all(const tconv_geometry *g, uint64_t seed, const size_t limits[3])
+{
+    rng r = {seed};
+    for (int p = 0; p < 3; ++p) {
+        tconv_tensor t[3];
+        operands((tconv_product)p, t);
+        tensor a = tensor_random(numel(g, t[0]), &r), b = tensor_random(numel(g, t[1]), &r);
+        tensor aa = tensor_abs(&a), ab = tensor_abs(&b);
+        tensor ref = tensor_new(numel(g, t[2])), bound = tensor_new(ref.n);
+        tensor out = tensor_new(ref.n), one = tensor_new(ref.n);
+        oracle(g, (tconv_product)p, a.d, b.d, ref.d);
+        oracle(g, (tconv_product)p, aa.d, ab.d, bound.d);
+        const int64_t L = reduction_length(g, (tconv_product)p);
+        for (size_t i = 0; i < sizeof algos / sizeof algos[0]; ++i)
+            for (int d = 0; d < 2; ++d) {
+                const tconv_dtype dt = d ? TCONV_F32 : TCONV_F64;
+                const size_t limit = limits ? limits[i] : 0;
+                char what[400];
+                snprintf(what, sizeof what, "%s/%s product %d limit %zu [%s]",
+                         tconv_algo_name(algos[i]), d ? "f32" : "f64", p, limit, describe(g));
+                run(g, (tconv_product)p, algos[i], dt, &a, &b, &one, 1, limit);
+                expect_close(one.d, ref.d, bound.d, ref.n, L, dtype_eps(dt), what);
+                const size_t bytes = (size_t)ref.n * (dt == TCONV_F64 ? 8 : 4);
+                for (int threads = 2; threads <= 3; ++threads) {
+                    run(g, (tconv_product)p, algos[i], dt, &a, &b, &out, threads, limit);
+                    cr_assert(memcmp(tensor_data(&one, dt), tensor_data(&out, dt), bytes) == 0,
+                              "%s: %d threads differ from 1", what, threads);
+                }
+            }
+        tensor_free(&a), tensor_free(&b), tensor_free(&aa), tensor_free(&ab);
+        tensor_free(&ref), tensor_free(&bound), tensor_free(&out), tensor_free(&one);
+    }
+}
+
+/* Both layers' forward with a bias (which gemm adds where it writes the output) against the
+ * oracle plus the bias, in both precisions. */
+static void check_bias(const tconv_geometry *g, uint64_t seed)
+{
+    rng r = {seed + 77};
+    for (int conv = 0; conv < 2; ++conv) {
+        const tconv_product p = conv ? TCONV_APPLY : TCONV_APPLY_T;
+        const tconv_tensor in_t = conv ? TCONV_TENSOR_X : TCONV_TENSOR_Y;
+        const tconv_tensor out_t = conv ? TCONV_TENSOR_Y : TCONV_TENSOR_X;
+        const int64_t channels = conv ? g->y_channels : g->x_channels;
+        tensor in = tensor_random(numel(g, in_t), &r);
+        tensor w = tensor_random(numel(g, TCONV_TENSOR_WEIGHT), &r);
+        tensor b = tensor_random(channels, &r), ain = tensor_abs(&in), aw = tensor_abs(&w);
+        tensor ref = tensor_new(numel(g, out_t)), bound = tensor_new(ref.n);
+        tensor out = tensor_new(ref.n);
+        oracle(g, p, in.d, w.d, ref.d);
+        oracle(g, p, ain.d, aw.d, bound.d);
+        const int64_t per = ref.n / (g->batch ? g->batch : 1) / channels;
+        for (int64_t i = 0; i < ref.n; ++i) {
+            ref.d[i] += b.d[i / per % channels];
+            bound.d[i] += fabs(b.d[i / per % channels]);
+        }
+        for (size_t i = 0; i < sizeof algos / sizeof algos[0]; ++i)
+            for (int d = 0; d < 2; ++d) {
+                const tconv_dtype dt = d ? TCONV_F32 : TCONV_F64;
+                tconv_error err = {0};
+                const tconv_status s =
+                    conv ? tconv_conv_forward_ex(g, algos[i], dt, tensor_data(&in, dt),
+                                                 tensor_data(&w, dt), tensor_data(&b, dt),
+                                                 tensor_data(&out, dt), NULL, &err)
+                         : tconv_convt_forward_ex(g, algos[i], dt, tensor_data(&in, dt),
+                                                  tensor_data(&w, dt), tensor_data(&b, dt),
+                                                  tensor_data(&out, dt), NULL, &err);
+                cr_assert_eq(s, TCONV_OK, "%s", err.message);
+                if (dt == TCONV_F32)
+                    tensor_f32_to_f64(&out);
+                char what[400];
+                snprintf(what, sizeof what, "%s forward with bias, %s/%s [%s]",
+                         conv ? "conv" : "convt", tconv_algo_name(algos[i]), d ? "f32" : "f64",
+                         describe(g));
+                expect_close(out.d, ref.d, bound.d, ref.n, reduction_length(g, p) + 1,
+                             dtype_eps(dt), what);
+            }
+        tensor_free(&in), tensor_free(&w), tensor_free(&b), tensor_free(&ain), tensor_free(&aw);
+        tensor_free(&ref), tensor_free(&bound), tensor_free(&out);
+    }
+}
+
+/* A geometry's internal context, as the entry points build it. */
+static tconv__ctx context(const tconv_geometry *g, size_t limit)
+{
+    tconv__ctx c;
+    memset(&c, 0, sizeof c);
+    c.g = g;
+    tconv__shape_from(g, &c.sh);
+    c.dtype = TCONV_F32;
+    c.threads = 1;
+    c.ws_limit = limit ? limit : TCONV_WORKSPACE_LIMIT_DEFAULT;
+    return c;
+}
+
+/* Random per-axis parameters for a family; the family sets what it must. */
+typedef struct draw {
+    int dims;
+    int64_t batch, groups, cin, cout;
+    int64_t in[3], k[3], s[3], p[3], op[3], d[3];
+} draw;
+
+static draw draw_common(rng *r)
+{
+    draw w;
+    w.dims = (int)rng_int(r, 1, 3);
+    w.groups = rng_int(r, 1, 2);
+    w.batch = rng_int(r, 0, 3);
+    w.cin = w.groups * rng_int(r, 1, 4);
+    w.cout = w.groups * rng_int(r, 1, 4);
+    for (int a = 0; a < 3; ++a) {
+        w.in[a] = rng_int(r, 1, w.dims == 3 ? 3 : 5);
+        w.k[a] = rng_int(r, 1, 3);
+        w.s[a] = rng_int(r, 1, 3);
+        w.p[a] = rng_int(r, 0, 2);
+        w.d[a] = rng_int(r, 1, 2);
+        w.op[a] = 0;
+    }
+    return w;
+}
+
+/* The geometry of a draw, padding trimmed so that every output size stays positive. */
+static void make(draw *w, tconv_geometry *g)
+{
+    for (int a = 0; a < w->dims; ++a) {
+        const int64_t room = (w->in[a] - 1) * w->s[a] + w->d[a] * (w->k[a] - 1) + w->op[a];
+        if (2 * w->p[a] > room)
+            w->p[a] = room / 2;
+    }
+    tconv_error err = {0};
+    cr_assert_eq(tconv_geometry_init_transposed(g, w->dims, w->batch, w->cin, w->cout, w->groups,
+                                                w->in, w->k, w->s, w->p, w->op, w->d, &err),
+                 TCONV_OK, "%s", err.message);
+}
+
+Test(fastpaths, tiled_layout)
+{
+    for (uint64_t seed = 1; seed <= PER_FAMILY; ++seed) {
+        rng r = {seed * 7919};
+        draw w = draw_common(&r);
+        for (int a = 0; a < w.dims; ++a) {
+            w.p[a] = 0, w.d[a] = 1;
+            if (a > 0 && rng_int(&r, 0, 3) == 0) /* one input position under a whole kernel */
+                w.in[a] = 1, w.k[a] = rng_int(&r, 1, 4);
+            else /* kernel == stride */
+                w.k[a] = w.s[a] = rng_int(&r, 2, 3), w.in[a] = rng_int(&r, 2, 4);
+        }
+        tconv_geometry g;
+        make(&w, &g);
+        const tconv__ctx c = context(&g, 0);
+        cr_assert_eq(tconv__gemm_layout_of(&c.sh), TCONV__LAYOUT_TILED, "[%s]", describe(&g));
+        check_all(&g, seed, NULL);
+        check_bias(&g, seed);
+    }
+}
+
+Test(fastpaths, pointwise_layout)
+{
+    for (uint64_t seed = 1; seed <= PER_FAMILY; ++seed) {
+        rng r = {seed * 104729};
+        draw w = draw_common(&r);
+        for (int a = 0; a < w.dims; ++a) /* dilation is irrelevant to one tap */
+            w.k[a] = 1, w.s[a] = 1, w.p[a] = 0, w.in[a] = rng_int(&r, a ? 1 : 2, 5);
+        tconv_geometry g;
+        make(&w, &g);
+        const tconv__ctx c = context(&g, 0);
+        cr_assert_eq(tconv__gemm_layout_of(&c.sh), TCONV__LAYOUT_POINTWISE, "[%s]",
+                     describe(&g));
+        check_all(&g, seed, NULL);
+        check_bias(&g, seed);
+    }
+}
+
+Test(fastpaths, unit_map_layout)
+{
+    for (uint64_t seed = 1; seed <= PER_FAMILY; ++seed) {
+        rng r = {seed * 1299709};
+        draw w = draw_common(&r);
+        w.batch = rng_int(&r, 0, 6);
+        for (int a = 0; a < w.dims; ++a)
+            w.in[a] = 1, w.p[a] = 0, w.d[a] = 1, w.k[a] = rng_int(&r, 1, 4);
+        tconv_geometry g;
+        make(&w, &g);
+        const tconv__ctx c = context(&g, 0);
+        cr_assert_eq(tconv__gemm_layout_of(&c.sh), TCONV__LAYOUT_UNIT_MAP, "[%s]", describe(&g));
+        check_all(&g, seed, NULL);
+        check_bias(&g, seed);
+    }
+}
+
+Test(fastpaths, batch_folding)
+{
+    for (uint64_t seed = 1; seed <= PER_FAMILY; ++seed) {
+        rng r = {seed * 15485863};
+        draw w = draw_common(&r);
+        w.batch = rng_int(&r, 2, 7);
+        for (int a = 0; a < w.dims; ++a) {
+            w.in[a] = rng_int(&r, 1, 3);
+            w.op[a] = rng_int(&r, 0, (w.s[a] > w.d[a] ? w.s[a] : w.d[a]) - 1);
+        }
+        tconv_geometry g;
+        make(&w, &g);
+        const tconv__ctx c = context(&g, 0);
+        const tconv__gemm_layout layout = tconv__gemm_layout_of(&c.sh);
+        if (layout == TCONV__LAYOUT_POINTWISE || layout == TCONV__LAYOUT_UNIT_MAP)
+            continue; /* no columns to fold */
+        cr_assert(tconv__gemm_images_per_tile(&c, TCONV_APPLY_T) >= 2, "no folding [%s]",
+                  describe(&g));
+        check_all(&g, seed, NULL);
+        check_bias(&g, seed);
+    }
+}
+
+/* Bounds that leave room for `lines` lines of columns, and the alignment slack:
+ * gemm's R = (C_x/g)·Πk rows plus C_y/g of Y2 positions; phase's at most (C_y/g)·Πk rows
+ * plus Πs·C_x/g results of ⌈X2/s2⌉ positions, after the weights regrouped by phase. */
+static void line_limits(const tconv__shape *sh, int64_t lines, size_t limits[3])
+{
+    const int64_t q2 = (sh->x[2] + sh->s[2] - 1) / sh->s[2];
+    const int64_t phases = sh->s[0] * sh->s[1] * sh->s[2];
+    const size_t gemm =
+        (size_t)((sh->cxg * sh->k_count + sh->cyg) * lines * sh->y[2]) * sizeof(double);
+    const size_t phase = (size_t)(sh->cx * sh->cyg * sh->k_count +
+                                  (sh->cyg * sh->k_count + phases * sh->cxg) * lines * q2) *
+                         sizeof(double);
+    limits[1] = gemm + 4 * 64;
+    limits[2] = phase + 4 * 64;
+    limits[0] = limits[1] > limits[2] ? limits[1] : limits[2];
+}
+
+Test(fastpaths, chunks_under_a_small_workspace_limit)
+{
+    int cut = 0;
+    for (uint64_t seed = 1; seed <= PER_FAMILY; ++seed) {
+        rng r = {seed * 32452843};
+        draw w = draw_common(&r);
+        w.dims = (int)rng_int(&r, 2, 3);
+        for (int a = 0; a < w.dims; ++a) {
+            w.in[a] = rng_int(&r, w.dims == 3 ? 3 : 4, w.dims == 3 ? 4 : 7);
+            w.op[a] = rng_int(&r, 0, (w.s[a] > w.d[a] ? w.s[a] : w.d[a]) - 1);
+        }
+        tconv_geometry g;
+        make(&w, &g);
+        const tconv__ctx c0 = context(&g, 0);
+        size_t limits[3];
+        line_limits(&c0.sh, rng_int(&r, 1, 2), limits);
+        const tconv__ctx c = context(&g, limits[1]);
+        if (g.batch > 0 && tconv__gemm_layout_of(&c.sh) != TCONV__LAYOUT_POINTWISE &&
+            tconv__gemm_images_per_tile(&c, TCONV_APPLY_T) == 0)
+            ++cut;
+        check_all(&g, seed, limits);
+    }
+    cr_assert(cut >= PER_FAMILY / 4, "only %d geometries were cut into line chunks", cut);
+}
+
+Test(fastpaths, a_bound_below_one_line_is_refused)
+{
+    const int64_t in[2] = {8, 8}, k[2] = {3, 3}, s[2] = {2, 2};
+    tconv_geometry g;
+    cr_assert_eq(tconv_geometry_init_transposed(&g, 2, 2, 16, 16, 1, in, k, s, NULL, NULL, NULL,
+                                                NULL),
+                 TCONV_OK);
+    tconv_options opt = {0};
+    opt.workspace_limit = 256; /* one line of gemm's columns: 16·9 rows x 8 positions */
+    const tconv_algo which[2] = {TCONV_ALGO_GEMM, TCONV_ALGO_PHASE};
+    for (int i = 0; i < 2; ++i) {
+        size_t bytes = 0;
+        tconv_error err = {0};
+        cr_assert_eq(tconv_workspace_size(&g, TCONV_CONVT_FORWARD, which[i], TCONV_F32, &opt,
+                                          &bytes, &err),
+                     TCONV_EWORKSPACE, "%s", tconv_algo_name(which[i]));
+        cr_assert(strstr(err.message, "workspace_limit") != NULL, "message: %s", err.message);
+    }
+}
+
+Test(fastpaths, phase_loops_for_depthwise_layers)
+{
+    for (uint64_t seed = 1; seed <= PER_FAMILY; ++seed) {
+        rng r = {seed * 49979687};
+        draw w = draw_common(&r);
+        w.groups = rng_int(&r, 1, 4);
+        w.cin = w.groups * rng_int(&r, 1, 2);
+        w.cout = w.groups;
+        for (int a = 0; a < w.dims; ++a) {
+            w.s[a] = rng_int(&r, 1, 4);
+            w.k[a] = rng_int(&r, 1, 2 * w.s[a]);
+            w.op[a] = rng_int(&r, 0, (w.s[a] > w.d[a] ? w.s[a] : w.d[a]) - 1);
+        }
+        tconv_geometry g;
+        make(&w, &g);
+        const tconv__ctx c = context(&g, 0);
+        cr_assert(tconv__phase_uses_loops(&c.sh), "[%s]", describe(&g));
+        check_all(&g, seed, NULL);
+        check_bias(&g, seed);
+    }
+}
+
+Test(fastpaths, phase_stride_one_in_place)
+{
+    for (uint64_t seed = 1; seed <= PER_FAMILY / 2; ++seed) {
+        rng r = {seed * 86028121};
+        draw w = draw_common(&r);
+        w.dims = 2;
+        w.batch = rng_int(&r, 1, 2);
+        w.cin = w.groups * rng_int(&r, 3, 5);
+        w.cout = w.groups * rng_int(&r, 3, 5);
+        for (int a = 0; a < 2; ++a) {
+            w.s[a] = 1;
+            w.in[a] = rng_int(&r, 23, 30); /* maps big enough not to fold */
+        }
+        tconv_geometry g;
+        make(&w, &g);
+        const tconv__ctx c = context(&g, 0);
+        cr_assert(!tconv__phase_uses_loops(&c.sh), "[%s]", describe(&g));
+        check_all(&g, seed, NULL);
+        check_bias(&g, seed);
+    }
+}
