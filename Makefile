@@ -1,20 +1,38 @@
 # The commands of the README, and their helpers. Each target installs what it needs.
 #   make demo         build, then explain the seed's matrices and work its example by
 #                     every algorithm
-#   make test         build normally and with AddressSanitizer + UBSan, run every suite in both
+#   make test         every suite in a Release build and in an ASan+UBSan build, then the
+#                     hardening checks: the thread stress test under ThreadSanitizer, a
+#                     seeded 60 s fuzz run, and a subset of the suites under valgrind
 #   make bench        tconv against PyTorch, oneDNN and bare sgemm on bench/shapes.csv
 #   make bench-quick  the same with short budgets (under 3 minutes)
 # Benchmark results go to $(BENCH_BUILD)/results (CSV and SVG); BENCH_ARGS adds options,
 # e.g. make bench-quick BENCH_ARGS="--filter dcgan --threads 2".
+# Longer runs of the hardening checks, each on its own:
+#   make fuzz         the fuzzer for FUZZ_SECONDS (1800) from FUZZ_SEED (1)
+#   make tsan         the thread stress test under ThreadSanitizer
+#   make valgrind     every suite, whole, under valgrind
 
 BUILD ?= build
 SANITIZE_BUILD ?= build-sanitize
 BENCH_BUILD ?= build-bench
 BENCH_ARGS ?=
+FUZZ_BUILD ?= build-fuzz
+TSAN_BUILD ?= build-tsan
 JOBS ?= $(shell nproc)
+# libFuzzer and the thread sanitizer with libomp's Archer come with clang
+CLANG ?= clang-14
+FUZZ_SEED ?= 1
+FUZZ_SECONDS ?= 1800
+FUZZ_SMOKE_SECONDS ?= 60
+# What `make test` runs under valgrind: all but the long parameterized sweeps, which
+# `make valgrind` adds (they take tens of minutes under valgrind on two cores).
+VALGRIND_SMOKE = test_geometry test_im2col test_regressions test_alloc_failure \
+                 'test_layers:layers/!(against_oracle|finite_differences)' stress_threads
 
-.PHONY: all deps test-deps bench-deps build build-tests build-sanitize build-bench demo test \
-        bench bench-quick clean
+.PHONY: all deps test-deps bench-deps fuzz-deps build build-tests build-sanitize build-bench \
+        build-fuzz build-tsan demo test bench bench-quick fuzz fuzz-smoke tsan valgrind \
+        valgrind-smoke clean
 
 all: build
 
@@ -26,6 +44,9 @@ test-deps:
 
 bench-deps:
 	@scripts/install-deps.sh bench
+
+fuzz-deps:
+	@scripts/install-deps.sh fuzz
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DTCONV_BUILD_TESTS=OFF
@@ -44,11 +65,45 @@ build-sanitize: test-deps
 	      -DTCONV_SANITIZE=address,undefined
 	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
 
-test: build-tests build-sanitize
+# The library and the harness with clang: coverage-guided, ASan + UBSan.
+build-fuzz: fuzz-deps
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=$(CLANG) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	      -DTCONV_BUILD_TESTS=OFF -DTCONV_BUILD_FUZZ=ON -DTCONV_SANITIZE=address,undefined
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_layers
+
+# The library with clang -fsanitize=thread and libomp (whose Archer tool tells TSan about
+# OpenMP's synchronisation); only the stress test is built (Criterion cannot run under TSan).
+build-tsan: test-deps
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_C_COMPILER=$(CLANG) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	      -DTCONV_BUILD_TESTS=ON -DTCONV_SANITIZE=thread
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target stress_threads
+
+test: build-tests build-sanitize build-tsan build-fuzz
 	@echo "== release build"
 	@scripts/run-tests.sh $(BUILD)
 	@echo "== AddressSanitizer + UndefinedBehaviorSanitizer build"
 	@scripts/run-tests.sh $(SANITIZE_BUILD)
+	@echo "== ThreadSanitizer build: four application threads at once"
+	@scripts/run-tests.sh $(TSAN_BUILD) stress_threads
+	@echo "== fuzzing for $(FUZZ_SMOKE_SECONDS) s"
+	@scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_SEED)
+	@echo "== valgrind (memcheck) on the suites but the long sweeps"
+	@scripts/valgrind-tests.sh $(BUILD) $(VALGRIND_SMOKE)
+
+fuzz: build-fuzz
+	@scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_SEED)
+
+fuzz-smoke: build-fuzz
+	@scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_SEED)
+
+tsan: build-tsan
+	@scripts/run-tests.sh $(TSAN_BUILD) stress_threads
+
+valgrind: build-tests
+	@scripts/valgrind-tests.sh $(BUILD)
+
+valgrind-smoke: build-tests
+	@scripts/valgrind-tests.sh $(BUILD) $(VALGRIND_SMOKE)
 
 build-bench: bench-deps
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DTCONV_BUILD_TESTS=OFF \
@@ -66,4 +121,4 @@ bench-quick: build-bench
 	    --svg $(BENCH_BUILD)/results $(BENCH_ARGS)
 
 clean:
-	rm -rf $(BUILD) $(SANITIZE_BUILD) $(BENCH_BUILD)
+	rm -rf $(BUILD) $(SANITIZE_BUILD) $(BENCH_BUILD) $(FUZZ_BUILD) $(TSAN_BUILD)

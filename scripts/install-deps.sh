@@ -1,24 +1,29 @@
 #!/bin/sh
 # Installs the Debian packages a make target needs, and only those missing.
-#   scripts/install-deps.sh build|test|bench
+#   scripts/install-deps.sh build|fuzz|test|bench
 # bench: the peers (PyTorch for /usr/bin/python3, oneDNN's C library) and gnuplot.
 # Runs apt-get as root (or through sudo); does nothing when everything is present.
 set -eu
 
 build="cmake make gcc pkg-config libopenblas-openmp-dev"
+# clang for libFuzzer and the thread sanitizer, their runtimes, and LLVM's OpenMP runtime
+# (libomp, with the Archer tool that makes OpenMP visible to TSan)
+fuzz="$build clang-14 libclang-rt-14-dev libomp-14-dev"
+test="$fuzz libcriterion-dev valgrind"
 # The explain page test needs Debian's python3 with its XML/HTML5 parsers and PIL, and a
 # headless browser to render the page; the Python binding's tests need numpy, torch and
 # pytest.
-test="$build libcriterion-dev python3 python3-numpy python3-torch python3-pytest \
-python3-lxml python3-html5lib python3-pil chromium"
+test="$test python3 python3-numpy python3-torch python3-pytest python3-lxml \
+python3-html5lib python3-pil chromium"
 # The benchmark's peers (PyTorch, oneDNN) and its plots.
 bench="$build python3-numpy python3-torch libdnnl-dev gnuplot-nox"
 
 case "${1:-build}" in
   build) wanted=$build ;;
+  fuzz) wanted=$fuzz ;;
   test) wanted=$test ;;
   bench) wanted=$bench ;;
-  *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+  *) echo "usage: $0 build|fuzz|test|bench" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -211,10 +211,10 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
                                 tconv__add(per_thread,
                                            p == TCONV_WGRAD ? ph->taps * TCONV__PHASE_LANES : 0,
                                            &per_thread))) &&
-        tconv__phase_uses_loops(sh) && per_thread <= budget) {
+        tconv__phase_uses_loops(sh) && (per_thread ? per_thread : 1) <= budget) {
         pl->loops = true;
         pl->per_thread = per_thread ? per_thread : 1; /* a real buffer even when idle */
-        const int64_t fit = budget / pl->per_thread;
+        const int64_t fit = budget / pl->per_thread; /* >= 1: one thread's buffer fits */
         pl->team = (int)min64(c->threads, fit);
         return TCONV_OK;
     }
@@ -245,7 +245,9 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
         return TCONV_OK;
     }
     pl->in_place = one_phase;
-    const int64_t per_line = (one_phase ? rows : per_column) * ph->ax[2].Q;
+    int64_t per_line; /* past int64 it cannot fit any bound: no line at all */
+    if (!tconv__mul(one_phase ? rows : per_column, ph->ax[2].Q, &per_line))
+        per_line = INT64_MAX;
     pl->lines = min64(lines, left > 0 ? left / per_line : 0);
     if (pl->lines == 0)
         return tconv__fail(err, TCONV_EWORKSPACE, "phase: workspace_limit = %zu bytes cannot "

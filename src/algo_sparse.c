@@ -15,7 +15,8 @@ typedef struct csr_layout {
     size_t col, widx, val, total;
 } csr_layout;
 
-/* The CSR of C (apply, wgrad) or Cᵀ (apply_t); wgrad needs no values. False on overflow. */
+/* The CSR of C (apply, wgrad) or Cᵀ (apply_t); wgrad needs no values. False on overflow
+ * (plan() has the non-zero count refused with its own message first). */
 static bool layout_of(const tconv__ctx *c, tconv_product p, csr_layout *l)
 {
     const tconv__shape *sh = &c->sh;
@@ -23,7 +24,7 @@ static bool layout_of(const tconv__ctx *c, tconv_product p, csr_layout *l)
     size_t b;
     int64_t n;
     l->total = 0;
-    if (!tconv__matrix_nnz(sh, &l->nnz) || !tconv__add(l->rows, 1, &n) ||
+    if (tconv__matrix_nnz(sh, &l->nnz, NULL) != TCONV_OK || !tconv__add(l->rows, 1, &n) ||
         !tconv__elem_bytes(n, TCONV_F64, &b) || !tconv__ws_add(&l->total, b)) /* row_ptr */
         return false;
     l->col = l->total;
@@ -55,6 +56,10 @@ _Static_assert(sizeof(int64_t) == sizeof(double), "int64_t and double differ in 
 static tconv_status plan(const tconv__ctx *c, tconv_product p, size_t *bytes, tconv_error *err)
 {
     csr_layout l;
+    tconv_error why;
+    const tconv_status s = tconv__matrix_nnz(&c->sh, &l.nnz, &why);
+    if (s != TCONV_OK)
+        return tconv__fail(err, s, "sparse: %s", why.message);
     if (!layout_of(c, p, &l))
         return tconv__fail(err, TCONV_EOVERFLOW, "sparse: the CSR arrays of the transformation "
                            "matrix (%lld rows) have more bytes than size_t can count",

@@ -72,6 +72,25 @@ static bool transposed_size(int64_t y, int64_t k, int64_t s, int64_t p, int64_t 
            tconv__add(a, b, &a) && tconv__add(a, -c, &a) && tconv__add(a, extra + 1, x);
 }
 
+/*
+ * Every extent an algorithm derives from one axis stays below x + 2p + d(k-1): the padded
+ * input (x + 2p), the stretched input of the collection view (x + d(k-1)), its pad
+ * (d(k-1) - p), a window's reach (o*s + k*d - p). Demanding that this sum fit in int64
+ * lets every kernel compute them unchecked. A geometry past it has a padding or a
+ * dilation in the quintillions: nothing could be computed on it anyway.
+ */
+static tconv_status check_extent(int a, int64_t x, int64_t p, int64_t d, int64_t k,
+                                 tconv_error *err)
+{
+    int64_t span, pads, total;
+    if (!tconv__mul(d, k - 1, &span) || !tconv__mul(2, p, &pads) ||
+        !tconv__add(x, pads, &total) || !tconv__add(total, span, &total))
+        return tconv__fail(err, TCONV_EOVERFLOW, "axis %d: size + 2*padding + "
+                           "dilation*(kernel-1) = %lld + 2*%lld + %lld*(%lld-1) overflows int64",
+                           a, (long long)x, (long long)p, (long long)d, (long long)k);
+    return TCONV_OK;
+}
+
 /* Fills the sizes of axis a into g. */
 static tconv_status size_axis(const request *r, int a, tconv_geometry *g, tconv_error *err)
 {
@@ -100,7 +119,7 @@ static tconv_status size_axis(const request *r, int a, tconv_geometry *g, tconv_
         g->x_size[a] = in;
         g->y_size[a] = (padded - span) / s + 1;
         g->output_padding[a] = (padded - span) % s; /* what the floor dropped */
-        return TCONV_OK;
+        return check_extent(a, in, p, d, k, err);
     }
 
     int64_t op = axis_value(r->output_padding, a, 0);
@@ -111,15 +130,21 @@ static tconv_status size_axis(const request *r, int a, tconv_geometry *g, tconv_
         if (want <= 0)
             return tconv__fail(err, TCONV_EINVAL, "output_size[%d] = %lld: must be positive", a,
                                (long long)want);
-        if (want < lo || want - lo >= s)
+        /* want - lo is the output_padding that gives `want`; it may not fit in int64 when
+         * lo is far below zero, and then it is certainly not below s */
+        int64_t extra, hi;
+        if (want < lo || !tconv__sub(want, lo, &extra) || extra >= s) {
+            if (!tconv__add(lo, s - 1, &hi)) /* the top of the range, saturated */
+                hi = INT64_MAX;
             return tconv__fail(err, TCONV_EUNREACHABLE,
                                "output_size[%d] = %lld is not reachable: with input %lld, "
                                "stride %lld, padding %lld, dilation %lld and kernel %lld the "
                                "sizes from %lld to %lld are (output_padding 0 to %lld)",
                                a, (long long)want, (long long)in, (long long)s, (long long)p,
-                               (long long)d, (long long)k, (long long)lo,
-                               (long long)(lo + s - 1), (long long)(s - 1));
-        op = want - lo;
+                               (long long)d, (long long)k, (long long)lo, (long long)hi,
+                               (long long)(s - 1));
+        }
+        op = extra;
     }
     int64_t x;
     if (!transposed_size(in, k, s, p, d, op, &x))
@@ -134,21 +159,25 @@ static tconv_status size_axis(const request *r, int a, tconv_geometry *g, tconv_
     g->y_size[a] = in;
     g->x_size[a] = x;
     g->output_padding[a] = op;
-    return TCONV_OK;
+    return check_extent(a, x, p, d, k, err);
 }
 
-/* Element count of one tensor, checked so that its bytes in float64 fit in int64. */
+/* Element count of one tensor (lead0 × lead1 × Π sizes), checked so that its bytes in
+ * float64 fit in int64. The inner part (lead1 × Π sizes: one image, or one output
+ * channel's weights) is checked on its own first: with an empty batch the tensor has no
+ * elements, but the kernels still index within one image. */
 static bool tensor_count(int64_t lead0, int64_t lead1, int dims, const int64_t *sizes,
                          int64_t *count)
 {
-    int64_t n;
-    if (!tconv__mul(lead0, lead1, &n))
-        return false;
+    const int64_t most = INT64_MAX / (int64_t)sizeof(double);
+    int64_t n = lead1;
     for (int a = 0; a < dims; ++a)
         if (!tconv__mul(n, sizes[a], &n))
             return false;
+    if (n > most || !tconv__mul(n, lead0, &n))
+        return false;
     *count = n;
-    return n <= INT64_MAX / (int64_t)sizeof(double);
+    return n <= most;
 }
 
 static tconv_status build(const request *r, tconv_geometry *out, tconv_error *err)
@@ -368,13 +397,14 @@ int64_t tconv_tensor_numel(const tconv_geometry *g, tconv_tensor t)
 
 void tconv__shape_from(const tconv_geometry *g, tconv__shape *sh)
 {
+    sh->lead = 3 - g->dims;
     sh->batch = g->batch;
     sh->groups = g->groups;
     sh->cx = g->x_channels;
     sh->cy = g->y_channels;
     sh->cxg = g->x_channels / g->groups;
     sh->cyg = g->y_channels / g->groups;
-    const int lead = 3 - g->dims;
+    const int lead = sh->lead;
     for (int a = 0; a < 3; ++a) {
         const bool unit = a < lead;
         const int u = a - lead;

@@ -11,10 +11,12 @@ typedef struct tap {
 } tap;
 
 /* Smallest o >= 0 with o*s + off >= 0, and one past the largest with o*s + off < X,
- * clamped to [0, Y]. */
+ * clamped to [0, Y]. off = k*d - p lies in [-p, d(k-1)], so -off and X - 1 - off fit
+ * (the geometry keeps x + 2p + d(k-1) within int64); the ceiling is taken as
+ * (a - 1)/s + 1, since a + s - 1 may not fit when the stride is huge. */
 static void axis_range(int64_t s, int64_t off, int64_t X, int64_t Y, int64_t *lo, int64_t *hi)
 {
-    int64_t l = off >= 0 ? 0 : (-off + s - 1) / s;
+    int64_t l = off >= 0 ? 0 : (-off - 1) / s + 1;
     int64_t h = X - 1 - off < 0 ? 0 : (X - 1 - off) / s + 1;
     *lo = l < Y ? l : Y;
     *hi = h < Y ? h : Y;

@@ -31,6 +31,14 @@
 tconv_status tconv__fail(tconv_error *err, tconv_status s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* ---- memory ---------------------------------------------------------------------------- */
+
+/* Every allocation the library makes goes through these two (src/alloc.c): the caller's
+ * options.alloc/free when set, the C library's otherwise. NULL for bytes == 0 or when the
+ * allocation fails; tconv__free ignores NULL. */
+void *tconv__alloc(const tconv_options *opt, size_t bytes);
+void tconv__free(const tconv_options *opt, void *ptr);
+
 /* ---- checked arithmetic ---------------------------------------------------------------- */
 
 static inline bool tconv__mul(int64_t a, int64_t b, int64_t *r)
@@ -41,6 +49,11 @@ static inline bool tconv__mul(int64_t a, int64_t b, int64_t *r)
 static inline bool tconv__add(int64_t a, int64_t b, int64_t *r)
 {
     return !__builtin_add_overflow(a, b, r);
+}
+
+static inline bool tconv__sub(int64_t a, int64_t b, int64_t *r)
+{
+    return !__builtin_sub_overflow(a, b, r);
 }
 
 /* Adds `bytes`, rounded up to TCONV__ALIGN, to `*total`; false on overflow. */
@@ -59,8 +72,15 @@ static inline size_t tconv__dtype_size(tconv_dtype t)
  * A checked geometry with leading unit axes added so that one loop nest serves 1-D, 2-D
  * and 3-D: a 1-D size L becomes 1x1xL with kernel 1, stride 1, padding 0, dilation 1 on
  * the added axes. Axis 2 is always the contiguous one.
+ *
+ * What a checked geometry guarantees, so kernels may compute these without overflow
+ * checks: per axis x + 2p + d(k-1) and (y-1)*s fit in int64; channels × Π sizes of one
+ * image of X or Y, and the weight's element count, are at most INT64_MAX / 8 even for an
+ * empty batch. Products of several axes' extents (canvases) are NOT covered: planners
+ * check those.
  */
 typedef struct tconv__shape {
+    int lead; /* leading unit axes added: axis a is the geometry's axis a - lead */
     int64_t batch, groups;
     int64_t cx, cy;   /* channels of X and Y */
     int64_t cxg, cyg; /* channels per group */
@@ -282,13 +302,16 @@ static inline void tconv__row_step(tconv__row_it *it)
 {
     const tconv__row *r = it->row;
     for (int t = 3; t >= 0; --t) {
-        it->col += r->dcol[t];
-        it->w += r->dw[t];
-        if (++it->j[t] < r->n[t])
+        if (it->j[t] + 1 < r->n[t]) {
+            ++it->j[t];
+            it->col += r->dcol[t];
+            it->w += r->dw[t];
             return;
-        /* this digit wraps: undo its run and carry into the next one */
-        it->col -= r->n[t] * r->dcol[t];
-        it->w -= r->n[t] * r->dw[t];
+        }
+        /* this digit wraps: back to its first entry (never one past its last: with a huge
+         * dilation that column would not fit in int64), and carry into the next one */
+        it->col -= it->j[t] * r->dcol[t];
+        it->w -= it->j[t] * r->dw[t];
         it->j[t] = 0;
     }
     it->more = false;
@@ -300,8 +323,9 @@ static inline int64_t tconv__matrix_rows(const tconv__shape *sh, bool transposed
     return transposed ? sh->cx * sh->x_count : sh->cy * sh->y_count;
 }
 
-/* Non-zero count of C by the closed formula in matrix.c; false if it overflows int64. */
-bool tconv__matrix_nnz(const tconv__shape *sh, int64_t *nnz);
+/* Non-zero count of C by the closed formula in matrix.c; refused (with a message) when it
+ * overflows int64 or would take too long to count. */
+tconv_status tconv__matrix_nnz(const tconv__shape *sh, int64_t *nnz, tconv_error *err);
 
 /* CSR index arrays of C or Cᵀ: row_ptr[rows + 1], col[nnz], widx[nnz] (widx may be NULL).
  * Rows are filled by `threads` threads; the result does not depend on their number. */

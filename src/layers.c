@@ -16,7 +16,7 @@
 #include "internal.h"
 
 #include <omp.h>
-#include <stdlib.h>
+#include <string.h>
 
 typedef struct call {
     tconv__ctx ctx;
@@ -60,9 +60,10 @@ static tconv_status begin(call *k, const tconv_geometry *g, tconv_algo algo, tco
     if (dtype != TCONV_F32 && dtype != TCONV_F64)
         return tconv__fail(err, TCONV_EINVAL, "dtype = %d: must be TCONV_F32 or TCONV_F64",
                            (int)dtype);
-    if (opt && opt->num_threads < 0)
-        return tconv__fail(err, TCONV_EINVAL, "options.num_threads = %d: must be >= 0 "
-                           "(0: OpenMP's default)", opt->num_threads);
+    if (opt && (opt->num_threads < 0 || opt->num_threads > TCONV_MAX_THREADS))
+        return tconv__fail(err, TCONV_EINVAL, "options.num_threads = %d: must be from 0 "
+                           "(OpenMP's default) to TCONV_MAX_THREADS = %d", opt->num_threads,
+                           TCONV_MAX_THREADS);
     if (opt && !opt->alloc != !opt->free)
         return tconv__fail(err, TCONV_EINVAL, "options.alloc and options.free must be set "
                            "together");
@@ -121,7 +122,7 @@ static tconv_status acquire(call *k, const bool need[3])
         k->ws = align_up(o->workspace);
         return TCONV_OK;
     }
-    k->block = o && o->alloc ? o->alloc(o->alloc_ctx, bytes) : malloc(bytes);
+    k->block = tconv__alloc(o, bytes);
     if (!k->block)
         return tconv__fail(k->err, TCONV_ENOMEM, "could not allocate a workspace of %zu bytes",
                            bytes);
@@ -131,12 +132,7 @@ static tconv_status acquire(call *k, const bool need[3])
 
 static void release(call *k)
 {
-    if (!k->block)
-        return;
-    if (k->opt && k->opt->free)
-        k->opt->free(k->opt->alloc_ctx, k->block);
-    else
-        free(k->block);
+    tconv__free(k->opt, k->block);
 }
 
 /* A tensor argument: NULL is accepted only for a tensor with no elements. */
@@ -154,8 +150,19 @@ static tconv_status need_tensor(const call *k, const void *p, tconv_tensor t, co
             return s_;                                                                         \
     } while (0)
 
+/*
+ * An empty batch is the only way a tensor has no elements (channels and sizes are
+ * positive), and such a tensor may be NULL. It is settled here, so no algorithm ever sees
+ * an empty or NULL tensor: apply and apply_t have nothing to write, wgrad's sum is zero.
+ */
 static void run(const call *k, tconv_product p, const void *a, const void *b, void *out)
 {
+    if (k->ctx.sh.batch == 0) {
+        if (p == TCONV_WGRAD)
+            memset(out, 0, (size_t)tconv_tensor_numel(k->ctx.g, TCONV_TENSOR_WEIGHT) *
+                               tconv__dtype_size(k->ctx.dtype));
+        return;
+    }
     const tconv__product_fn fn[3] = {k->algo->apply, k->algo->apply_t, k->algo->wgrad};
     fn[p](&k->ctx, a, b, out, k->ws);
 }

@@ -11,15 +11,16 @@
 #include <omp.h>
 #include <string.h>
 
-/* ⌊a / b⌋ and ⌈a / b⌉ for b > 0 and any sign of a (C's `/` truncates toward zero). */
+/* ⌊a / b⌋ and ⌈a / b⌉ for b > 0 and any sign of a (C's `/` truncates toward zero). Only a
+ * quotient and a remainder: no a + b that could overflow for huge strides or paddings. */
 static int64_t floor_div(int64_t a, int64_t b)
 {
-    return a >= 0 ? a / b : -((-a + b - 1) / b);
+    return a / b - (a % b != 0 && a < 0);
 }
 
 static int64_t ceil_div(int64_t a, int64_t b)
 {
-    return a >= 0 ? (a + b - 1) / b : -(-a / b);
+    return a / b + (a % b != 0 && a > 0);
 }
 
 static int64_t gcd(int64_t a, int64_t b)
@@ -118,9 +119,11 @@ void tconv__matrix_row(const tconv__shape *sh, bool transposed, int64_t r, tconv
         const run u = transposed ? run_of_ct(sh, a, pos[a]) : run_of_c(sh, a, pos[a]);
         row->n[a + 1] = u.n;
         row->col0 += u.pos * pst[a];
-        row->dcol[a + 1] = u.dpos * pst[a];
         row->w0 += u.k * kst[a];
-        row->dw[a + 1] = u.dk * kst[a];
+        /* a run of one entry takes no step, and its step may not even fit in int64 (a huge
+         * dilation); a longer run's steps stay inside the matrix */
+        row->dcol[a + 1] = u.n > 1 ? u.dpos * pst[a] : 0;
+        row->dw[a + 1] = u.n > 1 ? u.dk * kst[a] : 0;
     }
 }
 
@@ -137,28 +140,45 @@ void tconv__matrix_row(const tconv__shape *sh, bool transposed, int64_t r, tconv
  * padding, N_a = Y_a·K_a, and nnz = C_y·(C_x/g)·|Sy|·Πk: the multiplications of the
  * convolution way. The seed's 5x5 * 3x3 example: 1·1·(3·3)·(3·3) = 81 of 9·25 = 225.
  *
- * This sums over taps; tconv__matrix_row counts over positions; the tests count the dense
- * structure entry by entry: three computations that must agree.
+ * The sum runs over taps or, when the map is shorter than the kernel, over positions (the
+ * same count, row by row, as tconv__matrix_row gives it): min(K_a, Y_a) steps. Past
+ * TCONV__NNZ_WALK steps on an axis the matrix algorithms refuse the geometry rather than
+ * spend seconds in a planner. tconv__matrix_row counts over positions; the tests count the
+ * dense structure entry by entry: three computations that must agree.
  */
-bool tconv__matrix_nnz(const tconv__shape *sh, int64_t *nnz)
+#define TCONV__NNZ_WALK ((int64_t)1 << 24)
+
+tconv_status tconv__matrix_nnz(const tconv__shape *sh, int64_t *nnz, tconv_error *err)
 {
     int64_t total;
     if (!tconv__mul(sh->cy, sh->cxg, &total))
-        return false;
+        return tconv__fail(err, TCONV_EOVERFLOW, "the transformation matrix's non-zero count "
+                           "overflows int64");
     for (int a = 0; a < 3; ++a) {
         const int64_t X = sh->x[a], Y = sh->y[a], s = sh->s[a], p = sh->p[a], d = sh->d[a];
-        int64_t N = 0;
-        for (int64_t k = 0; k < sh->k[a]; ++k) {
-            int64_t hi = floor_div(X - 1 + p - k * d, s), lo = ceil_div(p - k * d, s);
-            hi = hi < Y - 1 ? hi : Y - 1;
-            lo = lo > 0 ? lo : 0;
-            N += hi >= lo ? hi - lo + 1 : 0; /* N <= Y·K: no overflow */
+        int64_t N = 0; /* N <= Y·K: no overflow */
+        if (sh->k[a] > TCONV__NNZ_WALK && Y > TCONV__NNZ_WALK)
+            return tconv__fail(err, TCONV_EUNSUPPORTED,
+                               "the transformation matrix of a kernel of %lld taps over a map "
+                               "of %lld positions (axis %d) is beyond the matrix algorithms",
+                               (long long)sh->k[a], (long long)Y, a - sh->lead);
+        if (sh->k[a] <= Y) {
+            for (int64_t k = 0; k < sh->k[a]; ++k) {
+                int64_t hi = floor_div(X - 1 + p - k * d, s), lo = ceil_div(p - k * d, s);
+                hi = hi < Y - 1 ? hi : Y - 1;
+                lo = lo > 0 ? lo : 0;
+                N += hi >= lo ? hi - lo + 1 : 0;
+            }
+        } else {
+            for (int64_t o = 0; o < Y; ++o)
+                N += run_of_c(sh, a, o).n;
         }
         if (!tconv__mul(total, N, &total))
-            return false;
+            return tconv__fail(err, TCONV_EOVERFLOW, "the transformation matrix's non-zero "
+                               "count overflows int64");
     }
     *nnz = total;
-    return true;
+    return TCONV_OK;
 }
 
 void tconv__csr_build(const tconv__shape *sh, bool transposed, int threads, int64_t *row_ptr,

@@ -72,8 +72,10 @@ tconv_status tconv_matrix_info_get(const tconv_geometry *g, tconv_dtype dtype,
     int64_t nnz;
     size_t csr, per_entry = 2 * sizeof(int64_t) + tconv__dtype_size(dtype);
     const int64_t longest = q.rows > q.cols ? q.rows : q.cols;
-    if (!tconv__matrix_nnz(&q.sh, &nnz) ||
-        __builtin_mul_overflow((size_t)nnz, per_entry, &csr) ||
+    s = tconv__matrix_nnz(&q.sh, &nnz, err);
+    if (s != TCONV_OK)
+        return s;
+    if (__builtin_mul_overflow((size_t)nnz, per_entry, &csr) ||
         __builtin_add_overflow(csr, ((size_t)longest + 1) * sizeof(int64_t), &csr))
         return tconv__fail(err, TCONV_EOVERFLOW, "the CSR arrays of the %lld x %lld "
                            "transformation matrix have more bytes than size_t can count",

@@ -176,6 +176,15 @@ void oracle(const tconv_geometry *g, tconv_product p, const double *a, const dou
     cr_assert_eq(s, TCONV_OK, "oracle failed: %s", err.message);
 }
 
+int all_algorithms(tconv_algo *out, int max)
+{
+    int n = 0;
+    for (int a = 0; a < TCONV_ALGO_COUNT + 16 && n < max; ++a)
+        if (strcmp(tconv_algo_name((tconv_algo)a), "?") != 0)
+            out[n++] = (tconv_algo)a;
+    return n;
+}
+
 const char *describe(const tconv_geometry *g)
 {
     static _Thread_local char buf[320];

@@ -69,6 +69,11 @@ double dot(const double *a, const double *b, int64_t n);
 void oracle(const tconv_geometry *g, tconv_product p, const double *a, const double *b,
             double *out);
 
+/* Every algorithm of this build, auto first: the ids whose name is not "?", scanned some
+ * way past TCONV_ALGO_COUNT so that one added later is covered without editing the tests
+ * that use this list. Returns how many were written (at most max). */
+int all_algorithms(tconv_algo *out, int max);
+
 /* Describes a geometry for failure messages. */
 const char *describe(const tconv_geometry *g);
 

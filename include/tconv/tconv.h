@@ -231,10 +231,15 @@ TCONV_API int64_t tconv_tensor_numel(const tconv_geometry *g, tconv_tensor t);
  */
 /** The workspace bound used when tconv_options.workspace_limit is 0: 64 MiB. */
 #define TCONV_WORKSPACE_LIMIT_DEFAULT ((size_t)64 << 20)
+/** Largest options.num_threads accepted: a larger value (a corrupt or uninitialised
+ *  options struct, typically) is refused with TCONV_EINVAL instead of being handed to the
+ *  OpenMP runtime, which aborts or crashes when it cannot start that many threads. */
+#define TCONV_MAX_THREADS 1024
 
 typedef struct tconv_options {
-    /** Threads for this call, used as given. 0: OpenMP's default (omp_get_max_threads()),
-     *  reduced for problems too small to share. Results are the same for any count. */
+    /** Threads for this call, used as given, 1 to TCONV_MAX_THREADS. 0: OpenMP's default
+     *  (omp_get_max_threads()), reduced for problems too small to share. Results are the
+     *  same for any count. */
     int num_threads;
     /** Caller's scratch memory, at least tconv_workspace_size() bytes; NULL: allocate. */
     void *workspace;
@@ -249,7 +254,9 @@ typedef struct tconv_options {
      *  it the call fails with TCONV_ETOOBIG and a message giving the bytes it would need.
      *  0: the library's default, 256 MiB. */
     size_t dense_limit;
-    /** Allocator used when `workspace` is NULL; NULL: the C library's. `alloc` may fail
+    /** Allocator used when `workspace` is NULL; NULL: the C library's. It serves all the
+     *  memory tconv itself asks for: one workspace block per call, freed before the call
+     *  returns (OpenBLAS and the OpenMP runtime manage their own). `alloc` may fail
      *  (return NULL): the call then returns TCONV_ENOMEM and writes nothing. */
     void *(*alloc)(void *ctx, size_t bytes);
     void (*free)(void *ctx, void *ptr);
