@@ -428,19 +428,31 @@ static const char *const bar_series[] = {"auto", "gemm", "phase", "sgemm", "torc
                                          "onednn_any"};
 enum { BAR_SERIES = sizeof bar_series / sizeof bar_series[0] };
 
-static bool write_bars(const results *r, const shape *shapes, int n, pass p, const char *path,
-                       const run_info *info)
+/* Writes the series that have a value for this pass (sgemm has no backward: an empty
+ * column would make gnuplot warn in the middle of the report); returns how many, or -1. */
+static int write_bars(const results *r, const shape *shapes, int n, pass p, const char *path,
+                      const run_info *info)
 {
+    bool present[BAR_SERIES] = {false};
+    int columns = 0;
+    for (int a = 0; a < BAR_SERIES; ++a) {
+        for (int i = 0; i < n && !present[a]; ++i)
+            present[a] = best(r, shapes[i].name, bar_series[a], p, info, NULL) > 0;
+        columns += present[a];
+    }
     FILE *f = fopen(path, "w");
     if (!f)
-        return false;
+        return -1;
     fprintf(f, "shape");
     for (int a = 0; a < BAR_SERIES; ++a)
-        fprintf(f, " %s", bar_series[a]);
+        if (present[a])
+            fprintf(f, " %s", bar_series[a]);
     fprintf(f, "\n");
     for (int i = 0; i < n; ++i) {
         fprintf(f, "%s", shapes[i].name);
         for (int a = 0; a < BAR_SERIES; ++a) {
+            if (!present[a])
+                continue;
             const double g = best(r, shapes[i].name, bar_series[a], p, info, NULL);
             if (g > 0)
                 fprintf(f, " %.4g", g);
@@ -449,7 +461,7 @@ static bool write_bars(const results *r, const shape *shapes, int n, pass p, con
         }
         fprintf(f, "\n");
     }
-    return fclose(f) == 0;
+    return fclose(f) == 0 ? columns : -1;
 }
 
 static bool write_family(const results *r, const shape *family, int n, const char *path)
@@ -475,9 +487,11 @@ static bool write_family(const results *r, const shape *family, int n, const cha
     return fclose(f) == 0;
 }
 
-static void bar_plot(FILE *gp, const char *dir, const char *file, const char *title,
-                     const run_info *info)
+static void bar_plot(FILE *gp, const char *dir, const char *file, int columns,
+                     const char *title, const run_info *info)
 {
+    if (columns == 0)
+        return;
     fprintf(gp,
             "set output '%s/%s.svg'\n"
             "set title \"%s\\n%s\"\n"
@@ -488,7 +502,7 @@ static void bar_plot(FILE *gp, const char *dir, const char *file, const char *ti
             "set xtics nomirror font ',10'\nset grid ytics\n"
             "set key outside right top\n"
             "plot for [i=2:%d] '%s/%s.dat' using i:xtic(1) title columnheader(i)\n",
-            dir, file, title, info->env, BAR_SERIES + 1, dir, file);
+            dir, file, title, info->env, columns + 1, dir, file);
 }
 
 void report_plots(const results *r, const shape *shapes, int n, const shape *family,
@@ -496,11 +510,11 @@ void report_plots(const results *r, const shape *shapes, int n, const shape *fam
 {
     char path[512];
     snprintf(path, sizeof path, "%s/bench_fwd.dat", dir);
-    bool ok = write_bars(r, shapes, n, PASS_FWD, path, info);
+    const int fwd = write_bars(r, shapes, n, PASS_FWD, path, info);
     snprintf(path, sizeof path, "%s/bench_fwdbwd.dat", dir);
-    ok = ok && write_bars(r, shapes, n, PASS_FWDBWD, path, info);
+    const int fwdbwd = fwd < 0 ? -1 : write_bars(r, shapes, n, PASS_FWDBWD, path, info);
     snprintf(path, sizeof path, "%s/bench_maps.dat", dir);
-    ok = ok && (n_family == 0 || write_family(r, family, n_family, path));
+    const bool ok = fwdbwd >= 0 && (n_family == 0 || write_family(r, family, n_family, path));
     if (!ok) {
         fprintf(stderr, "tconv_bench: cannot write the plot data into %s\n", dir);
         return;
@@ -514,9 +528,9 @@ void report_plots(const results *r, const shape *shapes, int n, const shape *fam
         return;
     fprintf(gp, "set terminal svg size 1280,640 dynamic noenhanced font 'sans,12'\n"
                 "set datafile missing '?'\nset key autotitle columnheader\n");
-    bar_plot(gp, dir, "bench_fwd",
+    bar_plot(gp, dir, "bench_fwd", fwd,
              "Transposed convolution forward, float32, best of the thread counts", info);
-    bar_plot(gp, dir, "bench_fwdbwd",
+    bar_plot(gp, dir, "bench_fwdbwd", fwdbwd,
              "Forward + backward (three gradients), float32, best of the thread counts", info);
     if (n_family)
         fprintf(gp,
