@@ -158,6 +158,15 @@ double expect_close(const double *got, const double *ref, const double *bound, i
     return worst;
 }
 
+bool untouched(const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; ++i)
+        if (c[i] != SENTINEL)
+            return false;
+    return true;
+}
+
 double dot(const double *a, const double *b, int64_t n)
 {
     double s = 0;

@@ -74,6 +74,11 @@ void oracle(const tconv_geometry *g, tconv_product p, const double *a, const dou
  * that use this list. Returns how many were written (at most max). */
 int all_algorithms(tconv_algo *out, int max);
 
+/* The byte every test writes over an output before a call that must refuse, and the
+ * check that the refusal left all n bytes of it as they were. */
+#define SENTINEL 0x5A
+bool untouched(const void *p, size_t n);
+
 /* Describes a geometry for failure messages. */
 const char *describe(const tconv_geometry *g);
 

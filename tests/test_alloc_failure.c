@@ -167,8 +167,6 @@ static void operands_free(operands *op)
         tensor_free(all[i]);
 }
 
-#define SENTINEL 0x5A
-
 static void fill_outputs(operands *op)
 {
     tensor *out[3] = {&op->o1, &op->o2, &op->o3};
@@ -181,16 +179,10 @@ static void fill_outputs(operands *op)
 static bool outputs_untouched(const operands *op)
 {
     const tensor *out[3] = {&op->o1, &op->o2, &op->o3};
-    for (int i = 0; i < 3; ++i) {
-        const unsigned char *d = (const unsigned char *)out[i]->d;
-        const unsigned char *f = (const unsigned char *)out[i]->f;
-        for (size_t b = 0; b < (size_t)out[i]->n * sizeof(double); ++b)
-            if (d[b] != SENTINEL)
-                return false;
-        for (size_t b = 0; b < (size_t)out[i]->n * sizeof(float); ++b)
-            if (f[b] != SENTINEL)
-                return false;
-    }
+    for (int i = 0; i < 3; ++i)
+        if (!untouched(out[i]->d, (size_t)out[i]->n * sizeof(double)) ||
+            !untouched(out[i]->f, (size_t)out[i]->n * sizeof(float)))
+            return false;
     return true;
 }
 

@@ -387,16 +387,6 @@ Test(layers, empty_batch)
 
 /* ---- failures leave every output untouched ---------------------------------------------- */
 
-#define SENTINEL 0x5A
-
-static bool untouched(const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    for (size_t i = 0; i < n; ++i)
-        if (c[i] != SENTINEL)
-            return false;
-    return true;
-}
 
 static void *failing_alloc(void *ctx, size_t bytes)
 {

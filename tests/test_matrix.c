@@ -423,16 +423,6 @@ Test(matrix, workspace_reports_the_matrix_bytes)
 
 /* ---- refusals ---------------------------------------------------------------------------- */
 
-#define SENTINEL 0x5A
-
-static bool untouched(const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    for (size_t i = 0; i < n; ++i)
-        if (c[i] != SENTINEL)
-            return false;
-    return true;
-}
 
 /* The seed's 9x25 C is 900 bytes in float32: a limit of 899 refuses it in every call that
  * would build it, naming the 900 bytes, and leaves every output untouched; 900 accepts. */

@@ -13,16 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SENTINEL 0x5A
-
-static bool untouched(const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    for (size_t i = 0; i < n; ++i)
-        if (c[i] != SENTINEL)
-            return false;
-    return true;
-}
 
 /*
  * output_size form, in = 2, kernel 1, stride INT64_MAX - 1: the smallest reachable size is
