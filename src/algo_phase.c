@@ -179,6 +179,7 @@ typedef struct plan {
     bool loops;
     int team;              /* loops: threads that get a buffer (the bound may cap them) */
     int64_t per_thread;    /* loops: elements per thread */
+    int64_t pad_lo[3], pad_ext[3], pad_count; /* loops, apply_t: a bordered y channel */
     int64_t images, lines; /* GEMM: chunk = images of whole grids, or grid lines */
     bool in_place;         /* GEMM: the phase GEMM writes x itself */
     int64_t wpack, cols, xbuf;
@@ -187,6 +188,38 @@ typedef struct plan {
 static int64_t min64(int64_t a, int64_t b)
 {
     return a < b ? a : b;
+}
+
+/*
+ * apply_t's loops read each y channel through a copy with a zero border, wide enough that
+ * every tap of every phase covers its whole plane: a tap then adds full rows, where the
+ * map's edges would otherwise leave rows one short (31 of 32 positions), whose ragged
+ * ends cost more than the rest of the row. Along an axis, phase i's taps read
+ * q + off for q in [0, count_i) and off in [off_i - (ntaps_i - 1)·shift, off_i]; the copy
+ * holds y at offset lo and spans ext. False if its size overflows.
+ */
+static bool border_of(const tconv__shape *sh, const phases *ph, plan *pl)
+{
+    pl->pad_count = 1;
+    for (int a = 0; a < 3; ++a) {
+        const phase_axis *A = &ph->ax[a];
+        int64_t lo = 0, end = sh->y[a]; /* the copy spans [-lo, end) of y's positions */
+        for (int64_t i = 0; i < A->active; ++i) {
+            const int64_t least = A->off[i] - (A->ntaps[i] - 1) * A->shift;
+            int64_t last; /* one past the furthest position read */
+            if (least < -lo)
+                lo = -least;
+            if (!tconv__add(A->count[i], A->off[i], &last))
+                return false;
+            if (last > end)
+                end = last;
+        }
+        pl->pad_lo[a] = lo;
+        if (!tconv__add(lo, end, &pl->pad_ext[a]) ||
+            !tconv__mul(pl->pad_count, pl->pad_ext[a], &pl->pad_count))
+            return false;
+    }
+    return true;
 }
 
 static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tconv_error *err)
@@ -204,14 +237,19 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
     const int64_t budget = c->ws_limit > 3 * TCONV__ALIGN
                                ? (int64_t)((c->ws_limit - 3 * TCONV__ALIGN) / size) : 0;
 
-    /* loops: the planes of the phases φ2 of one (φ0, φ1) (apply_t), or the phases of one x
-     * channel plus, for wgrad, lane accumulators */
-    int64_t per_thread = ph->ax[2].active * ph->grid;
-    if ((p == TCONV_APPLY_T || (tconv__mul(ph->active, ph->grid, &per_thread) &&
-                                tconv__add(per_thread,
-                                           p == TCONV_WGRAD ? ph->taps * TCONV__PHASE_LANES : 0,
-                                           &per_thread))) &&
-        tconv__phase_uses_loops(sh) && (per_thread ? per_thread : 1) <= budget) {
+    /* loops: the planes of the phases φ2 of one (φ0, φ1) and the bordered y channels of
+     * the group (apply_t), or the phases of one x channel plus, for wgrad, lane
+     * accumulators */
+    int64_t per_thread = ph->ax[2].active * ph->grid, border;
+    bool sized = tconv__phase_uses_loops(sh);
+    if (sized && p == TCONV_APPLY_T)
+        sized = border_of(sh, ph, pl) && tconv__mul(sh->cyg, pl->pad_count, &border) &&
+                tconv__add(per_thread, border, &per_thread);
+    else if (sized)
+        sized = tconv__mul(ph->active, ph->grid, &per_thread) &&
+                tconv__add(per_thread, p == TCONV_WGRAD ? ph->taps * TCONV__PHASE_LANES : 0,
+                           &per_thread);
+    if (sized && (per_thread ? per_thread : 1) <= budget) {
         pl->loops = true;
         pl->per_thread = per_thread ? per_thread : 1; /* a real buffer even when idle */
         const int64_t fit = budget / pl->per_thread; /* >= 1: one thread's buffer fits */

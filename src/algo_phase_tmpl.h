@@ -194,20 +194,44 @@ static void TC(tap_axpy)(T *d, int64_t D1, int64_t D2, const int64_t doff[3], co
         }
 }
 
+/* row[q·S + φ] = src[φ·grid + q] for q < n, φ < S: S planes interleaved into one line.
+ * With S a constant the compiler turns it into vector shuffles and contiguous stores. */
+static inline void TC(interleave_line)(T *restrict row, const T *restrict src, int64_t grid,
+                                       int64_t n, const int S)
+{
+    for (int64_t q = 0; q < n; ++q)
+        for (int f = 0; f < S; ++f)
+            row[q * S + f] = src[f * grid + q];
+}
+
 /* Lines (q0·s0 + φ0, q1·s1 + φ1) of an x channel, from the planes P[a2][q] of its phases
  * (φ0, φ1, φ2) for each phase φ2 of the last axis (a2: its active index; b where it has
- * no taps): each x line is written once, front to back. */
+ * no taps): each x line is written once. When every φ2 has taps and s2 is 2, 4 or 8
+ * (FCN's x8, DCGAN's x2), P[φ2] is plane φ2 and a line is written front to back, in
+ * vectors: the planes' strided stores were most of the time of a depthwise layer. */
 TCONV__VECTOR_CLONES
 static void TC(store_lines)(const tconv__shape *sh, const phases *ph, int64_t a0, int64_t a1,
                             const T *P, T b, T *x_c)
 {
     const phase_axis *A = ph->ax;
-    const int64_t s2 = sh->s[2], X2 = sh->x[2];
+    const int64_t s2 = sh->s[2], X2 = sh->x[2], full = X2 / s2;
     const int64_t f0 = A[0].phi[a0], f1 = A[1].phi[a1];
+    const bool whole = A[2].active == s2 && (s2 == 2 || s2 == 4 || s2 == 8);
     for (int64_t q0 = 0; q0 < A[0].count[a0]; ++q0)
         for (int64_t q1 = 0; q1 < A[1].count[a1]; ++q1) {
             T *row = x_c + ((q0 * sh->s[0] + f0) * sh->x[1] + q1 * sh->s[1] + f1) * X2;
             const T *src = P + (q0 * A[1].Q + q1) * A[2].Q;
+            if (whole) {
+                if (s2 == 2)
+                    TC(interleave_line)(row, src, ph->grid, full, 2);
+                else if (s2 == 4)
+                    TC(interleave_line)(row, src, ph->grid, full, 4);
+                else
+                    TC(interleave_line)(row, src, ph->grid, full, 8);
+                for (int64_t f2 = 0; f2 < X2 - full * s2; ++f2) /* the phases one longer */
+                    row[full * s2 + f2] = src[f2 * ph->grid + full];
+                continue;
+            }
             for (int64_t f2 = 0; f2 < s2 && f2 < X2; ++f2) {
                 const int64_t a2 = A[2].index[f2], n2 = (X2 - f2 + s2 - 1) / s2;
                 if (a2 < 0) {
@@ -222,10 +246,29 @@ static void TC(store_lines)(const tconv__shape *sh, const phases *ph, int64_t a0
         }
 }
 
+/* The y channels of group g of image n, each into its bordered copy (see border_of):
+ * y at offset pad_lo, zeros around it. */
+static void TC(border_y)(const tconv__shape *sh, const plan *pl, const T *y, int64_t n,
+                         int64_t g, T *yb)
+{
+    const int64_t E1 = pl->pad_ext[1], E2 = pl->pad_ext[2];
+    memset(yb, 0, (size_t)(sh->cyg * pl->pad_count) * sizeof(T));
+    for (int64_t cy = 0; cy < sh->cyg; ++cy) {
+        const T *y_c = y + (n * sh->cy + g * sh->cyg + cy) * sh->y_count;
+        T *b_c = yb + cy * pl->pad_count;
+        for (int64_t o0 = 0; o0 < sh->y[0]; ++o0)
+            for (int64_t o1 = 0; o1 < sh->y[1]; ++o1)
+                memcpy(b_c + ((o0 + pl->pad_lo[0]) * E1 + o1 + pl->pad_lo[1]) * E2 +
+                           pl->pad_lo[2],
+                       y_c + (o0 * sh->y[1] + o1) * sh->y[2], (size_t)sh->y[2] * sizeof(T));
+    }
+}
+
 /* x = Cᵀ y, phase by phase: each phase plane of x channel cx is a stride-1 correlation of
  * y with that phase's taps, summed over (cy, j) in one fixed order; the planes that share
  * (φ0, φ1) are then written into their x lines together. x lines whose (φ0, φ1) has no taps
- * hold the bias alone. Tasks: (image, x channel). */
+ * hold the bias alone. y is read through bordered copies, so every tap covers its whole
+ * plane. Tasks: (image, x channel). */
 static void TC(loops_apply_t)(const tconv__ctx *c, const plan *pl, const T *y, const T *w,
                               T *x, T *ws)
 {
@@ -238,6 +281,7 @@ static void TC(loops_apply_t)(const tconv__ctx *c, const plan *pl, const T *y, c
 #pragma omp parallel num_threads(pl->team)
     {
         T *P = ws + (int64_t)omp_get_thread_num() * pl->per_thread;
+        T *yb = P + A[2].active * ph->grid;
 #pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < sh->batch * sh->cx; ++t) {
             const int64_t n = t / sh->cx, g = t % sh->cx / sh->cxg, cx = t % sh->cxg;
@@ -245,21 +289,26 @@ static void TC(loops_apply_t)(const tconv__ctx *c, const plan *pl, const T *y, c
             T *x_c = x + t * sh->x_count;
             for (int64_t i = 0; gaps && i < sh->x_count; ++i)
                 x_c[i] = b;
+            if (ph->active)
+                TC(border_y)(sh, pl, y, n, g, yb);
             for (int64_t alpha = 0; alpha < ph->active; ++alpha) {
                 const phase f = phase_at(ph, alpha);
                 T *plane = P + f.i[2] * ph->grid;
+                const int64_t lo[3] = {0, 0, 0};
+                const int64_t hi[3] = {A[0].count[f.i[0]], A[1].count[f.i[1]],
+                                       A[2].count[f.i[2]]};
                 for (int64_t q = 0; q < ph->grid; ++q)
                     plane[q] = b;
                 for (int64_t cy = 0; cy < sh->cyg; ++cy) {
-                    const T *y_c = y + (n * sh->cy + g * sh->cyg + cy) * sh->y_count;
                     const T *w_c = w + ((g * sh->cyg + cy) * sh->cxg + cx) * sh->k_count;
                     for (int64_t j = 0; j < f.ntaps; ++j) {
-                        int64_t off[3], lo[3], hi[3];
+                        int64_t off[3];
                         const T wv = w_c[tap_of(sh, ph, &f, j, off)];
                         for (int a = 0; a < 3; ++a)
-                            shifted_range(A[a].count[f.i[a]], off[a], sh->y[a], &lo[a], &hi[a]);
-                        TC(tap_axpy)(plane, A[1].Q, A[2].Q, zero3, y_c, sh->y[1], sh->y[2], off,
-                                     lo, hi, wv); /* plane[q] += wv · y[q + off] */
+                            off[a] += pl->pad_lo[a];
+                        TC(tap_axpy)(plane, A[1].Q, A[2].Q, zero3, yb + cy * pl->pad_count,
+                                     pl->pad_ext[1], pl->pad_ext[2], off, lo, hi,
+                                     wv); /* plane[q] += wv · y[q + off] */
                     }
                 }
                 if (f.i[2] == A[2].active - 1) /* the last plane of this (φ0, φ1) */
