@@ -207,7 +207,7 @@ static inline void TC(interleave_line)(T *restrict row, const T *restrict src, i
 /* Lines (q0·s0 + φ0, q1·s1 + φ1) of an x channel, from the planes P[a2][q] of its phases
  * (φ0, φ1, φ2) for each phase φ2 of the last axis (a2: its active index; b where it has
  * no taps): each x line is written once. When every φ2 has taps and s2 is 2, 4 or 8
- * (FCN's x8, DCGAN's x2), P[φ2] is plane φ2 and a line is written front to back, in
+ * (e.g. FCN's depthwise x8 upsampling), P[φ2] is plane φ2 and a line is written front to back, in
  * vectors: the planes' strided stores were most of the time of a depthwise layer. */
 TCONV__VECTOR_CLONES
 static void TC(store_lines)(const tconv__shape *sh, const phases *ph, int64_t a0, int64_t a1,
