@@ -156,24 +156,25 @@ tconv_status tconv__matrix_nnz(const tconv__shape *sh, int64_t *nnz, tconv_error
                            "overflows int64");
     for (int a = 0; a < 3; ++a) {
         const int64_t X = sh->x[a], Y = sh->y[a], s = sh->s[a], p = sh->p[a], d = sh->d[a];
-        int64_t N = 0; /* N <= Y·K: no overflow */
+        int64_t N = 0; /* up to Y·K, which may not fit: summed with a check */
+        bool fits = true;
         if (sh->k[a] > TCONV__NNZ_WALK && Y > TCONV__NNZ_WALK)
             return tconv__fail(err, TCONV_EUNSUPPORTED,
                                "the transformation matrix of a kernel of %lld taps over a map "
                                "of %lld positions (axis %d) is beyond the matrix algorithms",
                                (long long)sh->k[a], (long long)Y, a - sh->lead);
         if (sh->k[a] <= Y) {
-            for (int64_t k = 0; k < sh->k[a]; ++k) {
+            for (int64_t k = 0; k < sh->k[a] && fits; ++k) {
                 int64_t hi = floor_div(X - 1 + p - k * d, s), lo = ceil_div(p - k * d, s);
                 hi = hi < Y - 1 ? hi : Y - 1;
                 lo = lo > 0 ? lo : 0;
-                N += hi >= lo ? hi - lo + 1 : 0;
+                fits = tconv__add(N, hi >= lo ? hi - lo + 1 : 0, &N);
             }
         } else {
-            for (int64_t o = 0; o < Y; ++o)
-                N += run_of_c(sh, a, o).n;
+            for (int64_t o = 0; o < Y && fits; ++o)
+                fits = tconv__add(N, run_of_c(sh, a, o).n, &N);
         }
-        if (!tconv__mul(total, N, &total))
+        if (!fits || !tconv__mul(total, N, &total))
             return tconv__fail(err, TCONV_EOVERFLOW, "the transformation matrix's non-zero "
                                "count overflows int64");
     }

@@ -283,6 +283,32 @@ Test(regressions, matrix_nnz_of_a_huge_kernel, .timeout = 20)
 }
 
 /*
+ * The same count summed its per-tap terms unchecked, on the belief that it stays below
+ * Y·K; but Y·K itself need not fit (fuzz input finding11-matrix-nnz-sum, seed 29): with
+ * x = 2^59 (batch 0; an image of it still fits in 2^62 bytes) and a kernel of 32 taps,
+ * y = 2^59 - 31 and every tap meets all of them, so the count is 32·(2^59 - 31) > 2^63. Now EOVERFLOW, with a message, from both the matrix info
+ * and the sparse planner.
+ */
+Test(regressions, matrix_nnz_past_int64)
+{
+    const int64_t x = (int64_t)1 << 59, k = 32;
+    tconv_geometry g;
+    tconv_error err = {0};
+    cr_assert_eq(tconv_geometry_init_conv(&g, 1, 0, 1, 1, 1, &x, &k, NULL, NULL, NULL, &err),
+                 TCONV_OK, "%s", err.message);
+    cr_assert_eq(g.y_size[0], x - 31);
+    tconv_matrix_info info;
+    memset(&info, SENTINEL, sizeof info);
+    cr_assert_eq(tconv_matrix_info_get(&g, TCONV_F32, &info, &err), TCONV_EOVERFLOW);
+    cr_assert(strstr(err.message, "non-zero") != NULL, "%s", err.message);
+    cr_assert(untouched(&info, sizeof info));
+    size_t bytes = 0;
+    cr_assert_eq(tconv_workspace_size(&g, TCONV_CONV_FORWARD, TCONV_ALGO_SPARSE, TCONV_F32,
+                                      NULL, &bytes, &err),
+                 TCONV_EOVERFLOW);
+}
+
+/*
  * phase's plane loops sized their thread team as budget / (buffer per thread), where the
  * buffer may be empty: with a 2-D conv whose 1-pixel-high input lies wholly in the
  * padding of phase rows (x = 1x2, kernel 1x2, stride 2, padding 1) no phase is active, the
