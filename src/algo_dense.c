@@ -25,21 +25,8 @@ static int64_t block_len(int64_t n, int64_t b)
     return n - b * DENSE_BLOCK < DENSE_BLOCK ? n - b * DENSE_BLOCK : DENSE_BLOCK;
 }
 
-#define T float
-#define TC(name) name##_f32
-#define GEMM tconv__gemm_f32
-#include "algo_dense_tmpl.h"
-#undef T
-#undef TC
-#undef GEMM
-
-#define T double
-#define TC(name) name##_f64
-#define GEMM tconv__gemm_f64
-#include "algo_dense_tmpl.h"
-#undef T
-#undef TC
-#undef GEMM
+#define TCONV_TEMPLATE "algo_dense_tmpl.h"
+#include "instantiate.h"
 
 /* One rows x cols matrix of the dtype: C for apply and apply_t, its gradient dL/dC for
  * wgrad. Refused (TCONV_ETOOBIG) past the limit, with the bytes it would need. */

@@ -9,48 +9,39 @@
  *             entries of C that copy w: the chain rule through "C copies W".
  */
 
-/* y = C x */
-static void TC(apply)(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)
+/* out[N][m] = in[N][k] · Cᵀ (apply: y_n = C x_n) or in · C (apply_t: x_n = Cᵀ y_n), in
+ * column blocks of out; the transpose flag reads C either way, never a copy. */
+static void TC(multiply)(const tconv__ctx *c, bool transposed, const T *in, const void *w,
+                         T *out, T *C)
 {
     const tconv__shape *sh = &c->sh;
     const int64_t rows = tconv__matrix_rows(sh, false), cols = tconv__matrix_rows(sh, true);
-    const T *x = a;
-    T *y = out, *C = ws;
+    const int64_t m = transposed ? cols : rows, k = transposed ? rows : cols;
     if (sh->batch == 0)
         return;
-    TC(tconv__dense_fill)(sh, false, c->threads, b, C);
+    TC(tconv__dense_fill)(sh, false, c->threads, w, C);
 #pragma omp parallel num_threads(c->threads)
     {
         tconv__blas_worker();
 #pragma omp for schedule(static)
-        for (int64_t blk = 0; blk < block_count(rows); ++blk) {
-            const int64_t r0 = blk * DENSE_BLOCK;
-            GEMM(false, true, sh->batch, block_len(rows, blk), cols, (T)1, x, cols,
-                 C + r0 * cols, cols, (T)0, y + r0, rows);
+        for (int64_t blk = 0; blk < block_count(m); ++blk) {
+            const int64_t o0 = blk * DENSE_BLOCK;
+            GEMM(false, !transposed, sh->batch, block_len(m, blk), k, (T)1, in, k,
+                 C + (transposed ? o0 : o0 * cols), cols, (T)0, out + o0, m);
         }
     }
+}
+
+/* y = C x */
+static void TC(apply)(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)
+{
+    TC(multiply)(c, false, a, b, out, ws);
 }
 
 /* x = Cᵀ y */
 static void TC(apply_t)(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)
 {
-    const tconv__shape *sh = &c->sh;
-    const int64_t rows = tconv__matrix_rows(sh, false), cols = tconv__matrix_rows(sh, true);
-    const T *y = a;
-    T *x = out, *C = ws;
-    if (sh->batch == 0)
-        return;
-    TC(tconv__dense_fill)(sh, false, c->threads, b, C);
-#pragma omp parallel num_threads(c->threads)
-    {
-        tconv__blas_worker();
-#pragma omp for schedule(static)
-        for (int64_t blk = 0; blk < block_count(cols); ++blk) {
-            const int64_t c0 = blk * DENSE_BLOCK;
-            GEMM(false, false, sh->batch, block_len(cols, blk), rows, (T)1, y, rows, C + c0,
-                 cols, (T)0, x + c0, cols);
-        }
-    }
+    TC(multiply)(c, true, a, b, out, ws);
 }
 
 /* dW = Σ_n y_n ⊗ x_n, through the gradient of the whole matrix */

@@ -36,17 +36,8 @@ static int64_t round_elems(int64_t count, size_t size)
     return (count + per - 1) / per * per;
 }
 
-#define T float
-#define TC(name) name##_f32
-#include "algo_direct_tmpl.h"
-#undef T
-#undef TC
-
-#define T double
-#define TC(name) name##_f64
-#include "algo_direct_tmpl.h"
-#undef T
-#undef TC
+#define TCONV_TEMPLATE "algo_direct_tmpl.h"
+#include "instantiate.h"
 
 /* channels × Π extent elements, checked. */
 static bool canvas_elems(int64_t channels, const int64_t E[3], int64_t *n)

@@ -180,21 +180,8 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
     return TCONV_OK;
 }
 
-#define T float
-#define TC(name) name##_f32
-#define GEMM tconv__gemm_f32
-#include "algo_gemm_tmpl.h"
-#undef T
-#undef TC
-#undef GEMM
-
-#define T double
-#define TC(name) name##_f64
-#define GEMM tconv__gemm_f64
-#include "algo_gemm_tmpl.h"
-#undef T
-#undef TC
-#undef GEMM
+#define TCONV_TEMPLATE "algo_gemm_tmpl.h"
+#include "instantiate.h"
 
 tconv_status tconv__gemm_plan(const tconv__ctx *c, tconv_product p, size_t *bytes,
                               tconv_error *err)

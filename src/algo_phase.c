@@ -308,17 +308,8 @@ static void buffer_offsets(const plan *pl, size_t size, int64_t *cols, int64_t *
 /* No shift, for tap_axpy's side that is not shifted. */
 static const int64_t zero3[3] = {0, 0, 0};
 
-#define T float
-#define TC(name) name##_f32
-#include "algo_phase_tmpl.h"
-#undef T
-#undef TC
-
-#define T double
-#define TC(name) name##_f64
-#include "algo_phase_tmpl.h"
-#undef T
-#undef TC
+#define TCONV_TEMPLATE "algo_phase_tmpl.h"
+#include "instantiate.h"
 
 static tconv_status plan_bytes(const tconv__ctx *c, tconv_product p, size_t *bytes,
                               tconv_error *err)

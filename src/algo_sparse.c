@@ -41,17 +41,8 @@ static bool layout_of(const tconv__ctx *c, tconv_product p, csr_layout *l)
 /* int64 arrays share tconv__elem_bytes with float64: both are 8 bytes. */
 _Static_assert(sizeof(int64_t) == sizeof(double), "int64_t and double differ in size");
 
-#define T float
-#define TC(name) name##_f32
-#include "algo_sparse_tmpl.h"
-#undef T
-#undef TC
-
-#define T double
-#define TC(name) name##_f64
-#include "algo_sparse_tmpl.h"
-#undef T
-#undef TC
+#define TCONV_TEMPLATE "algo_sparse_tmpl.h"
+#include "instantiate.h"
 
 static tconv_status plan(const tconv__ctx *c, tconv_product p, size_t *bytes, tconv_error *err)
 {

@@ -2,17 +2,8 @@
  * gradient. */
 #include "internal.h"
 
-#define T float
-#define TC(name) name##_f32
-#include "bias_tmpl.h"
-#undef T
-#undef TC
-
-#define T double
-#define TC(name) name##_f64
-#include "bias_tmpl.h"
-#undef T
-#undef TC
+#define TCONV_TEMPLATE "bias_tmpl.h"
+#include "instantiate.h"
 
 void tconv__bias_add(const tconv__ctx *c, tconv_dtype dtype, int64_t channels, int64_t count,
                      const void *bias, void *t)

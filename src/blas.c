@@ -37,21 +37,8 @@ void tconv__gemm_f64(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k
                 a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
 }
 
-#define T float
-#define TC(name) name##_f32
-#define GEMM tconv__gemm_f32
-#include "blas_tmpl.h"
-#undef T
-#undef TC
-#undef GEMM
-
-#define T double
-#define TC(name) name##_f64
-#define GEMM tconv__gemm_f64
-#include "blas_tmpl.h"
-#undef T
-#undef TC
-#undef GEMM
+#define TCONV_TEMPLATE "blas_tmpl.h"
+#include "instantiate.h"
 
 void tconv__blas_worker(void)
 {

@@ -36,14 +36,5 @@ static void tap_of_row(const tconv__shape *sh, int64_t r, tap *t)
     }
 }
 
-#define T float
-#define TC(name) name##_f32
-#include "im2col_tmpl.h"
-#undef T
-#undef TC
-
-#define T double
-#define TC(name) name##_f64
-#include "im2col_tmpl.h"
-#undef T
-#undef TC
+#define TCONV_TEMPLATE "im2col_tmpl.h"
+#include "instantiate.h"

@@ -227,14 +227,5 @@ void tconv__structure_fill(const tconv__shape *sh, bool transposed, int threads,
     }
 }
 
-#define T float
-#define TC(name) name##_f32
-#include "matrix_tmpl.h"
-#undef T
-#undef TC
-
-#define T double
-#define TC(name) name##_f64
-#include "matrix_tmpl.h"
-#undef T
-#undef TC
+#define TCONV_TEMPLATE "matrix_tmpl.h"
+#include "instantiate.h"

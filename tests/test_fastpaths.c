@@ -197,6 +197,17 @@ static void make(draw *w, tconv_geometry *g)
                  TCONV_OK, "%s", err.message);
 }
 
+/* A draw whose geometry must take gemm's `layout`: checked, then every product run. */
+static void check_layout(draw *w, tconv__gemm_layout layout, uint64_t seed)
+{
+    tconv_geometry g;
+    make(w, &g);
+    const tconv__ctx c = context(&g, 0);
+    cr_assert_eq(tconv__gemm_layout_of(&c.sh), layout, "[%s]", describe(&g));
+    check_all(&g, seed, NULL);
+    check_bias(&g, seed);
+}
+
 Test(fastpaths, tiled_layout)
 {
     for (uint64_t seed = 1; seed <= PER_FAMILY; ++seed) {
@@ -209,12 +220,7 @@ Test(fastpaths, tiled_layout)
             else /* kernel == stride */
                 w.k[a] = w.s[a] = rng_int(&r, 2, 3), w.in[a] = rng_int(&r, 2, 4);
         }
-        tconv_geometry g;
-        make(&w, &g);
-        const tconv__ctx c = context(&g, 0);
-        cr_assert_eq(tconv__gemm_layout_of(&c.sh), TCONV__LAYOUT_TILED, "[%s]", describe(&g));
-        check_all(&g, seed, NULL);
-        check_bias(&g, seed);
+        check_layout(&w, TCONV__LAYOUT_TILED, seed);
     }
 }
 
@@ -225,13 +231,7 @@ Test(fastpaths, pointwise_layout)
         draw w = draw_common(&r);
         for (int a = 0; a < w.dims; ++a) /* dilation is irrelevant to one tap */
             w.k[a] = 1, w.s[a] = 1, w.p[a] = 0, w.in[a] = rng_int(&r, a ? 1 : 2, 5);
-        tconv_geometry g;
-        make(&w, &g);
-        const tconv__ctx c = context(&g, 0);
-        cr_assert_eq(tconv__gemm_layout_of(&c.sh), TCONV__LAYOUT_POINTWISE, "[%s]",
-                     describe(&g));
-        check_all(&g, seed, NULL);
-        check_bias(&g, seed);
+        check_layout(&w, TCONV__LAYOUT_POINTWISE, seed);
     }
 }
 
@@ -243,12 +243,7 @@ Test(fastpaths, unit_map_layout)
         w.batch = rng_int(&r, 0, 6);
         for (int a = 0; a < w.dims; ++a)
             w.in[a] = 1, w.p[a] = 0, w.d[a] = 1, w.k[a] = rng_int(&r, 1, 4);
-        tconv_geometry g;
-        make(&w, &g);
-        const tconv__ctx c = context(&g, 0);
-        cr_assert_eq(tconv__gemm_layout_of(&c.sh), TCONV__LAYOUT_UNIT_MAP, "[%s]", describe(&g));
-        check_all(&g, seed, NULL);
-        check_bias(&g, seed);
+        check_layout(&w, TCONV__LAYOUT_UNIT_MAP, seed);
     }
 }
 
