@@ -5,7 +5,7 @@
 # Runs apt-get as root (or through sudo); does nothing when everything is present.
 set -eu
 
-build="cmake make gcc pkg-config libopenblas-openmp-dev"
+build="cmake make gcc libc6-dev pkg-config libopenblas-openmp-dev libdnnl-dev"
 # clang for libFuzzer and the thread sanitizer, their runtimes, and LLVM's OpenMP runtime
 # (libomp, with the Archer tool that makes OpenMP visible to TSan)
 fuzz="$build clang-14 libclang-rt-14-dev libomp-14-dev"
@@ -16,7 +16,7 @@ test="$fuzz libcriterion-dev valgrind"
 test="$test python3 python3-numpy python3-torch python3-pytest python3-lxml \
 python3-html5lib python3-pil chromium"
 # The benchmark's peers (PyTorch, oneDNN) and its plots.
-bench="$build python3-numpy python3-torch libdnnl-dev gnuplot-nox"
+bench="$build python3-numpy python3-torch gnuplot-nox"
 
 case "${1:-build}" in
   build) wanted=$build ;;

@@ -7,6 +7,7 @@
 
 #include "tconv/tconv.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -92,6 +93,8 @@ void tconv__shape_from(const tconv_geometry *g, tconv__shape *sh);
 
 /* ---- algorithms ------------------------------------------------------------------------ */
 
+typedef struct tconv__provider tconv__provider; /* src/gemm/provider.h */
+
 /* What every product of one call shares. */
 typedef struct tconv__ctx {
     const tconv_geometry *g;
@@ -102,6 +105,8 @@ typedef struct tconv__ctx {
     size_t ws_limit;    /* bound the planners keep their scratch under (options or default) */
     const void *bias; /* for apply / apply_t of an algorithm that fuses the bias: added over
                        * the output's channels (NULL: none) */
+    const tconv__provider *provider; /* GEMMs go to this provider; NULL: the default rule */
+    atomic_int *failed; /* set by a GEMM whose provider failed (NULL: nobody is told) */
 } tconv__ctx;
 
 /* options.dense_limit = 0: a 256 MiB matrix is a 8192 x 8192 float32 C, far past any
@@ -177,24 +182,34 @@ bool tconv__fuses_bias(const tconv__algo *a);
 /* The algorithm `a` resolves to for this context (auto picks); NULL if unknown. */
 const tconv__algo *tconv__algo_resolve(tconv_algo a, const tconv__ctx *c);
 
-/* ---- BLAS: the only place where the type letter differs -------------------------------- */
+/* ---- GEMM, through the call's provider (src/gemm) ------------------------------------ */
 
-/* Largest GEMM dimension / leading dimension CBLAS's int can carry. */
+/* Largest GEMM dimension / leading dimension CBLAS's int can carry (every provider is held
+ * to it, so that a plan is valid whichever provider runs it). */
 #define TCONV__BLAS_INT_MAX ((int64_t)2147483647)
 
-/* C[m][n] = alpha * op(A)[m][k] · op(B)[k][n] + beta * C, row-major. Single-threaded when
- * called from the library's parallel regions (see tconv__blas_worker). */
-void tconv__gemm_f32(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                     const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
-                     float *c, int64_t ldc);
-void tconv__gemm_f64(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
-                     const double *a, int64_t lda, const double *b, int64_t ldb, double beta,
-                     double *c, int64_t ldc);
+/* The provider the call asked for (options.provider), checked against the build and the
+ * dtype; TCONV_PROVIDER_DEFAULT gives NULL: the default rule picks per GEMM. */
+tconv_status tconv__provider_select(tconv_provider requested, tconv_dtype dtype,
+                                    const tconv__provider **out, tconv_error *err);
+/* The provider a failed product is computed again with: openblas when built, else the
+ * reference loops; neither can fail. */
+const tconv__provider *tconv__provider_fallback(void);
+
+/* C[m][n] = alpha·op(A)[m][k]·op(B)[k][n] + beta·C, row-major, on the calling thread, by
+ * the call's provider (or the default rule's for this shape). A provider that fails sets
+ * *c->failed; the caller of the product then computes it again with the fallback. */
+void tconv__mm_f32(const tconv__ctx *c, bool trans_a, bool trans_b, int64_t m, int64_t n,
+                   int64_t k, float alpha, const float *a, int64_t lda, const float *b,
+                   int64_t ldb, float beta, float *cc, int64_t ldc);
+void tconv__mm_f64(const tconv__ctx *c, bool trans_a, bool trans_b, int64_t m, int64_t n,
+                   int64_t k, double alpha, const double *a, int64_t lda, const double *b,
+                   int64_t ldb, double beta, double *cc, int64_t ldc);
 
 /*
  * GEMMs are cut into tiles of at most TCONV__TILE_M rows and TCONV__TILE_N columns. The cut
  * depends on the shape alone, never on the thread count, so every output element is
- * produced by the same BLAS call whatever the number of threads: bit-identical results.
+ * produced by the same provider call whatever the number of threads: bit-identical results.
  */
 #define TCONV__TILE_M ((int64_t)512)
 #define TCONV__TILE_N ((int64_t)512)
@@ -207,24 +222,24 @@ static inline int64_t tconv__tiles(int64_t n, int64_t tile)
 /* C = op(A)·op(B) + beta·C in the fixed tiles. With `shared` every thread of the calling
  * parallel region must call, and the tiles are split among them (a worksharing loop with
  * its closing barrier); otherwise the calling thread does every tile. */
-void tconv__gemm_tiles_f32(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-                           const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
-                           float *c, int64_t ldc, bool shared);
-void tconv__gemm_tiles_f64(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-                           const double *a, int64_t lda, const double *b, int64_t ldb,
-                           double beta, double *c, int64_t ldc, bool shared);
+void tconv__mm_tiles_f32(const tconv__ctx *c, bool trans_a, bool trans_b, int64_t m, int64_t n,
+                         int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
+                         float beta, float *cc, int64_t ldc, bool shared);
+void tconv__mm_tiles_f64(const tconv__ctx *c, bool trans_a, bool trans_b, int64_t m, int64_t n,
+                         int64_t k, const double *a, int64_t lda, const double *b, int64_t ldb,
+                         double beta, double *cc, int64_t ldc, bool shared);
 /* One tile of that grid: tile t of tconv__tiles(m, M)·tconv__tiles(n, N), row-major. */
-void tconv__gemm_tile_f32(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-                          const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
-                          float *c, int64_t ldc, int64_t t);
-void tconv__gemm_tile_f64(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-                          const double *a, int64_t lda, const double *b, int64_t ldb,
-                          double beta, double *c, int64_t ldc, int64_t t);
+void tconv__mm_tile_f32(const tconv__ctx *c, bool trans_a, bool trans_b, int64_t m, int64_t n,
+                        int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
+                        float beta, float *cc, int64_t ldc, int64_t t);
+void tconv__mm_tile_f64(const tconv__ctx *c, bool trans_a, bool trans_b, int64_t m, int64_t n,
+                        int64_t k, const double *a, int64_t lda, const double *b, int64_t ldb,
+                        double beta, double *cc, int64_t ldc, int64_t t);
 
-/* Called first thing by every thread of a library parallel region: BLAS calls made by
- * this thread then use this thread alone, so library threads and BLAS threads never
- * compete for the cores. Scoped to the region's implicit task. */
-void tconv__blas_worker(void);
+/* Called first thing by every thread of a library parallel region: each provider's GEMMs
+ * from this thread then use this thread alone, so library threads and provider threads
+ * never compete for the cores. Scoped to the region's implicit task. */
+void tconv__team_member(void);
 
 /* ---- im2col / col2im over three axes --------------------------------------------------- */
 

@@ -56,12 +56,6 @@ TCONV_API const char *tconv_version_string(void);
 /** Runtime version as TCONV_VERSION_HEX would give it. */
 TCONV_API unsigned tconv_version(void);
 
-/**
- * Describes the BLAS this library computes with (build, kernel set, threading), e.g.
- * "OpenBLAS 0.3.21 ... core Haswell, openmp threading". Writes at most `size` bytes
- * including the terminating NUL; returns the length of the full description.
- */
-TCONV_API size_t tconv_blas_info(char *buf, size_t size);
 
 /* ---------------------------------------------------------------------------------------
  * Status codes. One list makes the enum and the strings, so they cannot drift apart.
@@ -73,7 +67,7 @@ TCONV_API size_t tconv_blas_info(char *buf, size_t size);
     X(ENOMEM, "out of memory")                                                             \
     X(EWORKSPACE, "workspace too small")                                                   \
     X(EUNREACHABLE, "requested output size is not reachable")                              \
-    X(EUNSUPPORTED, "not supported by this algorithm")                                     \
+    X(EUNSUPPORTED, "not supported by this algorithm or build")                            \
     X(ETOOBIG, "matrix exceeds the byte limit")
 
 typedef enum tconv_status {
@@ -142,6 +136,52 @@ typedef enum tconv_algo {
 TCONV_API const char *tconv_algo_name(tconv_algo a);
 /** Parses a name as tconv_algo_name prints it. TCONV_EINVAL for an unknown name. */
 TCONV_API tconv_status tconv_algo_from_name(const char *name, tconv_algo *out);
+
+/* ---------------------------------------------------------------------------------------
+ * GEMM providers: the libraries that multiply the matrices of gemm, phase and dense.
+ *
+ *   openblas   OpenBLAS (float32 and float64), a private copy inside libtconv.so. Its
+ *              kernels follow its CPU table and the OPENBLAS_CORETYPE variable.
+ *   onednn     oneDNN's dnnl_sgemm (float32 only): JIT kernels for the ISA the CPU reports,
+ *              whatever OpenBLAS knows of it. Built when oneDNN is found at configure time.
+ *   reference  plain loops (float32 and float64), always built: the build without any
+ *              BLAS (WebAssembly) uses it; slow.
+ *
+ * The default (TCONV_PROVIDER_DEFAULT, options.provider = 0) is a fixed rule, never a
+ * timing: for float32 onednn when built, except GEMMs whose reduction (k) is shorter than
+ * 32 or whose output has fewer than 32 columns and rows both, which go to openblas
+ * (measured: dnnl_sgemm is the slower of the two there); openblas otherwise; reference
+ * when no BLAS is built. Every provider keeps the library's contract: bit-identical
+ * results for any thread count, outputs never read, and no partial result when a GEMM
+ * fails (the product is computed again by openblas, or the reference loops).
+ */
+typedef enum tconv_provider {
+    TCONV_PROVIDER_DEFAULT = 0,
+    TCONV_PROVIDER_OPENBLAS = 1,
+    TCONV_PROVIDER_ONEDNN = 2,
+    TCONV_PROVIDER_REFERENCE = 3,
+    TCONV_PROVIDER_COUNT = 4 /* one past the largest id */
+} tconv_provider;
+
+/** "default", "openblas", "onednn", "reference"; "?" for an unknown value. */
+TCONV_API const char *tconv_provider_name(tconv_provider p);
+/** Parses a name as tconv_provider_name prints it. TCONV_EINVAL for an unknown name. */
+TCONV_API tconv_status tconv_provider_from_name(const char *name, tconv_provider *out);
+/** 1 if this build has provider `p` for `dtype` (TCONV_PROVIDER_DEFAULT: always), else 0. */
+TCONV_API int tconv_provider_available(tconv_provider p, tconv_dtype dtype);
+/**
+ * Describes provider `p` as built: version, the kernels or ISA it runs, its threading,
+ * e.g. "oneDNN 2.6.3, dnnl_sgemm JIT for avx512_core_bf16 (float32), OpenMP". For
+ * TCONV_PROVIDER_DEFAULT, the rule per dtype. A provider this build lacks: "<name>: not
+ * built". Writes at most `size` bytes including the NUL; returns the full length.
+ */
+TCONV_API size_t tconv_provider_info(tconv_provider p, char *buf, size_t size);
+/**
+ * Every provider built in, one per line as tconv_provider_info describes it, prefixed
+ * by its name ("openblas: OpenBLAS 0.3.21 ..."). Writes at most `size` bytes including
+ * the NUL; returns the length of the full description.
+ */
+TCONV_API size_t tconv_blas_info(char *buf, size_t size);
 
 /* ---------------------------------------------------------------------------------------
  * Geometry: everything about the shapes of one (C, Cᵀ) pair.
@@ -261,6 +301,9 @@ typedef struct tconv_options {
     void *(*alloc)(void *ctx, size_t bytes);
     void (*free)(void *ctx, void *ptr);
     void *alloc_ctx;
+    /** The GEMM provider (see tconv_provider); 0: the default rule. A provider this build
+     *  lacks, or one that does not serve the call's dtype: TCONV_EUNSUPPORTED. */
+    tconv_provider provider;
 } tconv_options;
 
 /**

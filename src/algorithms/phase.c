@@ -21,7 +21,7 @@
  */
 #include "internal.h"
 
-#include <omp.h>
+#include "threads.h"
 #include <string.h>
 
 /* Phases per axis the tables hold; a larger stride is refused (auto then uses gemm). */
@@ -308,7 +308,7 @@ static void buffer_offsets(const plan *pl, size_t size, int64_t *cols, int64_t *
 /* No shift, for tap_axpy's side that is not shifted. */
 static const int64_t zero3[3] = {0, 0, 0};
 
-#define TCONV_TEMPLATE "algo_phase_tmpl.h"
+#define TCONV_TEMPLATE "algorithms/phase_tmpl.h"
 #include "instantiate.h"
 
 static tconv_status plan_bytes(const tconv__ctx *c, tconv_product p, size_t *bytes,

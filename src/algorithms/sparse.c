@@ -41,7 +41,7 @@ static bool layout_of(const tconv__ctx *c, tconv_product p, csr_layout *l)
 /* int64 arrays share tconv__elem_bytes with float64: both are 8 bytes. */
 _Static_assert(sizeof(int64_t) == sizeof(double), "int64_t and double differ in size");
 
-#define TCONV_TEMPLATE "algo_sparse_tmpl.h"
+#define TCONV_TEMPLATE "algorithms/sparse_tmpl.h"
 #include "instantiate.h"
 
 static tconv_status plan(const tconv__ctx *c, tconv_product p, size_t *bytes, tconv_error *err)

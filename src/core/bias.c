@@ -2,7 +2,7 @@
  * gradient. */
 #include "internal.h"
 
-#define TCONV_TEMPLATE "bias_tmpl.h"
+#define TCONV_TEMPLATE "core/bias_tmpl.h"
 #include "instantiate.h"
 
 void tconv__bias_add(const tconv__ctx *c, tconv_dtype dtype, int64_t channels, int64_t count,

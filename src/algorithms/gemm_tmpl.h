@@ -41,7 +41,7 @@ static TC(tile) TC(tile_at)(const tconv__shape *sh, const plan *pl, int64_t n, i
 /* The buffers of the calling thread: pack (the Y side of a folded tile) and cols. */
 static void TC(thread_buffers)(const plan *pl, T *ws, T **pack, T **cols)
 {
-    *pack = ws + (int64_t)omp_get_thread_num() * after(0, pl->buffer, sizeof(T));
+    *pack = ws + (int64_t)tconv__thread_num() * after(0, pl->buffer, sizeof(T));
     *cols = *pack + after(0, pl->pack, sizeof(T));
 }
 
@@ -104,17 +104,17 @@ static void TC(unit_map)(const tconv__ctx *c, tconv_product p, const T *a, const
     const T *bias = c->bias;
 #pragma omp parallel num_threads(c->threads)
     {
-        tconv__blas_worker();
+        tconv__team_member();
         for (int64_t g = 0; g < sh->groups; ++g) {
             const T *w_g = (p == TCONV_WGRAD ? NULL : b + g * cyg * R);
             if (p == TCONV_APPLY_T)
-                TC(tconv__gemm_tiles)(false, false, N, R, cyg, a + g * cyg, ldy, w_g, R, (T)0,
+                TC(tconv__mm_tiles)(c, false, false, N, R, cyg, a + g * cyg, ldy, w_g, R, (T)0,
                                       out + g * R, ldx, true);
             else if (p == TCONV_APPLY)
-                TC(tconv__gemm_tiles)(false, true, N, cyg, R, a + g * R, ldx, w_g, R, (T)0,
+                TC(tconv__mm_tiles)(c, false, true, N, cyg, R, a + g * R, ldx, w_g, R, (T)0,
                                       out + g * cyg, ldy, true);
             else /* a = y, b = x */
-                TC(tconv__gemm_tiles)(true, false, cyg, R, N, a + g * cyg, ldy, b + g * R, ldx,
+                TC(tconv__mm_tiles)(c, true, false, cyg, R, N, a + g * cyg, ldy, b + g * R, ldx,
                                       (T)0, out + g * cyg * R, R, true);
         }
         if (bias && p != TCONV_WGRAD) { /* a channel of x holds Πk values, of y one */
@@ -141,12 +141,12 @@ static void TC(pointwise)(const tconv__ctx *c, tconv_product p, const T *in, con
     const T *bias = c->bias;
 #pragma omp parallel num_threads(c->threads)
     {
-        tconv__blas_worker();
+        tconv__team_member();
 #pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < sh->batch * sh->groups * per; ++t) {
             const int64_t n = t / per / sh->groups, g = t / per % sh->groups, tile = t % per;
             T *out_ng = out + (n * M * sh->groups + g * M) * Yc;
-            TC(tconv__gemm_tile)(t_, false, M, Yc, K, w + g * sh->cyg * sh->cxg, sh->cxg,
+            TC(tconv__mm_tile)(c, t_, false, M, Yc, K, w + g * sh->cyg * sh->cxg, sh->cxg,
                                  in + (n * K * sh->groups + g * K) * Yc, Yc, (T)0, out_ng, Yc,
                                  tile);
             if (bias) { /* the tile's rows, while in cache */
@@ -166,12 +166,12 @@ static void TC(pointwise_wgrad)(const tconv__ctx *c, const T *y, const T *x, T *
     const int64_t per = tconv__tiles(sh->cyg, TCONV__TILE_M) * tconv__tiles(sh->cxg, TCONV__TILE_N);
 #pragma omp parallel num_threads(c->threads)
     {
-        tconv__blas_worker();
+        tconv__team_member();
 #pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < sh->groups * per; ++t) {
             const int64_t g = t / per;
             for (int64_t n = 0; n < sh->batch; ++n)
-                TC(tconv__gemm_tile)(false, true, sh->cyg, sh->cxg, Yc,
+                TC(tconv__mm_tile)(c, false, true, sh->cyg, sh->cxg, Yc,
                                      y + (n * sh->cy + g * sh->cyg) * Yc, Yc,
                                      x + (n * sh->cx + g * sh->cxg) * Yc, Yc, n ? (T)1 : (T)0,
                                      dw + g * sh->cyg * sh->cxg, sh->cxg, t % per);
@@ -201,7 +201,7 @@ static void TC(apply)(const tconv__ctx *c, const void *a, const void *b, void *o
     const int64_t R = pl.R, Yc = sh->y_count, tiles = all_tiles(sh, &pl);
 #pragma omp parallel num_threads(pl.team)
     {
-        tconv__blas_worker();
+        tconv__team_member();
         T *pack, *cols;
         TC(thread_buffers)(&pl, ws, &pack, &cols);
 #pragma omp for schedule(dynamic)
@@ -212,7 +212,7 @@ static void TC(apply)(const tconv__ctx *c, const void *a, const void *b, void *o
             TC(im2col_tile)(sh, &k, g, x, 0, R, cols);
             const bool one = k.n1 - k.n0 == 1;
             T *y_ng = y + (k.n0 * sh->cy + g * sh->cyg) * Yc + k.l0 * sh->y[2];
-            GEMM(false, false, sh->cyg, k.width, R, (T)1, w + g * sh->cyg * R, R, cols, k.width,
+            MM(c, false, false, sh->cyg, k.width, R, (T)1, w + g * sh->cyg * R, R, cols, k.width,
                  (T)0, one ? y_ng : pack, one ? Yc : k.width);
             if (bias)
                 TC(add_bias)(one ? y_ng : pack, sh->cyg, k.width, one ? Yc : k.width,
@@ -250,7 +250,7 @@ static void TC(apply_t)(const tconv__ctx *c, const void *a, const void *b, void 
     const int64_t tasks = sh->groups * pl.blocks * columns;
 #pragma omp parallel num_threads(pl.team)
     {
-        tconv__blas_worker();
+        tconv__team_member();
         T *pack, *cols;
         TC(thread_buffers)(&pl, ws, &pack, &cols);
 #pragma omp for schedule(dynamic)
@@ -265,7 +265,7 @@ static void TC(apply_t)(const tconv__ctx *c, const void *a, const void *b, void 
                 const TC(tile) k = TC(tile_at)(sh, &pl, n, lt);
                 int64_t ld;
                 const T *yside = TC(y_side)(sh, &k, g, y, pack, &ld);
-                GEMM(true, false, nch * K, k.width, sh->cyg, (T)1,
+                MM(c, true, false, nch * K, k.width, sh->cyg, (T)1,
                      w + g * sh->cyg * R + c0 * K, R, yside, ld, (T)0, cols, k.width);
                 const T *bias_c = bias ? bias + g * sh->cxg + c0 : NULL;
                 T *x_c = x + (k.n0 * sh->cx + g * sh->cxg + c0) * sh->x_count;
@@ -306,7 +306,7 @@ static void TC(wgrad)(const tconv__ctx *c, const void *a, const void *b, void *o
     T *partial = (T *)ws + pl.team * after(0, pl.buffer, sizeof(T));
 #pragma omp parallel num_threads(pl.team)
     {
-        tconv__blas_worker();
+        tconv__team_member();
         T *pack, *cols;
         TC(thread_buffers)(&pl, ws, &pack, &cols);
 #pragma omp for schedule(dynamic)
@@ -320,7 +320,7 @@ static void TC(wgrad)(const tconv__ctx *c, const void *a, const void *b, void *o
                 TC(im2col_tile)(sh, &k, g, x, r0, r1, cols);
                 int64_t ld;
                 const T *yside = TC(y_side)(sh, &k, g, y, pack, &ld);
-                GEMM(false, true, sh->cyg, r1 - r0, k.width, (T)1, yside, ld, cols, k.width,
+                MM(c, false, true, sh->cyg, r1 - r0, k.width, (T)1, yside, ld, cols, k.width,
                      i == seg * tiles / S ? (T)0 : (T)1, dst, R);
             }
         }

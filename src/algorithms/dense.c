@@ -25,7 +25,7 @@ static int64_t block_len(int64_t n, int64_t b)
     return n - b * DENSE_BLOCK < DENSE_BLOCK ? n - b * DENSE_BLOCK : DENSE_BLOCK;
 }
 
-#define TCONV_TEMPLATE "algo_dense_tmpl.h"
+#define TCONV_TEMPLATE "algorithms/dense_tmpl.h"
 #include "instantiate.h"
 
 /* One rows x cols matrix of the dtype: C for apply and apply_t, its gradient dL/dC for

@@ -36,7 +36,7 @@ static int64_t round_elems(int64_t count, size_t size)
     return (count + per - 1) / per * per;
 }
 
-#define TCONV_TEMPLATE "algo_direct_tmpl.h"
+#define TCONV_TEMPLATE "algorithms/direct_tmpl.h"
 #include "instantiate.h"
 
 /* channels × Π extent elements, checked. */

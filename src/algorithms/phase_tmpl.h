@@ -123,7 +123,7 @@ static void TC(gemm_apply_t)(const tconv__ctx *c, const plan *pl, const T *y, co
     T *wpack = ws, *cols = ws + cols_at, *xbuf = ws + xbuf_at;
 #pragma omp parallel num_threads(c->threads)
     {
-        tconv__blas_worker();
+        tconv__team_member();
         TC(pack_weights)(sh, ph, w, wpack);
         for (int64_t n0 = 0; n0 < sh->batch; n0 += pl->images)
         for (int64_t l0 = 0; l0 < lines; l0 += pl->lines)
@@ -147,7 +147,7 @@ static void TC(gemm_apply_t)(const tconv__ctx *c, const plan *pl, const T *y, co
                 const int64_t alpha = t / per;
                 const phase f = phase_at(ph, alpha);
                 const int64_t K = sh->cyg * f.ntaps;
-                TC(tconv__gemm_tile)(false, false, sh->cxg, width, K,
+                TC(tconv__mm_tile)(c, false, false, sh->cxg, width, K,
                                      wpack + (g * sh->cxg * rows + sh->cxg * sh->cyg * f.tap0),
                                      K, cols + sh->cyg * f.tap0 * width, width, (T)0,
                                      pl->in_place ? x_ng + l0 * sh->x[2]
@@ -280,7 +280,7 @@ static void TC(loops_apply_t)(const tconv__ctx *c, const plan *pl, const T *y, c
                       A[1].active < min64(sh->s[1], sh->x[1]) || A[2].active == 0;
 #pragma omp parallel num_threads(pl->team)
     {
-        T *P = ws + (int64_t)omp_get_thread_num() * pl->per_thread;
+        T *P = ws + (int64_t)tconv__thread_num() * pl->per_thread;
         T *yb = P + A[2].active * ph->grid;
 #pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < sh->batch * sh->cx; ++t) {
@@ -353,7 +353,7 @@ static void TC(loops_apply)(const tconv__ctx *c, const plan *pl, const T *x, con
     const phase_axis *A = ph->ax;
 #pragma omp parallel num_threads(pl->team)
     {
-        T *xd = ws + (int64_t)omp_get_thread_num() * pl->per_thread;
+        T *xd = ws + (int64_t)tconv__thread_num() * pl->per_thread;
 #pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < sh->batch * sh->cy; ++t) {
             const int64_t n = t / sh->cy, g = t % sh->cy / sh->cyg, cy = t % sh->cyg;
@@ -391,7 +391,7 @@ static void TC(loops_wgrad)(const tconv__ctx *c, const plan *pl, const T *y, con
     enum { L = TCONV__PHASE_LANES };
 #pragma omp parallel num_threads(pl->team)
     {
-        T *xd = ws + (int64_t)omp_get_thread_num() * pl->per_thread;
+        T *xd = ws + (int64_t)tconv__thread_num() * pl->per_thread;
         T *acc = xd + ph->active * ph->grid;
 #pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < sh->cy * sh->cxg; ++t) {

@@ -15,7 +15,7 @@
  */
 #include "internal.h"
 
-#include <omp.h>
+#include "threads.h"
 #include <string.h>
 
 typedef struct call {
@@ -25,6 +25,7 @@ typedef struct call {
     tconv_error *err;
     void *block; /* what we allocated, if anything */
     void *ws;    /* aligned workspace */
+    atomic_int failed; /* a GEMM provider failed during the last product */
 } call;
 
 /*
@@ -37,7 +38,7 @@ typedef struct call {
 
 static int default_threads(const tconv__shape *sh)
 {
-    const int most = omp_get_max_threads();
+    const int most = tconv__max_threads();
     /* multiply-adds of any one product: N · C_y · (C_x/g) · Πk · |Sy| */
     int64_t macs = 1;
     const int64_t factors[5] = {sh->batch, sh->cy, sh->cxg, sh->k_count, sh->y_count};
@@ -76,6 +77,12 @@ static tconv_status begin(call *k, const tconv_geometry *g, tconv_algo algo, tco
     k->ctx.ws_limit = opt && opt->workspace_limit ? opt->workspace_limit
                                                   : TCONV_WORKSPACE_LIMIT_DEFAULT;
     k->ctx.bias = NULL;
+    atomic_init(&k->failed, 0);
+    k->ctx.failed = &k->failed;
+    tconv_status ps = tconv__provider_select(opt ? opt->provider : TCONV_PROVIDER_DEFAULT,
+                                             dtype, &k->ctx.provider, err);
+    if (ps != TCONV_OK)
+        return ps;
     k->algo = tconv__algo_resolve(algo, &k->ctx);
     if (!k->algo)
         return tconv__fail(err, TCONV_EINVAL, "algo = %d: not an algorithm", (int)algo);
@@ -155,7 +162,7 @@ static tconv_status need_tensor(const call *k, const void *p, tconv_tensor t, co
  * positive), and such a tensor may be NULL. It is settled here, so no algorithm ever sees
  * an empty or NULL tensor: apply and apply_t have nothing to write, wgrad's sum is zero.
  */
-static void run(const call *k, tconv_product p, const void *a, const void *b, void *out)
+static void run(call *k, tconv_product p, const void *a, const void *b, void *out)
 {
     if (k->ctx.sh.batch == 0) {
         if (p == TCONV_WGRAD)
@@ -165,6 +172,16 @@ static void run(const call *k, tconv_product p, const void *a, const void *b, vo
     }
     const tconv__product_fn fn[3] = {k->algo->apply, k->algo->apply_t, k->algo->wgrad};
     fn[p](&k->ctx, a, b, out, k->ws);
+    if (atomic_load_explicit(k->ctx.failed, memory_order_relaxed)) {
+        /* A provider failed somewhere in the product: every product overwrites its whole
+         * output, so computing it again with a provider that cannot fail leaves no trace
+         * of the failed one. */
+        tconv__ctx again = k->ctx;
+        again.provider = tconv__provider_fallback();
+        again.failed = NULL;
+        fn[p](&again, a, b, out, k->ws);
+        atomic_store_explicit(k->ctx.failed, 0, memory_order_relaxed);
+    }
 }
 
 /* ---- products --------------------------------------------------------------------------- */

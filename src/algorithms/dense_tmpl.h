@@ -22,11 +22,11 @@ static void TC(multiply)(const tconv__ctx *c, bool transposed, const T *in, cons
     TC(tconv__dense_fill)(sh, false, c->threads, w, C);
 #pragma omp parallel num_threads(c->threads)
     {
-        tconv__blas_worker();
+        tconv__team_member();
 #pragma omp for schedule(static)
         for (int64_t blk = 0; blk < block_count(m); ++blk) {
             const int64_t o0 = blk * DENSE_BLOCK;
-            GEMM(false, !transposed, sh->batch, block_len(m, blk), k, (T)1, in, k,
+            MM(c, false, !transposed, sh->batch, block_len(m, blk), k, (T)1, in, k,
                  C + (transposed ? o0 : o0 * cols), cols, (T)0, out + o0, m);
         }
     }
@@ -56,11 +56,11 @@ static void TC(wgrad)(const tconv__ctx *c, const void *a, const void *b, void *o
         return;
 #pragma omp parallel num_threads(c->threads)
     {
-        tconv__blas_worker();
+        tconv__team_member();
 #pragma omp for schedule(static)
         for (int64_t blk = 0; blk < block_count(rows); ++blk) {
             const int64_t r0 = blk * DENSE_BLOCK;
-            GEMM(true, false, block_len(rows, blk), cols, sh->batch, (T)1, y + r0, rows, x,
+            MM(c, true, false, block_len(rows, blk), cols, sh->batch, (T)1, y + r0, rows, x,
                  cols, (T)0, G + r0 * cols, cols);
         }
         /* Rows of channel cy copy only weights of cy: one channel per task, its entries

@@ -8,7 +8,7 @@
  */
 #include "internal.h"
 
-#include <omp.h>
+#include "threads.h"
 #include <string.h>
 
 /* ⌊a / b⌋ and ⌈a / b⌉ for b > 0 and any sign of a (C's `/` truncates toward zero). Only a
@@ -227,5 +227,5 @@ void tconv__structure_fill(const tconv__shape *sh, bool transposed, int threads,
     }
 }
 
-#define TCONV_TEMPLATE "matrix_tmpl.h"
+#define TCONV_TEMPLATE "matrix/matrix_tmpl.h"
 #include "instantiate.h"

@@ -36,5 +36,5 @@ static void tap_of_row(const tconv__shape *sh, int64_t r, tap *t)
     }
 }
 
-#define TCONV_TEMPLATE "im2col_tmpl.h"
+#define TCONV_TEMPLATE "kernels/im2col_tmpl.h"
 #include "instantiate.h"

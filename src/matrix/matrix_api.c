@@ -4,7 +4,7 @@
  */
 #include "internal.h"
 
-#include <omp.h>
+#include "threads.h"
 
 /* What every builder shares: a checked geometry seen through three axes, the side of the
  * matrix, and a thread count. */
@@ -41,7 +41,7 @@ static tconv_status begin(request *q, const tconv_geometry *g, tconv_product p,
     q->cols = tconv__matrix_rows(&q->sh, !q->transposed);
     /* Without an explicit count, one thread per 1024 rows at most: a team costs more
      * than a small matrix. (The result is the same for any count.) */
-    const int most = omp_get_max_threads();
+    const int most = tconv__max_threads();
     const int64_t want = q->rows / 1024 + 1;
     if (opt && opt->num_threads > 0)
         q->threads = opt->num_threads;

@@ -18,7 +18,7 @@
  */
 #include "internal.h"
 
-#include <omp.h>
+#include "threads.h"
 #include <string.h>
 
 tconv__gemm_layout tconv__gemm_layout_of(const tconv__shape *sh)
@@ -180,7 +180,7 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
     return TCONV_OK;
 }
 
-#define TCONV_TEMPLATE "algo_gemm_tmpl.h"
+#define TCONV_TEMPLATE "algorithms/gemm_tmpl.h"
 #include "instantiate.h"
 
 tconv_status tconv__gemm_plan(const tconv__ctx *c, tconv_product p, size_t *bytes,
