@@ -12,7 +12,10 @@
  *   wgrad    dW = y ⊗ x    backward-weight of either layer
  *
  * Conventions
- *   - Tensors are dense, contiguous, row-major: NCL, NCHW, NCDHW. Sizes are int64_t.
+ *   - Activations (the X and Y tensors and their gradients) are channels-first (NCL, NCHW,
+ *     NCDHW: the default) or channels-last (NLC, NHWC, NDHWC), per call
+ *     (tconv_options.layout); inputs may be strided views (tconv_options.x_strides,
+ *     y_strides), outputs are dense. Sizes are int64_t.
  *   - The weight has the same shape for both layers, as in PyTorch:
  *     (y_channels, x_channels / groups, kernel...). Conv2d(C_x -> C_y) and
  *     ConvTranspose2d(C_y -> C_x) store the same array.
@@ -269,6 +272,13 @@ TCONV_API int64_t tconv_tensor_numel(const tconv_geometry *g, tconv_tensor t);
  * Execution options (the `_ex` entry points). A zero-initialised struct means defaults:
  *   tconv_options opt = {0};
  */
+/** Memory order of the activations (X, Y and their gradients). The weight keeps
+ *  PyTorch's layout (y_channels, x_channels/groups, kernel...) in both. */
+typedef enum tconv_layout {
+    TCONV_LAYOUT_CHANNELS_FIRST = 0, /* (N, C, spatial...): NCL, NCHW, NCDHW */
+    TCONV_LAYOUT_CHANNELS_LAST = 1   /* (N, spatial..., C): NLC, NHWC, NDHWC */
+} tconv_layout;
+
 /** The workspace bound used when tconv_options.workspace_limit is 0: 64 MiB. */
 #define TCONV_WORKSPACE_LIMIT_DEFAULT ((size_t)64 << 20)
 /** Largest options.num_threads accepted: a larger value (a corrupt or uninitialised
@@ -304,6 +314,19 @@ typedef struct tconv_options {
     /** The GEMM provider (see tconv_provider); 0: the default rule. A provider this build
      *  lacks, or one that does not serve the call's dtype: TCONV_EUNSUPPORTED. */
     tconv_provider provider;
+    /** Memory order of every activation tensor of the call, inputs and outputs. */
+    tconv_layout layout;
+    /** Element strides of the call's X-shaped input (conv forward and backward: x;
+     *  transposed-conv backward: grad_out) and of its Y-shaped input (transposed-conv
+     *  forward and backward: in; conv backward: grad_y; for the products: a or b as
+     *  their shapes say), as a framework view has them: dims + 2 entries in the logical
+     *  order (N, C, spatial...) whatever the layout. A stride may be negative (the
+     *  tensor pointer is then still the element whose indices are all 0, as NumPy's
+     *  reversed views have it); a dimension of extent 1 may have any stride. NULL: dense
+     *  in `layout`. A view whose distinct indices reach the same element is refused
+     *  (TCONV_EINVAL). Outputs are always dense in `layout`. */
+    const int64_t *x_strides;
+    const int64_t *y_strides;
 } tconv_options;
 
 /**
