@@ -68,6 +68,9 @@ static tconv_status begin(call *k, const tconv_geometry *g, tconv_algo algo, tco
     if (opt && !opt->alloc != !opt->free)
         return tconv__fail(err, TCONV_EINVAL, "options.alloc and options.free must be set "
                            "together");
+    if (opt && (opt->layout != TCONV_LAYOUT_CHANNELS_FIRST || opt->x_strides || opt->y_strides))
+        return tconv__fail(err, TCONV_EUNSUPPORTED, "options.layout and strided views are "
+                           "not implemented yet");
     k->ctx.g = g;
     k->ctx.dtype = dtype;
     tconv__shape_from(g, &k->ctx.sh);
