@@ -100,7 +100,8 @@ typedef struct tconv__ctx {
     const tconv_geometry *g;
     tconv__shape sh;
     tconv_dtype dtype;
-    int threads;        /* >= 1 */
+    tconv_layout layout; /* of the activations the products see (dense) */
+    int threads;        /* >= 1: at planning, the thread bound; in a run, the run's threads */
     size_t dense_limit; /* bytes the dense algorithm may use for one matrix */
     size_t ws_limit;    /* bound the planners keep their scratch under (options or default) */
     const void *bias; /* for apply / apply_t of an algorithm that fuses the bias: added over
@@ -113,35 +114,96 @@ typedef struct tconv__ctx {
  * teaching example, and still allocatable on a laptop. */
 #define TCONV__DENSE_LIMIT ((size_t)256 << 20)
 
+/* The products an algorithm may implement: the three of the public API, and apply and
+ * wgrad of the same x at once (the transposed convolution's backward, whose two GEMMs read
+ * the same columns). */
+#define TCONV__PRODUCTS 4
+#define TCONV__APPLY_WGRAD ((tconv_product)3)
+
+/* Bytes an algorithm may keep of its own plan for one product. */
+#define TCONV__PLAN_DATA 512
+
 /*
- * One algorithm: a planner and the three products. `plan` states the scratch bytes one
- * product needs (or refuses it with a status); the products themselves cannot fail: they
- * receive `ws` with at least the planned bytes, TCONV__ALIGN-aligned, and overwrite `out`.
+ * What an algorithm's planner decided for one product, kept by the call's plan and handed
+ * to the product at every run: its workspace (`shared` bytes for the whole team, then
+ * `per_thread` bytes for each of its threads, each region TCONV__ALIGN-aligned), the most
+ * threads it can use, the branch it takes (for tests and tconv_plan_describe) and its own
+ * decisions (tiles, blocks) in `data`.
+ */
+typedef struct tconv__product_plan {
+    size_t shared, per_thread;
+    int team;
+    int path;
+    union {
+        int64_t align;
+        unsigned char bytes[TCONV__PLAN_DATA];
+    } data;
+} tconv__product_plan;
+
+/*
+ * One algorithm: a planner and the products. `plan` fills the product's plan (or refuses
+ * it with a status); the products themselves cannot fail: they receive the plan, `ws` with
+ * at least shared + per_thread·min(team, c->threads) bytes, TCONV__ALIGN-aligned, run on
+ * at most min(team, c->threads) threads and overwrite `out`.
  *   apply:   a = x, b = weight, out = y
  *   apply_t: a = y, b = weight, out = x
  *   wgrad:   a = y, b = x,      out = dW
+ * `apply_wgrad` (NULL: the algorithm has none, the two run one after the other) computes
+ * y = C x into out and dW = Σ y' ⊗ x into out2, with a = x, b = weight, a2 = y'.
+ * `channels_last`: the products take dense channels-last activations as they come; for
+ * the others a run gives them channels-first copies.
  */
-typedef void (*tconv__product_fn)(const tconv__ctx *c, const void *a, const void *b, void *out,
-                                  void *ws);
+typedef void (*tconv__product_fn)(const tconv__ctx *c, const tconv__product_plan *pp,
+                                  const void *a, const void *b, void *out, void *ws);
+typedef void (*tconv__fused_fn)(const tconv__ctx *c, const tconv__product_plan *pp,
+                                const void *a, const void *b, const void *a2, void *out,
+                                void *out2, void *ws);
 
 typedef struct tconv__algo {
     tconv_algo id;
     const char *name;
-    tconv_status (*plan)(const tconv__ctx *c, tconv_product p, size_t *bytes,
+    tconv_status (*plan)(const tconv__ctx *c, tconv_product p, tconv__product_plan *pp,
                          tconv_error *err);
     tconv__product_fn apply, apply_t, wgrad;
+    tconv__fused_fn apply_wgrad;
+    bool fuses_bias;    /* apply and apply_t add ctx->bias where they write the output */
+    bool channels_last; /* see above */
 } tconv__algo;
 
-/* Defines `op(ctx, a, b, out, ws)` forwarding to op_f32 or op_f64 by the context's dtype:
- * the one place a product picks its element type. */
+/* Defines `op(ctx, pp, a, b, out, ws)` forwarding to op_f32 or op_f64 by the context's
+ * dtype: the one place a product picks its element type. */
 #define TCONV__DTYPE_DISPATCH(op)                                                              \
-    static void op(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)   \
+    static void op(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,          \
+                   const void *b, void *out, void *ws)                                         \
     {                                                                                          \
         if (c->dtype == TCONV_F64)                                                             \
-            op##_f64(c, a, b, out, ws);                                                        \
+            op##_f64(c, pp, a, b, out, ws);                                                    \
         else                                                                                   \
-            op##_f32(c, a, b, out, ws);                                                        \
+            op##_f32(c, pp, a, b, out, ws);                                                    \
     }
+
+/* The threads a product runs on: its team, at most the run's. */
+static inline int tconv__team(const tconv__ctx *c, const tconv__product_plan *pp)
+{
+    return pp->team < c->threads ? pp->team : c->threads;
+}
+
+/* Workspace of a product planned with `shared` elements for the team and `per_thread` for
+ * each of up to `team` threads, in bytes of the dtype; false on overflow. */
+bool tconv__plan_ws(tconv__product_plan *pp, tconv_dtype dtype, int64_t shared,
+                    int64_t per_thread, int team);
+/* A product whose workspace is one region of `bytes` for a team of up to `team` threads. */
+static inline void tconv__plan_shared(tconv__product_plan *pp, size_t bytes, int team)
+{
+    pp->shared = bytes;
+    pp->per_thread = 0;
+    pp->team = team;
+}
+/* Start of thread t's region of a product's workspace (the shared region comes first). */
+static inline void *tconv__thread_ws(const tconv__product_plan *pp, void *ws, int t)
+{
+    return (char *)ws + pp->shared + (size_t)t * pp->per_thread;
+}
 
 extern const tconv__algo tconv__algo_gemm;
 extern const tconv__algo tconv__algo_phase;
@@ -150,23 +212,27 @@ extern const tconv__algo tconv__algo_gather;
 extern const tconv__algo tconv__algo_dense;
 extern const tconv__algo tconv__algo_sparse;
 
-/* The gemm algorithm's products and planner, which `phase` shares for the two products
- * where a stride-s convolution has no inserted zeros to skip (apply and wgrad). */
-tconv_status tconv__gemm_plan(const tconv__ctx *c, tconv_product p, size_t *bytes,
+/* The gemm algorithm's planner and products, which `phase` shares for the products where a
+ * stride-s convolution has no inserted zeros to skip (apply, wgrad, and both at once). */
+tconv_status tconv__gemm_plan(const tconv__ctx *c, tconv_product p, tconv__product_plan *pp,
                               tconv_error *err);
-void tconv__gemm_apply(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws);
-void tconv__gemm_wgrad(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws);
+void tconv__gemm_apply(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
+                       const void *b, void *out, void *ws);
+void tconv__gemm_wgrad(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
+                       const void *b, void *out, void *ws);
+void tconv__gemm_apply_wgrad(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
+                             const void *b, const void *a2, void *out, void *out2, void *ws);
 
 /* How the gemm algorithm lays out a product for this shape (tests assert which branch a
- * geometry takes). */
-typedef enum tconv__gemm_layout {
-    TCONV__LAYOUT_GENERAL = 0,   /* im2col / col2im */
-    TCONV__LAYOUT_TILED = 1,     /* the taps tile X exactly: col2im is a permutation */
-    TCONV__LAYOUT_POINTWISE = 2, /* 1x1 kernel, stride 1, no padding: no columns at all */
-    TCONV__LAYOUT_UNIT_MAP = 3   /* a 1x1 input map under a whole kernel: the layer is a
-                                  * fully connected one, one GEMM over the batch */
-} tconv__gemm_layout;
-tconv__gemm_layout tconv__gemm_layout_of(const tconv__shape *sh);
+ * geometry takes; it is also a plan's `path`). */
+typedef enum tconv__gemm_path {
+    TCONV__PATH_GENERAL = 0,   /* im2col / col2im */
+    TCONV__PATH_TILED = 1,     /* the taps tile X exactly: col2im is a permutation */
+    TCONV__PATH_POINTWISE = 2, /* 1x1 kernel, stride 1, no padding: no columns at all */
+    TCONV__PATH_UNIT_MAP = 3   /* a 1x1 input map under a whole kernel: the layer is a
+                                * fully connected one, one GEMM over the batch */
+} tconv__gemm_path;
+tconv__gemm_path tconv__gemm_path_of(const tconv__shape *sh);
 
 /* Images the gemm algorithm folds into one GEMM tile for product p (1: none); 0 when the
  * batch is empty or images are cut into line tiles. */
@@ -175,9 +241,9 @@ int64_t tconv__gemm_images_per_tile(const tconv__ctx *c, tconv_product p);
 /* Whether the phase algorithm runs its sub-convolutions as plain loops (few channels per
  * group, where a GEMM would be a dot product) rather than GEMMs. */
 bool tconv__phase_uses_loops(const tconv__shape *sh);
-/* Whether the apply and apply_t of `a` add ctx->bias themselves, where they write the
- * output (while it is in cache); the layers add it afterwards for the others. */
-bool tconv__fuses_bias(const tconv__algo *a);
+
+/* What a product plan's `path` means for algorithm `a`, e.g. "im2col/col2im". */
+const char *tconv__path_name(const tconv__algo *a, int path);
 
 /* The algorithm `a` resolves to for this context (auto picks); NULL if unknown. */
 const tconv__algo *tconv__algo_resolve(tconv_algo a, const tconv__ctx *c);
@@ -192,6 +258,8 @@ const tconv__algo *tconv__algo_resolve(tconv_algo a, const tconv__ctx *c);
  * dtype; TCONV_PROVIDER_DEFAULT gives NULL: the default rule picks per GEMM. */
 tconv_status tconv__provider_select(tconv_provider requested, tconv_dtype dtype,
                                     const tconv__provider **out, tconv_error *err);
+/* A provider's name ("onednn"). */
+const char *tconv__provider_name_of(const tconv__provider *p);
 /* The provider a failed product is computed again with: openblas when built, else the
  * reference loops; neither can fail. */
 const tconv__provider *tconv__provider_fallback(void);
@@ -381,12 +449,26 @@ void tconv__col2im_tiled_f32(const tconv__shape *sh, const float *cols, int64_t 
 void tconv__col2im_tiled_f64(const tconv__shape *sh, const double *cols, int64_t c0,
                              int64_t c1, const tconv__span *sp, const double *bias, double *x);
 
+/* ---- tensors in layouts and views (kernels/layout.c) ----------------------------------- */
+
+/* Extents (n, c, a0, a1, a2) of the X (x_side) or Y tensor over three axes. */
+void tconv__extents(const tconv__shape *sh, bool x_side, int64_t e[5]);
+/* Element strides (n, c, a0, a1, a2) of the dense X or Y tensor in `layout`. */
+void tconv__dense_strides(const tconv__shape *sh, bool x_side, tconv_layout layout,
+                          int64_t st[5]);
+/* dst (strides ds) = src (strides ss), element by element over extents e: a layout change,
+ * or a view made dense. */
+void tconv__copy_tensor_f32(const int64_t e[5], const float *src, const int64_t ss[5],
+                            float *dst, const int64_t ds[5], int threads);
+void tconv__copy_tensor_f64(const int64_t e[5], const double *src, const int64_t ss[5],
+                            double *dst, const int64_t ds[5], int threads);
+
 /* ---- bias ------------------------------------------------------------------------------ */
 
-/* t[n][c][...] += bias[c] over `count` elements per channel. */
+/* t += bias over `channels` channels of `count` elements each, in the layout of c. */
 void tconv__bias_add(const tconv__ctx *c, tconv_dtype dtype, int64_t channels, int64_t count,
                      const void *bias, void *t);
-/* grad_bias[c] = Σ over batch and space of g[n][c][...], summed in a fixed order. */
+/* grad_bias[c] = Σ over batch and space of g (layout of c), summed in a fixed order. */
 void tconv__bias_grad(const tconv__ctx *c, tconv_dtype dtype, int64_t channels, int64_t count,
                       const void *g, void *grad_bias);
 

@@ -198,12 +198,12 @@ static void make(draw *w, tconv_geometry *g)
 }
 
 /* A draw whose geometry must take gemm's `layout`: checked, then every product run. */
-static void check_layout(draw *w, tconv__gemm_layout layout, uint64_t seed)
+static void check_layout(draw *w, tconv__gemm_path layout, uint64_t seed)
 {
     tconv_geometry g;
     make(w, &g);
     const tconv__ctx c = context(&g, 0);
-    cr_assert_eq(tconv__gemm_layout_of(&c.sh), layout, "[%s]", describe(&g));
+    cr_assert_eq(tconv__gemm_path_of(&c.sh), layout, "[%s]", describe(&g));
     check_all(&g, seed, NULL);
     check_bias(&g, seed);
 }
@@ -220,7 +220,7 @@ Test(fastpaths, tiled_layout)
             else /* kernel == stride */
                 w.k[a] = w.s[a] = rng_int(&r, 2, 3), w.in[a] = rng_int(&r, 2, 4);
         }
-        check_layout(&w, TCONV__LAYOUT_TILED, seed);
+        check_layout(&w, TCONV__PATH_TILED, seed);
     }
 }
 
@@ -231,7 +231,7 @@ Test(fastpaths, pointwise_layout)
         draw w = draw_common(&r);
         for (int a = 0; a < w.dims; ++a) /* dilation is irrelevant to one tap */
             w.k[a] = 1, w.s[a] = 1, w.p[a] = 0, w.in[a] = rng_int(&r, a ? 1 : 2, 5);
-        check_layout(&w, TCONV__LAYOUT_POINTWISE, seed);
+        check_layout(&w, TCONV__PATH_POINTWISE, seed);
     }
 }
 
@@ -243,7 +243,7 @@ Test(fastpaths, unit_map_layout)
         w.batch = rng_int(&r, 0, 6);
         for (int a = 0; a < w.dims; ++a)
             w.in[a] = 1, w.p[a] = 0, w.d[a] = 1, w.k[a] = rng_int(&r, 1, 4);
-        check_layout(&w, TCONV__LAYOUT_UNIT_MAP, seed);
+        check_layout(&w, TCONV__PATH_UNIT_MAP, seed);
     }
 }
 
@@ -260,8 +260,8 @@ Test(fastpaths, batch_folding)
         tconv_geometry g;
         make(&w, &g);
         const tconv__ctx c = context(&g, 0);
-        const tconv__gemm_layout layout = tconv__gemm_layout_of(&c.sh);
-        if (layout == TCONV__LAYOUT_POINTWISE || layout == TCONV__LAYOUT_UNIT_MAP)
+        const tconv__gemm_path layout = tconv__gemm_path_of(&c.sh);
+        if (layout == TCONV__PATH_POINTWISE || layout == TCONV__PATH_UNIT_MAP)
             continue; /* no columns to fold */
         cr_assert(tconv__gemm_images_per_tile(&c, TCONV_APPLY_T) >= 2, "no folding [%s]",
                   describe(&g));
@@ -304,7 +304,7 @@ Test(fastpaths, chunks_under_a_small_workspace_limit)
         size_t limits[3];
         line_limits(&c0.sh, rng_int(&r, 1, 2), limits);
         const tconv__ctx c = context(&g, limits[1]);
-        if (g.batch > 0 && tconv__gemm_layout_of(&c.sh) != TCONV__LAYOUT_POINTWISE &&
+        if (g.batch > 0 && tconv__gemm_path_of(&c.sh) != TCONV__PATH_POINTWISE &&
             tconv__gemm_images_per_tile(&c, TCONV_APPLY_T) == 0)
             ++cut;
         check_all(&g, seed, limits);

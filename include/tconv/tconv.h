@@ -341,7 +341,9 @@ TCONV_API tconv_status tconv_algo_choose(const tconv_geometry *g, tconv_dtype dt
 /* ---------------------------------------------------------------------------------------
  * Layer entry points. Every gradient pointer of a backward call may be NULL: that
  * gradient is not computed. `bias` may be NULL: no bias. Tensors with zero elements may
- * be NULL.
+ * be NULL. An output that overlaps an input or another output is refused (TCONV_EINVAL).
+ * The plain forms return the status alone: their message goes nowhere. Call the _ex form
+ * with a tconv_error to read it.
  */
 typedef enum tconv_op {
     TCONV_CONV_FORWARD = 0,
@@ -351,8 +353,11 @@ typedef enum tconv_op {
 } tconv_op;
 
 /**
- * Bytes of workspace an operation needs with these options (NULL: defaults). A backward
- * operation reports what computing all three gradients needs.
+ * Bytes of workspace an operation needs with these options (NULL: defaults), as a plan of
+ * it would report for its thread count: enough for every call with the same options and
+ * at most that many threads (options.num_threads, or for 0 OpenMP's default now; a call
+ * given a workspace that serves fewer threads than it asks for runs on fewer). A backward
+ * operation reports what computing all three gradients needs. No alignment is required.
  */
 TCONV_API tconv_status tconv_workspace_size(const tconv_geometry *g, tconv_op op,
                                             tconv_algo algo, tconv_dtype dtype,
@@ -404,6 +409,93 @@ TCONV_API tconv_status tconv_convt_backward_ex(const tconv_geometry *g, tconv_al
                                                void *grad_in, void *grad_weight,
                                                void *grad_bias, const tconv_options *opt,
                                                tconv_error *err);
+
+/* ---------------------------------------------------------------------------------------
+ * Plans: check and decide once, run many times.
+ *
+ * A plan holds what a call decides before it touches a tensor: the checked geometry (a
+ * copy), the operation and the gradients it computes, the dtype, the algorithm (what
+ * `auto` resolved to) and the branch it takes, the GEMM provider, the layout and the views
+ * of the inputs, the thread count, the tiles, and the workspace they need. A run checks
+ * only its tensors (NULL where data is needed, outputs overlapping inputs or each other)
+ * and its workspace; it cannot fail otherwise.
+ *
+ * Lifetime and threads: tconv_plan_create allocates the plan (with options.alloc when
+ * set) and copies what it keeps from its arguments, so the geometry, the options and the
+ * stride arrays may go away right after. A plan never changes once made: it may be run
+ * from several threads at once, each run with a workspace of its own (or none: each run
+ * then allocates one). tconv_plan_destroy frees it; no run may be in progress then.
+ *
+ * The layer entry points below (tconv_conv_forward_ex and the rest) make a plan on their
+ * own stack and run it once: one code path, no allocation but the workspace.
+ */
+typedef struct tconv_plan tconv_plan;
+
+/* The gradients a backward plan computes (bits of `grads`). */
+#define TCONV_GRAD_INPUT 1u
+#define TCONV_GRAD_WEIGHT 2u
+#define TCONV_GRAD_BIAS 4u
+#define TCONV_GRAD_ALL 7u
+
+/**
+ * Plans `op` on `g`. `grads`: for the backward operations, the gradients its runs may
+ * compute (TCONV_GRAD_* bits; 0 means all three); forward operations ignore it. `opt`
+ * (NULL: defaults) gives the thread count the runs use (num_threads, 0: OpenMP's default
+ * now, reduced for problems too small to share), the workspace bound, the provider, the
+ * layout and the input views; its workspace fields are not kept (runs take theirs).
+ * Every refusal of the entry points happens here, with the same status and message.
+ * On success *plan is the new plan; on failure it is left untouched.
+ */
+TCONV_API tconv_status tconv_plan_create(tconv_plan **plan, const tconv_geometry *g,
+                                         tconv_op op, unsigned grads, tconv_algo algo,
+                                         tconv_dtype dtype, const tconv_options *opt,
+                                         tconv_error *err);
+/** Frees a plan (NULL: nothing). */
+TCONV_API void tconv_plan_destroy(tconv_plan *plan);
+
+/**
+ * Bytes of workspace a run needs to use `threads` threads (0: the plan's count; more than
+ * the plan's count: the plan's count). The size never decreases with `threads`, so it
+ * serves every run of at most that many threads. Alignment: none is required (the size
+ * includes the slack the library uses to align the workspace itself). 0 bytes: a run
+ * needs no workspace.
+ */
+TCONV_API tconv_status tconv_plan_workspace_size(const tconv_plan *plan, int threads,
+                                                 size_t *bytes, tconv_error *err);
+/** The thread count runs use, at most (fewer when given a smaller workspace). */
+TCONV_API int tconv_plan_threads(const tconv_plan *plan);
+/** The algorithm the runs use (what TCONV_ALGO_AUTO resolved to). */
+TCONV_API tconv_algo tconv_plan_algo(const tconv_plan *plan);
+/**
+ * What planning decided, on one line: operation, dtype, layout, algorithm and branch per
+ * product, provider, threads, workspace. snprintf's contract: returns the full length.
+ */
+TCONV_API size_t tconv_plan_describe(const tconv_plan *plan, char *buf, size_t size);
+
+/**
+ * Runs a forward plan: TCONV_CONV_FORWARD (in = x, out = y) or TCONV_CONVT_FORWARD
+ * (in = the transposed conv's input, a Y tensor; out = an X tensor). `bias` may be NULL.
+ * `workspace`: NULL (the run allocates one, with the plan's allocator, and frees it before
+ * returning), or `workspace_bytes` >= tconv_plan_workspace_size(plan, 1) bytes of any
+ * alignment: the run uses as many of the plan's threads as the workspace serves (results
+ * never depend on it). TCONV_EWORKSPACE when it serves not even one.
+ */
+TCONV_API tconv_status tconv_plan_forward(const tconv_plan *plan, const void *in,
+                                          const void *weight, const void *bias, void *out,
+                                          void *workspace, size_t workspace_bytes,
+                                          tconv_error *err);
+/**
+ * Runs a backward plan (TCONV_CONV_BACKWARD or TCONV_CONVT_BACKWARD): the arguments of
+ * tconv_conv_backward_ex / tconv_convt_backward_ex, in = x or the transposed conv's
+ * input, grad_out = grad_y or the transposed conv's grad_out, grad_in = grad_x or its
+ * grad_in. A gradient pointer may be NULL (not computed); one the plan was not made for
+ * is refused. The workspace as for tconv_plan_forward.
+ */
+TCONV_API tconv_status tconv_plan_backward(const tconv_plan *plan, const void *in,
+                                           const void *weight, const void *grad_out,
+                                           void *grad_in, void *grad_weight, void *grad_bias,
+                                           void *workspace, size_t workspace_bytes,
+                                           tconv_error *err);
 
 /* ---------------------------------------------------------------------------------------
  * The three products themselves, without bias, for learners and tests.

@@ -30,7 +30,8 @@ static int64_t block_len(int64_t n, int64_t b)
 
 /* One rows x cols matrix of the dtype: C for apply and apply_t, its gradient dL/dC for
  * wgrad. Refused (TCONV_ETOOBIG) past the limit, with the bytes it would need. */
-static tconv_status plan(const tconv__ctx *c, tconv_product p, size_t *bytes, tconv_error *err)
+static tconv_status plan(const tconv__ctx *c, tconv_product p, tconv__product_plan *pp,
+                         tconv_error *err)
 {
     const tconv__shape *sh = &c->sh;
     const int64_t rows = tconv__matrix_rows(sh, false), cols = tconv__matrix_rows(sh, true);
@@ -53,7 +54,7 @@ static tconv_status plan(const tconv__ctx *c, tconv_product p, size_t *bytes, tc
         sh->batch > TCONV__BLAS_INT_MAX)
         return tconv__fail(err, TCONV_EUNSUPPORTED, "dense: a GEMM dimension exceeds the BLAS "
                            "integer range (%lld)", (long long)TCONV__BLAS_INT_MAX);
-    *bytes = need;
+    tconv__plan_shared(pp, need, c->threads);
     return TCONV_OK;
 }
 
@@ -61,4 +62,5 @@ TCONV__DTYPE_DISPATCH(apply)
 TCONV__DTYPE_DISPATCH(apply_t)
 TCONV__DTYPE_DISPATCH(wgrad)
 
-const tconv__algo tconv__algo_dense = {TCONV_ALGO_DENSE, "dense", plan, apply, apply_t, wgrad};
+const tconv__algo tconv__algo_dense = {TCONV_ALGO_DENSE, "dense", plan, apply, apply_t, wgrad,
+                                       NULL, false, false};

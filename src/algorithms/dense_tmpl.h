@@ -33,20 +33,23 @@ static void TC(multiply)(const tconv__ctx *c, bool transposed, const T *in, cons
 }
 
 /* y = C x */
-static void TC(apply)(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)
+static void TC(apply)(const tconv__ctx *c, const tconv__product_plan *pp, const void *a, const void *b, void *out, void *ws)
 {
+    (void)pp;
     TC(multiply)(c, false, a, b, out, ws);
 }
 
 /* x = Cᵀ y */
-static void TC(apply_t)(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)
+static void TC(apply_t)(const tconv__ctx *c, const tconv__product_plan *pp, const void *a, const void *b, void *out, void *ws)
 {
+    (void)pp;
     TC(multiply)(c, true, a, b, out, ws);
 }
 
 /* dW = Σ_n y_n ⊗ x_n, through the gradient of the whole matrix */
-static void TC(wgrad)(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)
+static void TC(wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, const void *a, const void *b, void *out, void *ws)
 {
+    (void)pp;
     const tconv__shape *sh = &c->sh;
     const int64_t rows = tconv__matrix_rows(sh, false), cols = tconv__matrix_rows(sh, true);
     const T *y = a, *x = b;

@@ -46,29 +46,30 @@ static bool canvas_elems(int64_t channels, const int64_t E[3], int64_t *n)
            tconv__mul(*n, E[2], n);
 }
 
-static tconv_status plan_bytes(const tconv__ctx *c, int64_t elems, int64_t extra, size_t *bytes,
-                               tconv_error *err, const char *name)
+/* The loops run on the calling thread: a team of one. */
+static tconv_status plan_bytes(const tconv__ctx *c, int64_t elems, int64_t extra,
+                               tconv__product_plan *pp, tconv_error *err, const char *name)
 {
     size_t b = 0, e = 0;
     if (!tconv__elem_bytes(elems, c->dtype, &b) || !tconv__elem_bytes(extra, c->dtype, &e) ||
         !tconv__ws_add(&b, e))
         return tconv__fail(err, TCONV_EOVERFLOW, "%s: workspace size overflows", name);
-    *bytes = b;
+    tconv__plan_shared(pp, b, 1);
     return TCONV_OK;
 }
 
-static tconv_status plan_scatter(const tconv__ctx *c, tconv_product p, size_t *bytes,
-                                 tconv_error *err)
+static tconv_status plan_scatter(const tconv__ctx *c, tconv_product p,
+                                 tconv__product_plan *pp, tconv_error *err)
 {
     int64_t P[3], n = 0;
     padded_extent(&c->sh, P);
     if (p != TCONV_APPLY && !canvas_elems(c->sh.cx, P, &n))
         return tconv__fail(err, TCONV_EOVERFLOW, "scatter: padded canvas size overflows");
-    return plan_bytes(c, n, 0, bytes, err, "scatter");
+    return plan_bytes(c, n, 0, pp, err, "scatter");
 }
 
-static tconv_status plan_gather(const tconv__ctx *c, tconv_product p, size_t *bytes,
-                                tconv_error *err)
+static tconv_status plan_gather(const tconv__ctx *c, tconv_product p,
+                                tconv__product_plan *pp, tconv_error *err)
 {
     int64_t E[3], q[3], n, extra = 0;
     if (p == TCONV_APPLY) {
@@ -82,7 +83,7 @@ static tconv_status plan_gather(const tconv__ctx *c, tconv_product p, size_t *by
         if (p == TCONV_APPLY_T) /* room for the flipped kernel */
             extra = c->sh.cy * c->sh.cxg * c->sh.k_count;
     }
-    return plan_bytes(c, n, extra, bytes, err, "gather");
+    return plan_bytes(c, n, extra, pp, err, "gather");
 }
 
 TCONV__DTYPE_DISPATCH(scatter_apply)
@@ -93,6 +94,7 @@ TCONV__DTYPE_DISPATCH(gather_apply_t)
 TCONV__DTYPE_DISPATCH(gather_wgrad)
 
 const tconv__algo tconv__algo_scatter = {TCONV_ALGO_SCATTER, "scatter", plan_scatter,
-                                         scatter_apply, scatter_apply_t, scatter_wgrad};
+                                         scatter_apply, scatter_apply_t, scatter_wgrad,
+                                         NULL, false, false};
 const tconv__algo tconv__algo_gather = {TCONV_ALGO_GATHER, "gather", plan_gather, gather_apply,
-                                        gather_apply_t, gather_wgrad};
+                                        gather_apply_t, gather_wgrad, NULL, false, false};

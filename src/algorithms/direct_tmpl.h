@@ -42,9 +42,10 @@ static void TC(flip_kernel)(const tconv__shape *sh, const T *w, T *wf)
  * the kernel into a zero canvas of the padded output, xp[i + p] += y[o] · w[k] at
  * i + p = o*s + k*d; the output is the canvas without its padding border.
  */
-static void TC(scatter_apply_t)(const tconv__ctx *c, const void *a, const void *b, void *out,
+static void TC(scatter_apply_t)(const tconv__ctx *c, const tconv__product_plan *pp, const void *a, const void *b, void *out,
                                 void *ws)
 {
+    (void)pp;
     const tconv__shape *sh = &c->sh;
     const T *y = a, *w = b;
     T *x = out, *xp = ws;
@@ -92,9 +93,10 @@ static void TC(scatter_apply_t)(const tconv__ctx *c, const void *a, const void *
  * apply, from the same side: y = C x, every x element spreads its value to the y elements
  * whose window covers it: y[o] += x[i] · w[k] for each tap k with o*s = i + p - k*d.
  */
-static void TC(scatter_apply)(const tconv__ctx *c, const void *a, const void *b, void *out,
+static void TC(scatter_apply)(const tconv__ctx *c, const tconv__product_plan *pp, const void *a, const void *b, void *out,
                               void *ws)
 {
+    (void)pp;
     (void)ws;
     const tconv__shape *sh = &c->sh;
     const T *x = a, *w = b;
@@ -131,9 +133,10 @@ static void TC(scatter_apply)(const tconv__ctx *c, const void *a, const void *b,
  * wgrad on the same canvas as apply_t: every y element, spreading through tap k, meets
  * the padded x element xp[o*s + k*d]; their product is that tap's share of dW.
  */
-static void TC(scatter_wgrad)(const tconv__ctx *c, const void *a, const void *b, void *out,
+static void TC(scatter_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, const void *a, const void *b, void *out,
                               void *ws)
 {
+    (void)pp;
     const tconv__shape *sh = &c->sh;
     const T *y = a, *x = b;
     T *dw = out, *xp = ws;
@@ -200,9 +203,10 @@ static void TC(stretch)(const tconv__shape *sh, const T *y_n, T *z)
  * d) of the stretched y with the kernel flipped on every axis:
  *   x[cx][i] = Σ_cy Σ_k z[cy][i + k*d] · wf[cy][cx][k],  wf[k] = w[K-1-k].
  */
-static void TC(gather_apply_t)(const tconv__ctx *c, const void *a, const void *b, void *out,
+static void TC(gather_apply_t)(const tconv__ctx *c, const tconv__product_plan *pp, const void *a, const void *b, void *out,
                                void *ws)
 {
+    (void)pp;
     const tconv__shape *sh = &c->sh;
     const T *y = a, *w = b;
     T *x = out;
@@ -241,9 +245,10 @@ static void TC(gather_apply_t)(const tconv__ctx *c, const void *a, const void *b
 }
 
 /* apply: every y element collects its window of the zero-padded x, y[o] = Σ w[k]·xp[o*s+k*d]. */
-static void TC(gather_apply)(const tconv__ctx *c, const void *a, const void *b, void *out,
+static void TC(gather_apply)(const tconv__ctx *c, const tconv__product_plan *pp, const void *a, const void *b, void *out,
                              void *ws)
 {
+    (void)pp;
     const tconv__shape *sh = &c->sh;
     const T *x = a, *w = b;
     T *y = out, *xp = ws;
@@ -283,9 +288,10 @@ static void TC(gather_apply)(const tconv__ctx *c, const void *a, const void *b, 
  * the version-2 convolution x[i] = Σ z[i + k'd]·wf[k'] gives dwf[k'] = Σ_i x[i]·z[i + k'd],
  * and dW is dwf flipped back: dW[k] = dwf[K-1-k].
  */
-static void TC(gather_wgrad)(const tconv__ctx *c, const void *a, const void *b, void *out,
+static void TC(gather_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, const void *a, const void *b, void *out,
                              void *ws)
 {
+    (void)pp;
     const tconv__shape *sh = &c->sh;
     const T *y = a, *x = b;
     T *dw = out, *z = ws;

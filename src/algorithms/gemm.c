@@ -6,7 +6,7 @@
  * when one image's columns would not fit under the workspace bound, a range of an image's
  * lines. Chunks depend on the shape and the bound alone, never on the thread count.
  *
- * Three layouts skip work the general one does (tconv__gemm_layout_of):
+ * Three layouts skip work the general one does (tconv__gemm_path_of):
  *   tiled      the taps tile X exactly (kernel == stride, no padding, dilation 1): col2im
  *              is a permutation, written without accumulation;
  *   pointwise  1x1 kernel, stride 1, no padding: the tensors are the column matrices,
@@ -21,7 +21,7 @@
 #include "threads.h"
 #include <string.h>
 
-tconv__gemm_layout tconv__gemm_layout_of(const tconv__shape *sh)
+tconv__gemm_path tconv__gemm_path_of(const tconv__shape *sh)
 {
     bool tiled = true, pointwise = true;
     for (int a = 0; a < 3; ++a) {
@@ -31,9 +31,9 @@ tconv__gemm_layout tconv__gemm_layout_of(const tconv__shape *sh)
         pointwise = pointwise && no_pad && k == 1 && s == 1 && x == y;
     }
     if (tiled && sh->y_count == 1)
-        return TCONV__LAYOUT_UNIT_MAP;
-    return pointwise ? TCONV__LAYOUT_POINTWISE : tiled ? TCONV__LAYOUT_TILED
-                                                      : TCONV__LAYOUT_GENERAL;
+        return TCONV__PATH_UNIT_MAP;
+    return pointwise ? TCONV__PATH_POINTWISE : tiled ? TCONV__PATH_TILED
+                                                      : TCONV__PATH_GENERAL;
 }
 
 /* A product is cut into this many independent tasks at least (when the shape allows), so
@@ -71,7 +71,7 @@ static int64_t ceil_div(int64_t a, int64_t b)
  * Every cut depends on the shape and the workspace bound, never on the thread count.
  */
 typedef struct plan {
-    tconv__gemm_layout layout;
+    tconv__gemm_path layout;
     int64_t R;        /* rows of the column matrix: (C_x/g)·Πk */
     bool folded;      /* tiles hold whole images; otherwise lines of one image */
     int64_t per_tile; /* images (folded) or lines per tile */
@@ -119,13 +119,13 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
 {
     const tconv__shape *sh = &c->sh;
     memset(pl, 0, sizeof *pl);
-    pl->layout = tconv__gemm_layout_of(sh);
+    pl->layout = tconv__gemm_path_of(sh);
     if (!tconv__mul(sh->cxg, sh->k_count, &pl->R) || pl->R > TCONV__BLAS_INT_MAX ||
         sh->y_count > TCONV__BLAS_INT_MAX || sh->cyg > TCONV__BLAS_INT_MAX)
         return tconv__fail(err, TCONV_EUNSUPPORTED, "gemm: a GEMM dimension exceeds the BLAS "
                            "integer range (%lld)", (long long)TCONV__BLAS_INT_MAX);
     pl->team = c->threads;
-    if (pl->layout == TCONV__LAYOUT_POINTWISE || pl->layout == TCONV__LAYOUT_UNIT_MAP ||
+    if (pl->layout == TCONV__PATH_POINTWISE || pl->layout == TCONV__PATH_UNIT_MAP ||
         sh->batch == 0)
         return TCONV_OK;
 
@@ -135,7 +135,7 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
     cut_columns(sh, TCONV__TILE_N, pl);
     if (p == TCONV_APPLY_T) {
         const int64_t column_tasks = pl->folded ? pl->tiles
-                                     : pl->layout == TCONV__LAYOUT_TILED ? sh->batch * pl->tiles
+                                     : pl->layout == TCONV__PATH_TILED ? sh->batch * pl->tiles
                                                                          : sh->batch;
         pl->blocks = ceil_div(pl->R, TCONV__TILE_M);
         const int64_t want = ceil_div(TCONV__MIN_TASKS, sh->groups * column_tasks);
@@ -183,16 +183,17 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
 #define TCONV_TEMPLATE "algorithms/gemm_tmpl.h"
 #include "instantiate.h"
 
-tconv_status tconv__gemm_plan(const tconv__ctx *c, tconv_product p, size_t *bytes,
+_Static_assert(sizeof(plan) <= TCONV__PLAN_DATA, "the gemm plan outgrows its room");
+
+tconv_status tconv__gemm_plan(const tconv__ctx *c, tconv_product p, tconv__product_plan *pp,
                               tconv_error *err)
 {
-    plan pl;
-    tconv_status s = plan_of(c, p, &pl, err);
+    plan *pl = (plan *)pp->data.bytes;
+    tconv_status s = plan_of(c, p, pl, err);
     if (s != TCONV_OK)
         return s;
-    int64_t elems;
-    if (!tconv__mul(after(0, pl.buffer, tconv__dtype_size(c->dtype)), pl.team, &elems) ||
-        !tconv__add(elems, pl.shared, &elems) || !tconv__elem_bytes(elems, c->dtype, bytes))
+    pp->path = (int)pl->layout;
+    if (!tconv__plan_ws(pp, c->dtype, pl->shared, pl->buffer, pl->team))
         return tconv__fail(err, TCONV_EOVERFLOW, "gemm: column buffer size overflows");
     return TCONV_OK;
 }
@@ -209,15 +210,17 @@ TCONV__DTYPE_DISPATCH(apply)
 TCONV__DTYPE_DISPATCH(apply_t)
 TCONV__DTYPE_DISPATCH(wgrad)
 
-void tconv__gemm_apply(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)
+void tconv__gemm_apply(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
+                       const void *b, void *out, void *ws)
 {
-    apply(c, a, b, out, ws);
+    apply(c, pp, a, b, out, ws);
 }
 
-void tconv__gemm_wgrad(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)
+void tconv__gemm_wgrad(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
+                       const void *b, void *out, void *ws)
 {
-    wgrad(c, a, b, out, ws);
+    wgrad(c, pp, a, b, out, ws);
 }
 
 const tconv__algo tconv__algo_gemm = {TCONV_ALGO_GEMM, "gemm", tconv__gemm_plan, apply,
-                                      apply_t, wgrad};
+                                      apply_t, wgrad, NULL, true, false};

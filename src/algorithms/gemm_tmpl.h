@@ -39,9 +39,10 @@ static TC(tile) TC(tile_at)(const tconv__shape *sh, const plan *pl, int64_t n, i
 }
 
 /* The buffers of the calling thread: pack (the Y side of a folded tile) and cols. */
-static void TC(thread_buffers)(const plan *pl, T *ws, T **pack, T **cols)
+static void TC(thread_buffers)(const tconv__product_plan *pp, const plan *pl, T *ws, T **pack,
+                               T **cols)
 {
-    *pack = ws + (int64_t)tconv__thread_num() * after(0, pl->buffer, sizeof(T));
+    *pack = tconv__thread_ws(pp, ws, tconv__thread_num());
     *cols = *pack + after(0, pl->pack, sizeof(T));
 }
 
@@ -96,13 +97,14 @@ static void TC(add_bias)(T *rows, int64_t count, int64_t n, int64_t ld, const T 
  *   apply_t  X[N][R] = Y[N][C_y/g] · W_g       apply  Y[N][C_y/g] = X[N][R] · W_gᵀ
  *   wgrad    dW_g = Yᵀ · X
  * with X the rows of x (leading dimension C_x·Πk) and Y those of y (leading dimension C_y). */
-static void TC(unit_map)(const tconv__ctx *c, tconv_product p, const T *a, const T *b, T *out)
+static void TC(unit_map)(const tconv__ctx *c, const tconv__product_plan *pp, tconv_product p,
+                         const T *a, const T *b, T *out)
 {
     const tconv__shape *sh = &c->sh;
     const int64_t R = sh->cxg * sh->k_count, N = sh->batch, cyg = sh->cyg;
     const int64_t ldx = sh->cx * sh->k_count, ldy = sh->cy;
     const T *bias = c->bias;
-#pragma omp parallel num_threads(c->threads)
+#pragma omp parallel num_threads(tconv__team(c, pp))
     {
         tconv__team_member();
         for (int64_t g = 0; g < sh->groups; ++g) {
@@ -131,7 +133,8 @@ static void TC(unit_map)(const tconv__ctx *c, tconv_product p, const T *a, const
 
 /* One GEMM per (image, group), all their tiles in one worksharing loop:
  * apply y_ng = W_g · x_ng, apply_t x_ng = W_gᵀ · y_ng. */
-static void TC(pointwise)(const tconv__ctx *c, tconv_product p, const T *in, const T *w, T *out)
+static void TC(pointwise)(const tconv__ctx *c, const tconv__product_plan *pp, tconv_product p,
+                          const T *in, const T *w, T *out)
 {
     const tconv__shape *sh = &c->sh;
     const bool t_ = p == TCONV_APPLY_T;
@@ -139,7 +142,7 @@ static void TC(pointwise)(const tconv__ctx *c, tconv_product p, const T *in, con
     const int64_t tn = tconv__tiles(Yc, TCONV__TILE_N);
     const int64_t per = tconv__tiles(M, TCONV__TILE_M) * tn;
     const T *bias = c->bias;
-#pragma omp parallel num_threads(c->threads)
+#pragma omp parallel num_threads(tconv__team(c, pp))
     {
         tconv__team_member();
 #pragma omp for schedule(dynamic)
@@ -159,12 +162,13 @@ static void TC(pointwise)(const tconv__ctx *c, tconv_product p, const T *in, con
 }
 
 /* dW_g = Σ_n y_ng · x_ngᵀ: each tile of dW_g sums the batch in order. */
-static void TC(pointwise_wgrad)(const tconv__ctx *c, const T *y, const T *x, T *dw)
+static void TC(pointwise_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, const T *y,
+                                const T *x, T *dw)
 {
     const tconv__shape *sh = &c->sh;
     const int64_t Yc = sh->y_count;
     const int64_t per = tconv__tiles(sh->cyg, TCONV__TILE_M) * tconv__tiles(sh->cxg, TCONV__TILE_N);
-#pragma omp parallel num_threads(c->threads)
+#pragma omp parallel num_threads(tconv__team(c, pp))
     {
         tconv__team_member();
 #pragma omp for schedule(dynamic)
@@ -182,33 +186,33 @@ static void TC(pointwise_wgrad)(const tconv__ctx *c, const T *y, const T *x, T *
 /* ---- the three products ---------------------------------------------------------------- */
 
 /* y = C x. Tasks: (group, tile). */
-static void TC(apply)(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)
+static void TC(apply)(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
+                   const void *b, void *out, void *ws)
 {
     const tconv__shape *sh = &c->sh;
     const T *x = a, *w = b;
     T *y = out;
-    plan pl;
-    plan_of(c, TCONV_APPLY, &pl, NULL);
-    if (pl.layout == TCONV__LAYOUT_POINTWISE) {
-        TC(pointwise)(c, TCONV_APPLY, x, w, y);
+    const plan *pl = (const plan *)pp->data.bytes;
+    if (pl->layout == TCONV__PATH_POINTWISE) {
+        TC(pointwise)(c, pp, TCONV_APPLY, x, w, y);
         return;
     }
-    if (pl.layout == TCONV__LAYOUT_UNIT_MAP) {
-        TC(unit_map)(c, TCONV_APPLY, x, w, y);
+    if (pl->layout == TCONV__PATH_UNIT_MAP) {
+        TC(unit_map)(c, pp, TCONV_APPLY, x, w, y);
         return;
     }
     const T *bias = c->bias;
-    const int64_t R = pl.R, Yc = sh->y_count, tiles = all_tiles(sh, &pl);
-#pragma omp parallel num_threads(pl.team)
+    const int64_t R = pl->R, Yc = sh->y_count, tiles = all_tiles(sh, pl);
+#pragma omp parallel num_threads(tconv__team(c, pp))
     {
         tconv__team_member();
         T *pack, *cols;
-        TC(thread_buffers)(&pl, ws, &pack, &cols);
+        TC(thread_buffers)(pp, pl, ws, &pack, &cols);
 #pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < sh->groups * tiles; ++t) {
             const int64_t g = t / tiles, i = t % tiles;
-            const TC(tile) k = TC(tile_at)(sh, &pl, pl.folded ? 0 : i / pl.tiles,
-                                           pl.folded ? i : i % pl.tiles);
+            const TC(tile) k = TC(tile_at)(sh, pl, pl->folded ? 0 : i / pl->tiles,
+                                           pl->folded ? i : i % pl->tiles);
             TC(im2col_tile)(sh, &k, g, x, 0, R, cols);
             const bool one = k.n1 - k.n0 == 1;
             T *y_ng = y + (k.n0 * sh->cy + g * sh->cyg) * Yc + k.l0 * sh->y[2];
@@ -227,42 +231,42 @@ static void TC(apply)(const tconv__ctx *c, const void *a, const void *b, void *o
 
 /* x = Cᵀ y. Tasks: (group, block of x channels, tile), or, when images are cut into line
  * tiles that col2im adds together, (group, block, image) running its tiles in order. */
-static void TC(apply_t)(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)
+static void TC(apply_t)(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
+                   const void *b, void *out, void *ws)
 {
     const tconv__shape *sh = &c->sh;
     const T *y = a, *w = b;
     T *x = out;
-    plan pl;
-    plan_of(c, TCONV_APPLY_T, &pl, NULL);
-    if (pl.layout == TCONV__LAYOUT_POINTWISE) {
-        TC(pointwise)(c, TCONV_APPLY_T, y, w, x);
+    const plan *pl = (const plan *)pp->data.bytes;
+    if (pl->layout == TCONV__PATH_POINTWISE) {
+        TC(pointwise)(c, pp, TCONV_APPLY_T, y, w, x);
         return;
     }
-    if (pl.layout == TCONV__LAYOUT_UNIT_MAP) {
-        TC(unit_map)(c, TCONV_APPLY_T, y, w, x);
+    if (pl->layout == TCONV__PATH_UNIT_MAP) {
+        TC(unit_map)(c, pp, TCONV_APPLY_T, y, w, x);
         return;
     }
     const T *bias = c->bias;
-    const bool tiled = pl.layout == TCONV__LAYOUT_TILED;
-    const bool in_order = !pl.folded && !tiled; /* an image's line tiles add up */
-    const int64_t K = sh->k_count, R = pl.R;
-    const int64_t columns = pl.folded ? pl.tiles : in_order ? sh->batch : sh->batch * pl.tiles;
-    const int64_t tasks = sh->groups * pl.blocks * columns;
-#pragma omp parallel num_threads(pl.team)
+    const bool tiled = pl->layout == TCONV__PATH_TILED;
+    const bool in_order = !pl->folded && !tiled; /* an image's line tiles add up */
+    const int64_t K = sh->k_count, R = pl->R;
+    const int64_t columns = pl->folded ? pl->tiles : in_order ? sh->batch : sh->batch * pl->tiles;
+    const int64_t tasks = sh->groups * pl->blocks * columns;
+#pragma omp parallel num_threads(tconv__team(c, pp))
     {
         tconv__team_member();
         T *pack, *cols;
-        TC(thread_buffers)(&pl, ws, &pack, &cols);
+        TC(thread_buffers)(pp, pl, ws, &pack, &cols);
 #pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < tasks; ++t) {
-            const int64_t g = t / columns / pl.blocks, blk = t / columns % pl.blocks;
-            const int64_t i = t % columns, c0 = blk * pl.per_block;
-            const int64_t nch = min64(sh->cxg, c0 + pl.per_block) - c0;
-            const int64_t first = in_order ? 0 : pl.folded ? i : i % pl.tiles;
-            const int64_t last = in_order ? pl.tiles : first + 1;
-            const int64_t n = pl.folded ? 0 : in_order ? i : i / pl.tiles;
+            const int64_t g = t / columns / pl->blocks, blk = t / columns % pl->blocks;
+            const int64_t i = t % columns, c0 = blk * pl->per_block;
+            const int64_t nch = min64(sh->cxg, c0 + pl->per_block) - c0;
+            const int64_t first = in_order ? 0 : pl->folded ? i : i % pl->tiles;
+            const int64_t last = in_order ? pl->tiles : first + 1;
+            const int64_t n = pl->folded ? 0 : in_order ? i : i / pl->tiles;
             for (int64_t lt = first; lt < last; ++lt) {
-                const TC(tile) k = TC(tile_at)(sh, &pl, n, lt);
+                const TC(tile) k = TC(tile_at)(sh, pl, n, lt);
                 int64_t ld;
                 const T *yside = TC(y_side)(sh, &k, g, y, pack, &ld);
                 MM(c, true, false, nch * K, k.width, sh->cyg, (T)1,
@@ -282,41 +286,41 @@ static void TC(apply_t)(const tconv__ctx *c, const void *a, const void *b, void 
 /* dW = Σ_n y_n ⊗ x_n. Tasks: (group, block of dW's columns, segment of tiles); each sums
  * its tiles in order; segments after the first land in partial sums that are added to dW
  * in segment order at the end. */
-static void TC(wgrad)(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)
+static void TC(wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
+                   const void *b, void *out, void *ws)
 {
     const tconv__shape *sh = &c->sh;
     const T *y = a, *x = b;
     T *dw = out;
-    plan pl;
-    plan_of(c, TCONV_WGRAD, &pl, NULL);
+    const plan *pl = (const plan *)pp->data.bytes;
     if (sh->batch == 0) {
-        memset(dw, 0, (size_t)(sh->cy * pl.R) * sizeof(T));
+        memset(dw, 0, (size_t)(sh->cy * pl->R) * sizeof(T));
         return;
     }
-    if (pl.layout == TCONV__LAYOUT_POINTWISE) {
-        TC(pointwise_wgrad)(c, y, x, dw);
+    if (pl->layout == TCONV__PATH_POINTWISE) {
+        TC(pointwise_wgrad)(c, pp, y, x, dw);
         return;
     }
-    if (pl.layout == TCONV__LAYOUT_UNIT_MAP) {
-        TC(unit_map)(c, TCONV_WGRAD, y, x, dw);
+    if (pl->layout == TCONV__PATH_UNIT_MAP) {
+        TC(unit_map)(c, pp, TCONV_WGRAD, y, x, dw);
         return;
     }
-    const int64_t R = pl.R, tiles = all_tiles(sh, &pl), S = pl.segments;
+    const int64_t R = pl->R, tiles = all_tiles(sh, pl), S = pl->segments;
     const int64_t per_segment = sh->cy * R;
-    T *partial = (T *)ws + pl.team * after(0, pl.buffer, sizeof(T));
-#pragma omp parallel num_threads(pl.team)
+    T *partial = ws; /* the shared region */
+#pragma omp parallel num_threads(tconv__team(c, pp))
     {
         tconv__team_member();
         T *pack, *cols;
-        TC(thread_buffers)(&pl, ws, &pack, &cols);
+        TC(thread_buffers)(pp, pl, ws, &pack, &cols);
 #pragma omp for schedule(dynamic)
-        for (int64_t t = 0; t < sh->groups * pl.blocks * S; ++t) {
-            const int64_t g = t / S / pl.blocks, blk = t / S % pl.blocks, seg = t % S;
-            const int64_t r0 = blk * pl.per_block, r1 = min64(R, r0 + pl.per_block);
+        for (int64_t t = 0; t < sh->groups * pl->blocks * S; ++t) {
+            const int64_t g = t / S / pl->blocks, blk = t / S % pl->blocks, seg = t % S;
+            const int64_t r0 = blk * pl->per_block, r1 = min64(R, r0 + pl->per_block);
             T *dst = (seg ? partial + (seg - 1) * per_segment : dw) + g * sh->cyg * R + r0;
             for (int64_t i = seg * tiles / S; i < (seg + 1) * tiles / S; ++i) {
-                const TC(tile) k = TC(tile_at)(sh, &pl, pl.folded ? 0 : i / pl.tiles,
-                                               pl.folded ? i : i % pl.tiles);
+                const TC(tile) k = TC(tile_at)(sh, pl, pl->folded ? 0 : i / pl->tiles,
+                                               pl->folded ? i : i % pl->tiles);
                 TC(im2col_tile)(sh, &k, g, x, r0, r1, cols);
                 int64_t ld;
                 const T *yside = TC(y_side)(sh, &k, g, y, pack, &ld);

@@ -22,6 +22,7 @@
 #include "internal.h"
 
 #include "threads.h"
+#include <stddef.h>
 #include <string.h>
 
 /* Phases per axis the tables hold; a larger stride is refused (auto then uses gemm). */
@@ -175,7 +176,6 @@ bool tconv__phase_uses_loops(const tconv__shape *sh)
  * (apply, and wgrad with its accumulators).
  */
 typedef struct plan {
-    phases ph;
     bool loops;
     int team;              /* loops: threads that get a buffer (the bound may cap them) */
     int64_t per_thread;    /* loops: elements per thread */
@@ -183,7 +183,21 @@ typedef struct plan {
     int64_t images, lines; /* GEMM: chunk = images of whole grids, or grid lines */
     bool in_place;         /* GEMM: the phase GEMM writes x itself */
     int64_t wpack, cols, xbuf;
+    phases ph; /* last: derived from the shape, so a product plan keeps what comes before
+                * it and the product tabulates the phases again (kept_bytes) */
 } plan;
+
+/* What a product plan keeps of `plan`: everything but the phase tables. */
+static size_t kept_bytes(void)
+{
+    return offsetof(plan, ph);
+}
+
+_Static_assert(offsetof(plan, ph) <= TCONV__PLAN_DATA, "the phase plan outgrows its room");
+
+/* The products' paths besides gemm's own (apply and wgrad outside the loops are gemm's). */
+#define PHASE_PATH_LOOPS 16
+#define PHASE_PATH_GEMM 17
 
 static int64_t min64(int64_t a, int64_t b)
 {
@@ -311,24 +325,29 @@ static const int64_t zero3[3] = {0, 0, 0};
 #define TCONV_TEMPLATE "algorithms/phase_tmpl.h"
 #include "instantiate.h"
 
-static tconv_status plan_bytes(const tconv__ctx *c, tconv_product p, size_t *bytes,
-                              tconv_error *err)
+static tconv_status plan_product(const tconv__ctx *c, tconv_product p, tconv__product_plan *pp,
+                                 tconv_error *err)
 {
     plan pl;
     tconv_status s = plan_of(c, p, &pl, err);
     if (s != TCONV_OK)
         return s;
     if (!pl.loops && p != TCONV_APPLY_T)
-        return tconv__gemm_plan(c, p, bytes, err);
-    int64_t elems[3] = {pl.wpack, pl.cols, pl.xbuf};
-    if (pl.loops && !tconv__mul(pl.team, pl.per_thread, &elems[0]))
-        return tconv__fail(err, TCONV_EOVERFLOW, "phase: workspace size overflows");
-    *bytes = 0;
+        return tconv__gemm_plan(c, p, pp, err);
+    memcpy(pp->data.bytes, &pl, kept_bytes());
+    pp->path = pl.loops ? PHASE_PATH_LOOPS : PHASE_PATH_GEMM;
+    /* loops: a buffer per thread; GEMM branch: wpack, cols, xbuf shared by the team */
+    int64_t shared = 0;
+    const int64_t parts[3] = {pl.wpack, pl.cols, pl.xbuf};
     for (int i = 0; i < 3; ++i) {
         size_t b;
-        if (!tconv__elem_bytes(elems[i], c->dtype, &b) || !tconv__ws_add(bytes, b))
+        if (!tconv__elem_bytes(parts[i], c->dtype, &b) ||
+            !tconv__add(shared, (int64_t)(b / tconv__dtype_size(c->dtype)), &shared))
             return tconv__fail(err, TCONV_EOVERFLOW, "phase: workspace size overflows");
     }
+    if (!tconv__plan_ws(pp, c->dtype, shared, pl.loops ? pl.per_thread : 0,
+                        pl.loops ? pl.team : c->threads))
+        return tconv__fail(err, TCONV_EOVERFLOW, "phase: workspace size overflows");
     return TCONV_OK;
 }
 
@@ -336,5 +355,5 @@ TCONV__DTYPE_DISPATCH(apply)
 TCONV__DTYPE_DISPATCH(apply_t)
 TCONV__DTYPE_DISPATCH(wgrad)
 
-const tconv__algo tconv__algo_phase = {TCONV_ALGO_PHASE, "phase", plan_bytes,
-                                       apply, apply_t, wgrad};
+const tconv__algo tconv__algo_phase = {TCONV_ALGO_PHASE, "phase", plan_product, apply, apply_t,
+                                       wgrad, NULL, true, false};

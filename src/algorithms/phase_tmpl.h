@@ -111,7 +111,7 @@ static void TC(phase_rows)(const tconv__shape *sh, const phases *ph, const phase
  *   cols = phase-wise im2col of y                       (rows shared by the team)
  *   xbuf_α[C_x/g][width] = wpack_α · cols_α             (every phase's tiles shared)
  *   x = xbuf interleaved                                (channels shared) */
-static void TC(gemm_apply_t)(const tconv__ctx *c, const plan *pl, const T *y, const T *w,
+static void TC(gemm_apply_t)(const tconv__ctx *c, const tconv__product_plan *pp, const plan *pl, const T *y, const T *w,
                              T *x, T *ws)
 {
     const tconv__shape *sh = &c->sh;
@@ -121,7 +121,7 @@ static void TC(gemm_apply_t)(const tconv__ctx *c, const plan *pl, const T *y, co
     int64_t cols_at, xbuf_at;
     buffer_offsets(pl, sizeof(T), &cols_at, &xbuf_at);
     T *wpack = ws, *cols = ws + cols_at, *xbuf = ws + xbuf_at;
-#pragma omp parallel num_threads(c->threads)
+#pragma omp parallel num_threads(tconv__team(c, pp))
     {
         tconv__team_member();
         TC(pack_weights)(sh, ph, w, wpack);
@@ -269,7 +269,7 @@ static void TC(border_y)(const tconv__shape *sh, const plan *pl, const T *y, int
  * (φ0, φ1) are then written into their x lines together. x lines whose (φ0, φ1) has no taps
  * hold the bias alone. y is read through bordered copies, so every tap covers its whole
  * plane. Tasks: (image, x channel). */
-static void TC(loops_apply_t)(const tconv__ctx *c, const plan *pl, const T *y, const T *w,
+static void TC(loops_apply_t)(const tconv__ctx *c, const tconv__product_plan *pp, const plan *pl, const T *y, const T *w,
                               T *x, T *ws)
 {
     const tconv__shape *sh = &c->sh;
@@ -278,9 +278,9 @@ static void TC(loops_apply_t)(const tconv__ctx *c, const plan *pl, const T *y, c
     const T *bias = c->bias;
     const bool gaps = A[0].active < min64(sh->s[0], sh->x[0]) ||
                       A[1].active < min64(sh->s[1], sh->x[1]) || A[2].active == 0;
-#pragma omp parallel num_threads(pl->team)
+#pragma omp parallel num_threads(tconv__team(c, pp))
     {
-        T *P = ws + (int64_t)tconv__thread_num() * pl->per_thread;
+        T *P = (T *)tconv__thread_ws(pp, ws, tconv__thread_num());
         T *yb = P + A[2].active * ph->grid;
 #pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < sh->batch * sh->cx; ++t) {
@@ -345,15 +345,15 @@ static void TC(tap_lanes)(T *lane, const T *v, int64_t V1, int64_t V2, const T *
 
 /* y = C x: per (image, y channel), y = Σ_cx Σ_α Σ_j w_j · shift(xd_α, -off_j), with xd the
  * phases of x channel cx. */
-static void TC(loops_apply)(const tconv__ctx *c, const plan *pl, const T *x, const T *w, T *y,
+static void TC(loops_apply)(const tconv__ctx *c, const tconv__product_plan *pp, const plan *pl, const T *x, const T *w, T *y,
                             T *ws)
 {
     const tconv__shape *sh = &c->sh;
     const phases *ph = &pl->ph;
     const phase_axis *A = ph->ax;
-#pragma omp parallel num_threads(pl->team)
+#pragma omp parallel num_threads(tconv__team(c, pp))
     {
-        T *xd = ws + (int64_t)tconv__thread_num() * pl->per_thread;
+        T *xd = (T *)tconv__thread_ws(pp, ws, tconv__thread_num());
 #pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < sh->batch * sh->cy; ++t) {
             const int64_t n = t / sh->cy, g = t % sh->cy / sh->cyg, cy = t % sh->cyg;
@@ -382,16 +382,16 @@ static void TC(loops_apply)(const tconv__ctx *c, const plan *pl, const T *x, con
 
 /* dW[cy][cx][k] = Σ_n Σ_q y[q + off] · xd[q]: per (group, cy, cx), products accumulated in
  * TCONV__PHASE_LANES lanes (vectorisable, fixed order) and the lanes summed at the end. */
-static void TC(loops_wgrad)(const tconv__ctx *c, const plan *pl, const T *y, const T *x, T *dw,
+static void TC(loops_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, const plan *pl, const T *y, const T *x, T *dw,
                             T *ws)
 {
     const tconv__shape *sh = &c->sh;
     const phases *ph = &pl->ph;
     const phase_axis *A = ph->ax;
     enum { L = TCONV__PHASE_LANES };
-#pragma omp parallel num_threads(pl->team)
+#pragma omp parallel num_threads(tconv__team(c, pp))
     {
-        T *xd = ws + (int64_t)tconv__thread_num() * pl->per_thread;
+        T *xd = (T *)tconv__thread_ws(pp, ws, tconv__thread_num());
         T *acc = xd + ph->active * ph->grid;
 #pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < sh->cy * sh->cxg; ++t) {
@@ -432,39 +432,51 @@ static void TC(loops_wgrad)(const tconv__ctx *c, const plan *pl, const T *y, con
 
 /* ---- the three products ---------------------------------------------------------------- */
 
-static void TC(apply)(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)
+/* The plan of a product: what its plan kept, and the phase tables again. */
+static void TC(load)(const tconv__ctx *c, const tconv__product_plan *pp, plan *pl)
 {
-    plan pl;
-    plan_of(c, TCONV_APPLY, &pl, NULL);
-    if (pl.loops)
-        TC(loops_apply)(c, &pl, a, b, out, ws);
-    else
-        tconv__gemm_apply(c, a, b, out, ws);
+    memcpy(pl, pp->data.bytes, kept_bytes());
+    phases_of(&c->sh, &pl->ph);
 }
 
-static void TC(apply_t)(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)
+static void TC(apply)(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
+                      const void *b, void *out, void *ws)
 {
+    if (pp->path != PHASE_PATH_LOOPS) {
+        tconv__gemm_apply(c, pp, a, b, out, ws);
+        return;
+    }
     plan pl;
-    plan_of(c, TCONV_APPLY_T, &pl, NULL);
+    TC(load)(c, pp, &pl);
+    TC(loops_apply)(c, pp, &pl, a, b, out, ws);
+}
+
+static void TC(apply_t)(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
+                        const void *b, void *out, void *ws)
+{
     if (c->sh.batch == 0)
         return;
+    plan pl;
+    TC(load)(c, pp, &pl);
     if (pl.loops)
-        TC(loops_apply_t)(c, &pl, a, b, out, ws);
+        TC(loops_apply_t)(c, pp, &pl, a, b, out, ws);
     else if (pl.ph.active == 0) /* every tap lands past X: x is the bias alone */
         for (int64_t t = 0; t < c->sh.batch * c->sh.cx; ++t)
             for (int64_t i = 0; i < c->sh.x_count; ++i)
                 ((T *)out)[t * c->sh.x_count + i] =
                     c->bias ? ((const T *)c->bias)[t % c->sh.cx] : (T)0;
     else
-        TC(gemm_apply_t)(c, &pl, a, b, out, ws);
+        TC(gemm_apply_t)(c, pp, &pl, a, b, out, ws);
 }
 
-static void TC(wgrad)(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)
+static void TC(wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
+                      const void *b, void *out, void *ws)
 {
+    if (pp->path != PHASE_PATH_LOOPS) {
+        tconv__gemm_wgrad(c, pp, a, b, out, ws);
+        return;
+    }
     plan pl;
-    plan_of(c, TCONV_WGRAD, &pl, NULL);
-    if (pl.loops)
-        TC(loops_wgrad)(c, &pl, a, b, out, ws);
-    else
-        tconv__gemm_wgrad(c, a, b, out, ws);
+    TC(load)(c, pp, &pl);
+    TC(loops_wgrad)(c, pp, &pl, a, b, out, ws);
 }

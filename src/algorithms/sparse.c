@@ -44,7 +44,8 @@ _Static_assert(sizeof(int64_t) == sizeof(double), "int64_t and double differ in 
 #define TCONV_TEMPLATE "algorithms/sparse_tmpl.h"
 #include "instantiate.h"
 
-static tconv_status plan(const tconv__ctx *c, tconv_product p, size_t *bytes, tconv_error *err)
+static tconv_status plan(const tconv__ctx *c, tconv_product p, tconv__product_plan *pp,
+                         tconv_error *err)
 {
     csr_layout l;
     tconv_error why;
@@ -55,7 +56,7 @@ static tconv_status plan(const tconv__ctx *c, tconv_product p, size_t *bytes, tc
         return tconv__fail(err, TCONV_EOVERFLOW, "sparse: the CSR arrays of the transformation "
                            "matrix (%lld rows) have more bytes than size_t can count",
                            (long long)tconv__matrix_rows(&c->sh, p == TCONV_APPLY_T));
-    *bytes = l.total;
+    tconv__plan_shared(pp, l.total, c->threads);
     return TCONV_OK;
 }
 
@@ -64,4 +65,4 @@ TCONV__DTYPE_DISPATCH(apply_t)
 TCONV__DTYPE_DISPATCH(wgrad)
 
 const tconv__algo tconv__algo_sparse = {TCONV_ALGO_SPARSE, "sparse", plan, apply, apply_t,
-                                        wgrad};
+                                        wgrad, NULL, false, false};

@@ -48,20 +48,23 @@ static void TC(spmm)(const tconv__ctx *c, tconv_product p, const void *a, const 
 }
 
 /* y = C x */
-static void TC(apply)(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)
+static void TC(apply)(const tconv__ctx *c, const tconv__product_plan *pp, const void *a, const void *b, void *out, void *ws)
 {
+    (void)pp;
     TC(spmm)(c, TCONV_APPLY, a, b, out, ws);
 }
 
 /* x = Cᵀ y, by the rows of Cᵀ */
-static void TC(apply_t)(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)
+static void TC(apply_t)(const tconv__ctx *c, const tconv__product_plan *pp, const void *a, const void *b, void *out, void *ws)
 {
+    (void)pp;
     TC(spmm)(c, TCONV_APPLY_T, a, b, out, ws);
 }
 
 /* dW: every non-zero of C adds its y·x products to the weight it copies. */
-static void TC(wgrad)(const tconv__ctx *c, const void *a, const void *b, void *out, void *ws)
+static void TC(wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, const void *a, const void *b, void *out, void *ws)
 {
+    (void)pp;
     const tconv__shape *sh = &c->sh;
     const T *y = a, *x = b;
     T *dw = out;

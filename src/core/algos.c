@@ -45,9 +45,19 @@ tconv_status tconv_algo_from_name(const char *name, tconv_algo *out)
     return TCONV_EINVAL;
 }
 
-bool tconv__fuses_bias(const tconv__algo *a)
+const char *tconv__path_name(const tconv__algo *a, int path)
 {
-    return a == &tconv__algo_gemm || a == &tconv__algo_phase;
+    static const char *const gemm[] = {"im2col/col2im", "tiled col2im", "pointwise",
+                                       "unit map"};
+    if ((a == &tconv__algo_gemm || a == &tconv__algo_phase) && path >= 0 && path < 4)
+        return gemm[path];
+    if (a == &tconv__algo_phase)
+        return path == 16 ? "phase loops" : "phase GEMMs";
+    if (a == &tconv__algo_dense)
+        return "the whole matrix";
+    if (a == &tconv__algo_sparse)
+        return "CSR";
+    return "plain loops";
 }
 
 /*
@@ -64,9 +74,9 @@ const tconv__algo *tconv__algo_resolve(tconv_algo a, const tconv__ctx *c)
 {
     if (a != TCONV_ALGO_AUTO)
         return find(a);
-    size_t bytes;
+    tconv__product_plan pp;
     if (tconv__phase_uses_loops(&c->sh) &&
-        tconv__algo_phase.plan(c, TCONV_APPLY_T, &bytes, NULL) == TCONV_OK)
+        tconv__algo_phase.plan(c, TCONV_APPLY_T, &pp, NULL) == TCONV_OK)
         return &tconv__algo_phase;
     return &tconv__algo_gemm;
 }

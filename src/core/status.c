@@ -73,3 +73,17 @@ bool tconv__elem_bytes(int64_t count, tconv_dtype dtype, size_t *bytes)
     *bytes = 0;
     return tconv__ws_add(bytes, (size_t)b);
 }
+
+bool tconv__plan_ws(tconv__product_plan *pp, tconv_dtype dtype, int64_t shared,
+                    int64_t per_thread, int team)
+{
+    size_t s, t, total;
+    if (!tconv__elem_bytes(shared, dtype, &s) || !tconv__elem_bytes(per_thread, dtype, &t) ||
+        __builtin_mul_overflow(t, (size_t)(team > 0 ? team : 1), &total) ||
+        __builtin_add_overflow(total, s, &total))
+        return false;
+    pp->shared = s;
+    pp->per_thread = t;
+    pp->team = team > 0 ? team : 1;
+    return true;
+}

@@ -29,6 +29,11 @@ static const tconv__provider *find(tconv_provider id)
     return NULL;
 }
 
+const char *tconv__provider_name_of(const tconv__provider *p)
+{
+    return p->name;
+}
+
 static bool serves(const tconv__provider *p, tconv_dtype dtype)
 {
     return dtype == TCONV_F64 ? p->dgemm != NULL : p->sgemm != NULL;

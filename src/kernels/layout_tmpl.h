@@ -1,0 +1,29 @@
+/*
+ * Tensor copies between layouts and views, for one element type (included by layout.c
+ * through instantiate.h). Five logical axes (n, c, a0, a1, a2); the loops run in the
+ * order of the destination's strides, largest outside, so the destination is written
+ * front to back and its contiguous axis is the inner loop.
+ */
+TCONV__VECTOR_CLONES
+void TC(tconv__copy_tensor)(const int64_t e[5], const T *src, const int64_t ss[5], T *dst,
+                            const int64_t ds[5], int threads)
+{
+    int o[5];
+    order_by_stride(e, ds, o);
+    const int64_t e0 = e[o[0]], e1 = e[o[1]], e2 = e[o[2]], e3 = e[o[3]], e4 = e[o[4]];
+    const int64_t s0 = ss[o[0]], s1 = ss[o[1]], s2 = ss[o[2]], s3 = ss[o[3]], s4 = ss[o[4]];
+    const int64_t d0 = ds[o[0]], d1 = ds[o[1]], d2 = ds[o[2]], d3 = ds[o[3]], d4 = ds[o[4]];
+#pragma omp parallel for collapse(2) num_threads(threads) schedule(static)
+    for (int64_t i0 = 0; i0 < e0; ++i0)
+        for (int64_t i1 = 0; i1 < e1; ++i1)
+            for (int64_t i2 = 0; i2 < e2; ++i2)
+                for (int64_t i3 = 0; i3 < e3; ++i3) {
+                    const T *s = src + i0 * s0 + i1 * s1 + i2 * s2 + i3 * s3;
+                    T *d = dst + i0 * d0 + i1 * d1 + i2 * d2 + i3 * d3;
+                    if (s4 == 1 && d4 == 1)
+                        memcpy(d, s, (size_t)e4 * sizeof(T));
+                    else
+                        for (int64_t i4 = 0; i4 < e4; ++i4)
+                            d[i4 * d4] = s[i4 * s4];
+                }
+}
