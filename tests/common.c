@@ -200,3 +200,21 @@ const char *describe(const tconv_geometry *g)
     tconv_geometry_format(g, buf, sizeof buf);
     return buf;
 }
+
+void channels_last(const tconv_geometry *g, bool x_side, bool back, const double *src,
+                   double *dst)
+{
+    const int64_t C = x_side ? g->x_channels : g->y_channels;
+    int64_t S = 1;
+    for (int a = 0; a < g->dims; ++a)
+        S *= x_side ? g->x_size[a] : g->y_size[a];
+    for (int64_t n = 0; n < g->batch; ++n)
+        for (int64_t c = 0; c < C; ++c)
+            for (int64_t i = 0; i < S; ++i) {
+                const int64_t first = (n * C + c) * S + i, last = (n * S + i) * C + c;
+                if (back)
+                    dst[first] = src[last];
+                else
+                    dst[last] = src[first];
+            }
+}

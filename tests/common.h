@@ -79,6 +79,11 @@ int all_algorithms(tconv_algo *out, int max);
 #define SENTINEL 0x5A
 bool untouched(const void *p, size_t n);
 
+/* The X (x_side) or Y tensor of g moved from (N, C, spatial...) to (N, spatial..., C), or
+ * back: plain loops of the test's own. */
+void channels_last(const tconv_geometry *g, bool x_side, bool back, const double *src,
+                   double *dst);
+
 /* Describes a geometry for failure messages. */
 const char *describe(const tconv_geometry *g);
 
