@@ -466,9 +466,7 @@ static void *product_ws(const run *r)
 }
 
 /*
- * Runs one product (or the fused pair). A provider that failed anywhere in it makes the
- * product run again with one that cannot fail: every product overwrites its whole output,
- * so nothing of the failed run remains. An empty batch is settled here, so no algorithm
+ * Runs one product (or the fused pair). An empty batch is settled here, so no algorithm
  * ever sees an empty or NULL tensor: apply and apply_t have nothing to write, wgrad's sum
  * is zero.
  */
@@ -484,17 +482,25 @@ static void product(run *r, int p, const void *a, const void *b, const void *a2,
         return;
     }
     const tconv__product_fn fn[3] = {pl->algo->apply, pl->algo->apply_t, pl->algo->wgrad};
-    for (int attempt = 0; attempt < 2; ++attempt) {
-        if (p == TCONV__APPLY_WGRAD)
-            pl->algo->apply_wgrad(&r->ctx, &pl->pp[p], a, b, a2, out, out2, product_ws(r));
-        else
-            fn[p](&r->ctx, &pl->pp[p], a, b, out, product_ws(r));
-        if (!atomic_load_explicit(&r->failed, memory_order_relaxed))
-            return;
-        atomic_store_explicit(&r->failed, 0, memory_order_relaxed);
-        r->ctx.provider = tconv__provider_fallback();
-        r->ctx.failed = NULL;
-    }
+    if (p == TCONV__APPLY_WGRAD)
+        pl->algo->apply_wgrad(&r->ctx, &pl->pp[p], a, b, a2, out, out2, product_ws(r));
+    else
+        fn[p](&r->ctx, &pl->pp[p], a, b, out, product_ws(r));
+}
+
+/*
+ * Whether the run must compute its products again: a provider failed somewhere in them.
+ * The second time they run with a provider that cannot fail. Every product overwrites its
+ * whole output, so nothing of the failed attempt remains, and a call's results are all of
+ * one provider (the one asked for, or the fallback).
+ */
+static bool again(run *r)
+{
+    if (!r->ctx.failed || !atomic_load_explicit(&r->failed, memory_order_relaxed))
+        return false;
+    r->ctx.provider = tconv__provider_fallback();
+    r->ctx.failed = NULL;
+    return true;
 }
 
 /* ---- public runs ------------------------------------------------------------------------ */
@@ -527,7 +533,9 @@ tconv_status tconv_plan_forward(const tconv_plan *pl, const void *in, const void
     void *o = output(&r, out);
     if (pl->algo->fuses_bias)
         r.ctx.bias = bias;
-    product(&r, p, a, weight, NULL, o, NULL);
+    do
+        product(&r, p, a, weight, NULL, o, NULL);
+    while (again(&r));
     if (bias && !pl->algo->fuses_bias)
         tconv__bias_add(&r.ctx, r.ctx.dtype, conv ? r.ctx.sh.cy : r.ctx.sh.cx,
                         conv ? r.ctx.sh.y_count : r.ctx.sh.x_count, bias, o);
@@ -588,15 +596,17 @@ tconv_status tconv_plan_backward(const tconv_plan *pl, const void *in, const voi
     const void *x_or_y = grad_weight ? input(&r, conv, in) : NULL;
     void *gi = output(&r, grad_in);
     const tconv_product data = conv ? TCONV_APPLY_T : TCONV_APPLY;
-    if (grad_in && grad_weight && pl->need[TCONV__APPLY_WGRAD]) {
-        product(&r, TCONV__APPLY_WGRAD, go, weight, x_or_y, gi, grad_weight);
-    } else {
+    do {
+        if (grad_in && grad_weight && pl->need[TCONV__APPLY_WGRAD]) {
+            product(&r, TCONV__APPLY_WGRAD, go, weight, x_or_y, gi, grad_weight);
+            continue;
+        }
         if (grad_in)
             product(&r, data, go, weight, NULL, gi, NULL);
         if (grad_weight) /* wgrad(a = Y-side tensor, b = X-side tensor) */
             product(&r, TCONV_WGRAD, conv ? go : x_or_y, conv ? x_or_y : go, NULL,
                     grad_weight, NULL);
-    }
+    } while (again(&r));
     if (grad_bias)
         tconv__bias_grad(&r.ctx, r.ctx.dtype, conv ? r.ctx.sh.cy : r.ctx.sh.cx,
                          conv ? r.ctx.sh.y_count : r.ctx.sh.x_count, go, grad_bias);
@@ -629,7 +639,9 @@ tconv_status tconv__plan_product(const tconv_plan *pl, const void *a, const void
     const void *aa = input(&r, p == TCONV_APPLY, a);
     const void *bb = p == TCONV_WGRAD ? input(&r, true, b) : weight;
     void *o = p == TCONV_WGRAD ? out : output(&r, out);
-    product(&r, p, aa, bb, NULL, o, NULL);
+    do
+        product(&r, p, aa, bb, NULL, o, NULL);
+    while (again(&r));
     if (p != TCONV_WGRAD)
         finish_output(&r, p == TCONV_APPLY_T, out);
     end_run(&r);
