@@ -229,10 +229,16 @@ typedef enum tconv__gemm_path {
     TCONV__PATH_GENERAL = 0,   /* im2col / col2im */
     TCONV__PATH_TILED = 1,     /* the taps tile X exactly: col2im is a permutation */
     TCONV__PATH_POINTWISE = 2, /* 1x1 kernel, stride 1, no padding: no columns at all */
-    TCONV__PATH_UNIT_MAP = 3   /* a 1x1 input map under a whole kernel: the layer is a
+    TCONV__PATH_UNIT_MAP = 3,  /* a 1x1 input map under a whole kernel: the layer is a
                                 * fully connected one, one GEMM over the batch */
+    TCONV__PATH_DECLINED = -1  /* the fused product would not pay: the plan runs the two
+                                * products instead */
 } tconv__gemm_path;
 tconv__gemm_path tconv__gemm_path_of(const tconv__shape *sh);
+
+/* Blocks of W_g's rows the gemm algorithm's apply cuts each tile into (1: none), so that a
+ * small problem still shares the threads; 0 for an empty batch. */
+int64_t tconv__gemm_apply_blocks(const tconv__ctx *c);
 
 /* Images the gemm algorithm folds into one GEMM tile for product p (1: none); 0 when the
  * batch is empty or images are cut into line tiles. */

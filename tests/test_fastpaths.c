@@ -7,7 +7,9 @@
  *   - batch folding (small maps: several images in one GEMM),
  *   - chunking under a small workspace_limit (an image cut into lines), and the refusal
  *     of a bound below one line,
- *   - phase's loops (depthwise-like layers) and its stride-1 GEMM written in place.
+ *   - phase's loops (depthwise-like layers) and its stride-1 GEMM written in place,
+ *   - gemm's apply cut into blocks of rows (small maps, many output channels),
+ *   - the transposed conv's backward with both GEMMs on the same columns (fused).
  * Each geometry first asserts that it takes the path it is meant to test; then every
  * product of gemm, phase and auto, in both precisions, is checked against the float64
  * oracle and for identical bits with 1, 2 and 3 threads, with the workspace never above
@@ -375,5 +377,114 @@ Test(fastpaths, phase_stride_one_in_place)
         cr_assert(!tconv__phase_uses_loops(&c.sh), "[%s]", describe(&g));
         check_all(&g, seed, NULL);
         check_bias(&g, seed);
+    }
+}
+
+Test(fastpaths, apply_cut_into_row_blocks)
+{
+    for (uint64_t seed = 1; seed <= PER_FAMILY / 2; ++seed) {
+        rng r = {seed * 2750159};
+        draw w = draw_common(&r);
+        w.dims = (int)rng_int(&r, 1, 2);
+        w.batch = 1, w.groups = 1;
+        w.cin = rng_int(&r, 256, 400); /* the transposed layer's input: C_y of the conv */
+        w.cout = rng_int(&r, 2, 6);
+        for (int a = 0; a < w.dims; ++a)
+            w.in[a] = rng_int(&r, 1, 3), w.s[a] = rng_int(&r, 1, 2), w.k[a] = rng_int(&r, 2, 3);
+        tconv_geometry g;
+        make(&w, &g);
+        const tconv__ctx c = context(&g, 0);
+        if (tconv__gemm_path_of(&c.sh) != TCONV__PATH_GENERAL)
+            continue;
+        cr_assert(tconv__gemm_apply_blocks(&c) >= 2, "apply not cut into row blocks [%s]",
+                  describe(&g));
+        check_all(&g, seed, NULL);
+    }
+}
+
+/* The transposed conv's backward, both gradients in one call, against the oracle and for
+ * the same bits with 1, 2 and 3 threads. */
+static void check_backward(const tconv_geometry *g, uint64_t seed)
+{
+    rng r = {seed + 91};
+    tensor in = tensor_random(numel(g, TCONV_TENSOR_Y), &r);
+    tensor go = tensor_random(numel(g, TCONV_TENSOR_X), &r);
+    tensor w = tensor_random(numel(g, TCONV_TENSOR_WEIGHT), &r);
+    tensor ain = tensor_abs(&in), ago = tensor_abs(&go), aw = tensor_abs(&w);
+    tensor ref_gi = tensor_new(in.n), ref_gw = tensor_new(w.n);
+    tensor bound_gi = tensor_new(in.n), bound_gw = tensor_new(w.n);
+    oracle(g, TCONV_APPLY, go.d, w.d, ref_gi.d);
+    oracle(g, TCONV_APPLY, ago.d, aw.d, bound_gi.d);
+    oracle(g, TCONV_WGRAD, in.d, go.d, ref_gw.d);
+    oracle(g, TCONV_WGRAD, ain.d, ago.d, bound_gw.d);
+    for (size_t i = 0; i < sizeof algos / sizeof algos[0]; ++i)
+        for (int d = 0; d < 2; ++d) {
+            const tconv_dtype dt = d ? TCONV_F32 : TCONV_F64;
+            const size_t size = d ? 4 : 8;
+            tensor gi = tensor_new(in.n), gw = tensor_new(w.n);
+            tensor gi1 = tensor_new(in.n), gw1 = tensor_new(w.n);
+            for (int threads = 1; threads <= 3; ++threads) {
+                const tconv_options o = {.num_threads = threads};
+                tconv_error err;
+                cr_assert_eq(tconv_convt_backward_ex(g, algos[i], dt, tensor_data(&in, dt),
+                                                     tensor_data(&w, dt), tensor_data(&go, dt),
+                                                     tensor_data(&gi, dt), tensor_data(&gw, dt),
+                                                     NULL, &o, &err),
+                             TCONV_OK, "%s", err.message);
+                if (threads == 1) {
+                    memcpy(tensor_data(&gi1, dt), tensor_data(&gi, dt), size * (size_t)in.n);
+                    memcpy(tensor_data(&gw1, dt), tensor_data(&gw, dt), size * (size_t)w.n);
+                    if (d)
+                        tensor_f32_to_f64(&gi), tensor_f32_to_f64(&gw);
+                    char what[400];
+                    snprintf(what, sizeof what, "fused backward %s/%s [%s]",
+                             tconv_algo_name(algos[i]), d ? "f32" : "f64", describe(g));
+                    expect_close(gi.d, ref_gi.d, bound_gi.d, in.n,
+                                 reduction_length(g, TCONV_APPLY), dtype_eps(dt), what);
+                    expect_close(gw.d, ref_gw.d, bound_gw.d, w.n,
+                                 reduction_length(g, TCONV_WGRAD), dtype_eps(dt), what);
+                    continue;
+                }
+                cr_assert(memcmp(tensor_data(&gi1, dt), tensor_data(&gi, dt),
+                                 size * (size_t)in.n) == 0 &&
+                              memcmp(tensor_data(&gw1, dt), tensor_data(&gw, dt),
+                                     size * (size_t)w.n) == 0,
+                          "fused backward %s: %d threads differ [%s]",
+                          tconv_algo_name(algos[i]), threads, describe(g));
+            }
+            tensor_free(&gi), tensor_free(&gw), tensor_free(&gi1), tensor_free(&gw1);
+        }
+    tensor_free(&in), tensor_free(&go), tensor_free(&w), tensor_free(&ain), tensor_free(&ago);
+    tensor_free(&aw), tensor_free(&ref_gi), tensor_free(&ref_gw), tensor_free(&bound_gi);
+    tensor_free(&bound_gw);
+}
+
+Test(fastpaths, fused_backward)
+{
+    for (uint64_t seed = 1; seed <= PER_FAMILY / 2; ++seed) {
+        rng r = {seed * 67867967};
+        draw w = draw_common(&r);
+        w.dims = 2;
+        w.batch = rng_int(&r, 4, 9);
+        w.groups = rng_int(&r, 1, 2);
+        w.cin = w.groups * rng_int(&r, 2, 6);
+        w.cout = w.groups * rng_int(&r, 2, 6);
+        for (int a = 0; a < 2; ++a)
+            w.in[a] = rng_int(&r, 6, 9), w.k[a] = rng_int(&r, 2, 4), w.d[a] = 1;
+        tconv_geometry g;
+        make(&w, &g);
+        const tconv__ctx c = context(&g, 0);
+        if (tconv__gemm_path_of(&c.sh) != TCONV__PATH_GENERAL &&
+            tconv__gemm_path_of(&c.sh) != TCONV__PATH_TILED)
+            continue;
+        tconv_plan *plan;
+        cr_assert_eq(tconv_plan_create(&plan, &g, TCONV_CONVT_BACKWARD, 0, TCONV_ALGO_GEMM,
+                                       TCONV_F32, NULL, NULL),
+                     TCONV_OK);
+        char text[600];
+        tconv_plan_describe(plan, text, sizeof text);
+        tconv_plan_destroy(plan);
+        cr_assert(strstr(text, "apply+wgrad"), "not fused: %s [%s]", text, describe(&g));
+        check_backward(&g, seed);
     }
 }

@@ -39,8 +39,14 @@ tconv__gemm_path tconv__gemm_path_of(const tconv__shape *sh)
 /* A product is cut into this many independent tasks at least (when the shape allows), so
  * that a team of up to this many threads is kept busy; decided by the shape alone. */
 #define TCONV__MIN_TASKS 8
-/* ... but a GEMM is not cut below this many rows, where BLAS loses its efficiency. */
+/* ... but a GEMM is not cut below this many rows, where BLAS loses its efficiency ... */
 #define TCONV__MIN_ROWS 128
+/* ... nor a tile of columns below this many. */
+#define TCONV__MIN_WIDTH 64
+/* The fused backward (apply and wgrad on the same columns) runs when its tasks, one per
+ * segment of tiles, are at least this many; else the two products run one after the
+ * other, each cut its own way. */
+#define TCONV__MIN_FUSED_TASKS 4
 
 static int64_t min64(int64_t a, int64_t b)
 {
@@ -58,16 +64,21 @@ static int64_t ceil_div(int64_t a, int64_t b)
 }
 
 /*
- * One product's plan. The columns of a group (N·|Sy| of them) are cut into tiles of at most
- * TCONV__TILE_N: whole images when a map is small (batch folding: one GEMM over several
- * images, whose Y-side data is then packed side by side), otherwise ranges of an image's
- * lines. Each task works on one tile (or a run of tiles) in buffers of its own thread:
+ * One product's plan. The columns of a group (N·|Sy| of them) are cut into tiles: whole
+ * images when a map is small (batch folding: one GEMM over several images, whose Y-side
+ * data is then packed side by side), otherwise ranges of an image's lines. Each task works
+ * on one tile (or a run of tiles) in buffers of its own thread:
  *   apply_t  GEMM tile[rows of whole x channels][width] = W_gᵀ · y, then col2im of that
  *            tile straight from cache (the tiled layout writes it as a permutation);
- *   apply    cols[R][width] = im2col(x), then y = W_g · cols;
+ *   apply    cols[R][width] = im2col(x), then rows of y = rows of W_g · cols (a few row
+ *            blocks per tile when the tiles alone are too few tasks);
  *   wgrad    cols[rows][width] = im2col(x) for a block of dW's columns, then
  *            dW_g[:, rows] += y · colsᵀ, tile after tile; with few blocks, the columns are
- *            also split into segments summed at the end in a fixed order.
+ *            also split into segments summed at the end in a fixed order;
+ *   both     (apply and wgrad of the same x) per segment of tiles, per block of R rows:
+ *            cols = im2col(x), y_tile += W_g[:, rows] · cols, dW_g[:, rows] += y'·colsᵀ.
+ * Tiles are at most TCONV__TILE_N columns wide; apply, wgrad and both make them narrower
+ * (down to TCONV__MIN_WIDTH) when the whole problem would otherwise be too few tasks.
  * Every cut depends on the shape and the workspace bound, never on the thread count.
  */
 typedef struct plan {
@@ -77,13 +88,16 @@ typedef struct plan {
     int64_t per_tile; /* images (folded) or lines per tile */
     int64_t tiles;    /* tiles over the batch (folded) or per image */
     int64_t width;    /* most columns in a tile */
-    int64_t blocks;   /* apply_t: row blocks per group; wgrad: blocks of dW's columns */
-    int64_t per_block;/* apply_t: x channels per block; wgrad: rows of R per block */
-    int64_t segments; /* wgrad: partial sums over the tiles */
+    int64_t blocks;   /* apply: row blocks of W_g; apply_t: x-channel blocks per group;
+                       * wgrad and both: blocks of R */
+    int64_t per_block;/* rows of W_g, x channels, or rows of R per block */
+    int64_t segments; /* wgrad and both: partial sums over the tiles */
+    bool declined;    /* both: too few tasks, the products run one after the other */
     int team;         /* threads that get buffers (the bound may leave fewer than asked) */
     int64_t buffer;   /* elements of one thread's buffers */
     int64_t pack;     /* ... of which the packed Y side of a folded tile comes first */
-    int64_t shared;   /* elements shared by the team: wgrad's partial sums */
+    int64_t pack_out; /* ... then (both) the folded tile's y before it is unpacked */
+    int64_t shared;   /* elements shared by the team: partial sums of dW */
 } plan;
 
 /* Cuts the columns into tiles of at most `most` columns. */
@@ -115,6 +129,14 @@ static int64_t all_tiles(const tconv__shape *sh, const plan *pl)
     return pl->folded ? pl->tiles : sh->batch * pl->tiles;
 }
 
+/* Most columns per tile for the products whose tasks are tiles (apply, wgrad, both). */
+static int64_t task_width(const tconv__shape *sh)
+{
+    const int64_t columns = sh->batch * sh->y_count; /* of one group */
+    const int64_t want = ceil_div(TCONV__MIN_TASKS, sh->groups);
+    return max64(TCONV__MIN_WIDTH, min64(TCONV__TILE_N, ceil_div(columns, want)));
+}
+
 static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tconv_error *err)
 {
     const tconv__shape *sh = &c->sh;
@@ -125,18 +147,21 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
         return tconv__fail(err, TCONV_EUNSUPPORTED, "gemm: a GEMM dimension exceeds the BLAS "
                            "integer range (%lld)", (long long)TCONV__BLAS_INT_MAX);
     pl->team = c->threads;
-    if (pl->layout == TCONV__PATH_POINTWISE || pl->layout == TCONV__PATH_UNIT_MAP ||
-        sh->batch == 0)
+    const bool direct = pl->layout == TCONV__PATH_POINTWISE ||
+                        pl->layout == TCONV__PATH_UNIT_MAP;
+    if (p == TCONV__APPLY_WGRAD && direct)
+        pl->declined = true; /* no columns to share */
+    if (direct || sh->batch == 0)
         return TCONV_OK;
 
     /* rows of one task's column tile, and elements per column of its buffers */
     const int64_t K = sh->k_count, cyg = sh->cyg;
     int64_t rows, per_column;
-    cut_columns(sh, TCONV__TILE_N, pl);
+    cut_columns(sh, p == TCONV_APPLY_T ? TCONV__TILE_N : task_width(sh), pl);
     if (p == TCONV_APPLY_T) {
         const int64_t column_tasks = pl->folded ? pl->tiles
                                      : pl->layout == TCONV__PATH_TILED ? sh->batch * pl->tiles
-                                                                         : sh->batch;
+                                                                       : sh->batch;
         pl->blocks = ceil_div(pl->R, TCONV__TILE_M);
         const int64_t want = ceil_div(TCONV__MIN_TASKS, sh->groups * column_tasks);
         const int64_t most = max64(1, min64(sh->cxg, pl->R / TCONV__MIN_ROWS));
@@ -152,28 +177,42 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
         pl->blocks = ceil_div(pl->R, TCONV__TILE_M);
         pl->per_block = ceil_div(pl->R, pl->blocks);
         rows = pl->per_block;
-        per_column = rows + cyg;
+        per_column = rows + (p == TCONV__APPLY_WGRAD ? 2 : 1) * cyg;
     }
     /* columns that fit under the bound (less the alignment of three buffers) */
     const size_t size = tconv__dtype_size(c->dtype);
-    const int64_t budget = c->ws_limit > 3 * TCONV__ALIGN
-                               ? (int64_t)((c->ws_limit - 3 * TCONV__ALIGN) / size) : 0;
+    const int64_t budget = c->ws_limit > 4 * TCONV__ALIGN
+                               ? (int64_t)((c->ws_limit - 4 * TCONV__ALIGN) / size) : 0;
     const int64_t fit = budget / per_column;
     if (fit < sh->y[2])
         return tconv__fail(err, TCONV_EWORKSPACE, "gemm: workspace_limit = %zu bytes cannot "
                            "hold the columns of one line (%lld rows x %lld positions of %zu "
                            "bytes)", c->ws_limit, (long long)rows, (long long)sh->y[2], size);
-    if (fit < TCONV__TILE_N)
+    if (fit < pl->width)
         cut_columns(sh, fit, pl);
-    pl->pack = pl->folded && pl->per_tile > 1 ? cyg * pl->width : 0;
-    pl->buffer = after(after(0, pl->pack, size), rows * pl->width, size);
-    if (p == TCONV_WGRAD) { /* few blocks of dW: split the columns too, summed in order */
-        const int64_t want = ceil_div(TCONV__MIN_TASKS, sh->groups * pl->blocks);
+    const bool multi = pl->folded && pl->per_tile > 1;
+    pl->pack = multi ? cyg * pl->width : 0;
+    pl->pack_out = multi && p == TCONV__APPLY_WGRAD ? cyg * pl->width : 0;
+    pl->buffer = after(after(after(0, pl->pack, size), pl->pack_out, size), rows * pl->width,
+                       size);
+    if (p == TCONV_APPLY) { /* too few tiles: cut W_g's rows too */
+        const int64_t tasks = sh->groups * all_tiles(sh, pl);
+        const int64_t want = tasks < TCONV__MIN_TASKS ? ceil_div(TCONV__MIN_TASKS, tasks) : 1;
+        pl->blocks = max64(1, min64(want, cyg / TCONV__MIN_ROWS));
+        pl->per_block = ceil_div(cyg, pl->blocks);
+        pl->blocks = ceil_div(cyg, pl->per_block);
+    }
+    if (p == TCONV_WGRAD || p == TCONV__APPLY_WGRAD) {
+        /* wgrad: few blocks of dW, split the columns too; both: one task per segment */
+        const int64_t want = ceil_div(TCONV__MIN_TASKS,
+                                      sh->groups * (p == TCONV_WGRAD ? pl->blocks : 1));
         pl->segments = min64(want, all_tiles(sh, pl));
         int64_t partial = sh->cy * pl->R;
         while (pl->segments > 1 && (pl->segments - 1) * partial + pl->buffer > budget)
             --pl->segments;
         pl->shared = (pl->segments - 1) * partial;
+        if (p == TCONV__APPLY_WGRAD && sh->groups * pl->segments < TCONV__MIN_FUSED_TASKS)
+            pl->declined = true;
     }
     const int64_t room = (budget - pl->shared) / after(0, pl->buffer, size);
     pl->team = (int)max64(1, min64(c->threads, room));
@@ -192,10 +231,19 @@ tconv_status tconv__gemm_plan(const tconv__ctx *c, tconv_product p, tconv__produ
     tconv_status s = plan_of(c, p, pl, err);
     if (s != TCONV_OK)
         return s;
-    pp->path = (int)pl->layout;
+    pp->path = pl->declined ? TCONV__PATH_DECLINED : (int)pl->layout;
     if (!tconv__plan_ws(pp, c->dtype, pl->shared, pl->buffer, pl->team))
         return tconv__fail(err, TCONV_EOVERFLOW, "gemm: column buffer size overflows");
     return TCONV_OK;
+}
+
+int64_t tconv__gemm_apply_blocks(const tconv__ctx *c)
+{
+    plan pl;
+    if (plan_of(c, TCONV_APPLY, &pl, NULL) != TCONV_OK || c->sh.batch == 0)
+        return 0;
+    return pl.layout == TCONV__PATH_POINTWISE || pl.layout == TCONV__PATH_UNIT_MAP ? 1
+                                                                                   : pl.blocks;
 }
 
 int64_t tconv__gemm_images_per_tile(const tconv__ctx *c, tconv_product p)
@@ -222,5 +270,15 @@ void tconv__gemm_wgrad(const tconv__ctx *c, const tconv__product_plan *pp, const
     wgrad(c, pp, a, b, out, ws);
 }
 
+void tconv__gemm_apply_wgrad(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
+                             const void *b, const void *a2, void *out, void *out2, void *ws)
+{
+    if (c->dtype == TCONV_F64)
+        apply_wgrad_f64(c, pp, a, b, a2, out, out2, ws);
+    else
+        apply_wgrad_f32(c, pp, a, b, a2, out, out2, ws);
+}
+
 const tconv__algo tconv__algo_gemm = {TCONV_ALGO_GEMM, "gemm", tconv__gemm_plan, apply,
-                                      apply_t, wgrad, NULL, true, false};
+                                      apply_t, wgrad, tconv__gemm_apply_wgrad, true,
+                                      false};

@@ -43,7 +43,7 @@ static void TC(thread_buffers)(const tconv__product_plan *pp, const plan *pl, T 
                                T **cols)
 {
     *pack = tconv__thread_ws(pp, ws, tconv__thread_num());
-    *cols = *pack + after(0, pl->pack, sizeof(T));
+    *cols = *pack + after(after(0, pl->pack, sizeof(T)), pl->pack_out, sizeof(T));
 }
 
 /* The Y side of group g on a tile as a matrix [C_y/g][width]: the tensor itself (leading
@@ -185,9 +185,39 @@ static void TC(pointwise_wgrad)(const tconv__ctx *c, const tconv__product_plan *
 
 /* ---- the three products ---------------------------------------------------------------- */
 
-/* y = C x. Tasks: (group, tile). */
+/* The rows y_rows[cy0..cy1) of a tile's y, written from a tile-shaped buffer whose row cy
+ * is `ld` apart (the tensor itself for one image, or the packed images of a folded tile):
+ * bias added, images unpacked. */
+static void TC(store_y)(const tconv__shape *sh, const TC(tile) *k, int64_t g, int64_t cy0,
+                        int64_t cy1, T *buf, int64_t ld, const T *bias, T *y)
+{
+    const int64_t Yc = sh->y_count;
+    T *y_ng = y + (k->n0 * sh->cy + g * sh->cyg) * Yc + k->l0 * sh->y[2];
+    if (bias)
+        TC(add_bias)(buf + cy0 * ld, cy1 - cy0, k->width, ld, bias + g * sh->cyg + cy0, 1);
+    if (k->n1 - k->n0 == 1)
+        return; /* buf is the tensor */
+    for (int64_t n = 0; n < k->n1 - k->n0; ++n)
+        for (int64_t cy = cy0; cy < cy1; ++cy)
+            memcpy(y_ng + (n * sh->cy + cy) * Yc, buf + cy * k->width + n * Yc,
+                   (size_t)Yc * sizeof(T));
+}
+
+/* Where the GEMM of a tile writes y: the tensor itself for one image, else `pack`. */
+static T *TC(y_target)(const tconv__shape *sh, const TC(tile) *k, int64_t g, T *pack, T *y,
+                       int64_t *ld)
+{
+    if (k->n1 - k->n0 > 1) {
+        *ld = k->width;
+        return pack;
+    }
+    *ld = sh->y_count;
+    return y + (k->n0 * sh->cy + g * sh->cyg) * sh->y_count + k->l0 * sh->y[2];
+}
+
+/* y = C x. Tasks: (group, tile, block of W_g's rows). */
 static void TC(apply)(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
-                   const void *b, void *out, void *ws)
+                      const void *b, void *out, void *ws)
 {
     const tconv__shape *sh = &c->sh;
     const T *x = a, *w = b;
@@ -202,30 +232,84 @@ static void TC(apply)(const tconv__ctx *c, const tconv__product_plan *pp, const 
         return;
     }
     const T *bias = c->bias;
-    const int64_t R = pl->R, Yc = sh->y_count, tiles = all_tiles(sh, pl);
+    const int64_t R = pl->R, tiles = all_tiles(sh, pl), B = pl->blocks;
 #pragma omp parallel num_threads(tconv__team(c, pp))
     {
         tconv__team_member();
         T *pack, *cols;
         TC(thread_buffers)(pp, pl, ws, &pack, &cols);
 #pragma omp for schedule(dynamic)
-        for (int64_t t = 0; t < sh->groups * tiles; ++t) {
-            const int64_t g = t / tiles, i = t % tiles;
+        for (int64_t t = 0; t < sh->groups * tiles * B; ++t) {
+            const int64_t g = t / B / tiles, i = t / B % tiles, blk = t % B;
+            const int64_t cy0 = blk * pl->per_block, cy1 = min64(sh->cyg, cy0 + pl->per_block);
             const TC(tile) k = TC(tile_at)(sh, pl, pl->folded ? 0 : i / pl->tiles,
                                            pl->folded ? i : i % pl->tiles);
             TC(im2col_tile)(sh, &k, g, x, 0, R, cols);
-            const bool one = k.n1 - k.n0 == 1;
-            T *y_ng = y + (k.n0 * sh->cy + g * sh->cyg) * Yc + k.l0 * sh->y[2];
-            MM(c, false, false, sh->cyg, k.width, R, (T)1, w + g * sh->cyg * R, R, cols, k.width,
-                 (T)0, one ? y_ng : pack, one ? Yc : k.width);
-            if (bias)
-                TC(add_bias)(one ? y_ng : pack, sh->cyg, k.width, one ? Yc : k.width,
-                             bias + g * sh->cyg, 1);
-            for (int64_t n = 0; !one && n < k.n1 - k.n0; ++n) /* unpack the images */
-                for (int64_t cy = 0; cy < sh->cyg; ++cy)
-                    memcpy(y_ng + (n * sh->cy + cy) * Yc, pack + cy * k.width + n * Yc,
-                           (size_t)Yc * sizeof(T));
+            int64_t ld;
+            T *dst = TC(y_target)(sh, &k, g, pack, y, &ld);
+            MM(c, false, false, cy1 - cy0, k.width, R, (T)1, w + (g * sh->cyg + cy0) * R, R,
+               cols, k.width, (T)0, dst + cy0 * ld, ld);
+            TC(store_y)(sh, &k, g, cy0, cy1, dst, ld, bias, y);
         }
+    }
+}
+
+/* Sums the partial weight gradients of segments 1..S-1 into dW in segment order (after
+ * the barrier that completes them). */
+static void TC(sum_partials)(int64_t S, int64_t per_segment, const T *partial, T *dw)
+{
+    if (S < 2)
+        return;
+#pragma omp for schedule(static)
+    for (int64_t e = 0; e < per_segment; ++e)
+        for (int64_t seg = 1; seg < S; ++seg)
+            dw[e] += partial[(seg - 1) * per_segment + e];
+}
+
+/*
+ * y = C x and dW = Σ y' ⊗ x at once (the transposed conv's backward: x = grad_out,
+ * y = grad_in, y' = its input): both GEMMs read the same columns, made once. Tasks: (group,
+ * segment of tiles); per tile and block of R's rows: cols = im2col, y_tile += W_g[:, rows]
+ * · cols, dW_seg[:, rows] += y'_tile · colsᵀ.
+ */
+static void TC(apply_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
+                            const void *b, const void *a2, void *out, void *out2, void *ws)
+{
+    const tconv__shape *sh = &c->sh;
+    const T *x = a, *w = b, *yp = a2;
+    T *y = out, *dw = out2;
+    const plan *pl = (const plan *)pp->data.bytes;
+    const int64_t R = pl->R, tiles = all_tiles(sh, pl), S = pl->segments;
+    const int64_t per_segment = sh->cy * R;
+    T *partial = ws; /* the shared region */
+#pragma omp parallel num_threads(tconv__team(c, pp))
+    {
+        tconv__team_member();
+        T *pack, *cols;
+        TC(thread_buffers)(pp, pl, ws, &pack, &cols);
+        T *pack_out = pack + after(0, pl->pack, sizeof(T));
+#pragma omp for schedule(dynamic)
+        for (int64_t t = 0; t < sh->groups * S; ++t) {
+            const int64_t g = t / S, seg = t % S;
+            T *dst = (seg ? partial + (seg - 1) * per_segment : dw) + g * sh->cyg * R;
+            for (int64_t i = seg * tiles / S; i < (seg + 1) * tiles / S; ++i) {
+                const TC(tile) k = TC(tile_at)(sh, pl, pl->folded ? 0 : i / pl->tiles,
+                                               pl->folded ? i : i % pl->tiles);
+                int64_t ld_in, ld;
+                const T *yside = TC(y_side)(sh, &k, g, yp, pack, &ld_in);
+                T *yo = TC(y_target)(sh, &k, g, pack_out, y, &ld);
+                for (int64_t blk = 0; blk < pl->blocks; ++blk) {
+                    const int64_t r0 = blk * pl->per_block, r1 = min64(R, r0 + pl->per_block);
+                    TC(im2col_tile)(sh, &k, g, x, r0, r1, cols);
+                    MM(c, false, false, sh->cyg, k.width, r1 - r0, (T)1,
+                       w + g * sh->cyg * R + r0, R, cols, k.width, blk ? (T)1 : (T)0, yo, ld);
+                    MM(c, false, true, sh->cyg, r1 - r0, k.width, (T)1, yside, ld_in, cols,
+                       k.width, i == seg * tiles / S ? (T)0 : (T)1, dst + r0, R);
+                }
+                TC(store_y)(sh, &k, g, 0, sh->cyg, yo, ld, NULL, y);
+            }
+        }
+        TC(sum_partials)(S, per_segment, partial, dw);
     }
 }
 
@@ -328,11 +412,6 @@ static void TC(wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, const 
                      i == seg * tiles / S ? (T)0 : (T)1, dst, R);
             }
         }
-        if (S > 1) { /* implicit barrier above: every partial sum is complete */
-#pragma omp for schedule(static)
-            for (int64_t e = 0; e < per_segment; ++e)
-                for (int64_t seg = 1; seg < S; ++seg)
-                    dw[e] += partial[(seg - 1) * per_segment + e];
-        }
+        TC(sum_partials)(S, per_segment, partial, dw); /* after the loop's barrier */
     }
 }

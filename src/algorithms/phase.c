@@ -329,11 +329,15 @@ static tconv_status plan_product(const tconv__ctx *c, tconv_product p, tconv__pr
                                  tconv_error *err)
 {
     plan pl;
-    tconv_status s = plan_of(c, p, &pl, err);
+    tconv_status s = plan_of(c, p == TCONV__APPLY_WGRAD ? TCONV_WGRAD : p, &pl, err);
     if (s != TCONV_OK)
         return s;
     if (!pl.loops && p != TCONV_APPLY_T)
-        return tconv__gemm_plan(c, p, pp, err);
+        return tconv__gemm_plan(c, p, pp, err); /* gemm's products, the fused one too */
+    if (p == TCONV__APPLY_WGRAD) { /* the loops have no columns to share */
+        pp->path = TCONV__PATH_DECLINED;
+        return TCONV_OK;
+    }
     memcpy(pp->data.bytes, &pl, kept_bytes());
     pp->path = pl.loops ? PHASE_PATH_LOOPS : PHASE_PATH_GEMM;
     /* loops: a buffer per thread; GEMM branch: wpack, cols, xbuf shared by the team */
@@ -356,4 +360,4 @@ TCONV__DTYPE_DISPATCH(apply_t)
 TCONV__DTYPE_DISPATCH(wgrad)
 
 const tconv__algo tconv__algo_phase = {TCONV_ALGO_PHASE, "phase", plan_product, apply, apply_t,
-                                       wgrad, NULL, true, false};
+                                       wgrad, tconv__gemm_apply_wgrad, true, false};

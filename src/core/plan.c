@@ -243,6 +243,8 @@ tconv_status tconv__plan_init(tconv_plan *pl, const tconv_geometry *g, tconv__ta
     for (int p = 0; p < TCONV__PRODUCTS; ++p)
         if (pl->need[p])
             CHECK(pl->algo->plan(c, (tconv_product)p, &pl->pp[p], err));
+    if (pl->need[TCONV__APPLY_WGRAD] && pl->pp[TCONV__APPLY_WGRAD].path == TCONV__PATH_DECLINED)
+        pl->need[TCONV__APPLY_WGRAD] = false; /* the two products one after the other */
 
     /* how the activations reach the products */
     bool x_input, y_input, has_out, out_x;
