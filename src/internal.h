@@ -345,6 +345,30 @@ void tconv__col2im_f32(const tconv__shape *sh, const float *cols, int64_t c0, in
 void tconv__col2im_f64(const tconv__shape *sh, const double *cols, int64_t c0, int64_t c1,
                        double *x);
 
+/* ---- channels-last im2col / col2im (kernels/im2row.c) --------------------------------- */
+
+/* cols[row][j - j0] for the (tap, channel) columns j in [j0, j1) of one group: row runs
+ * over the span's positions (image, line, position in the line), x is channel 0 of the
+ * group in the span's first image (images sp->x_stride apart), rows of cols ld apart. */
+void tconv__im2row_f32(const tconv__shape *sh, const float *x, int64_t j0, int64_t j1,
+                       const tconv__span *sp, float *cols, int64_t ld);
+void tconv__im2row_f64(const tconv__shape *sh, const double *x, int64_t j0, int64_t j1,
+                       const tconv__span *sp, double *cols, int64_t ld);
+/* Adds cols[row][tap][c - c0] back into channels c0..c1 of the group, each row and tap a
+ * vector of channels; with `init` the span's images first hold bias[c] (0: NULL). */
+void tconv__row2im_f32(const tconv__shape *sh, const float *cols, int64_t ld, int64_t c0,
+                       int64_t c1, const tconv__span *sp, bool init, const float *bias,
+                       float *x);
+void tconv__row2im_f64(const tconv__shape *sh, const double *cols, int64_t ld, int64_t c0,
+                       int64_t c1, const tconv__span *sp, bool init, const double *bias,
+                       double *x);
+/* row2im when the taps tile X exactly: written (plus bias[c] unless NULL), not added. */
+void tconv__row2im_tiled_f32(const tconv__shape *sh, const float *cols, int64_t ld, int64_t c0,
+                             int64_t c1, const tconv__span *sp, const float *bias, float *x);
+void tconv__row2im_tiled_f64(const tconv__shape *sh, const double *cols, int64_t ld,
+                             int64_t c0, int64_t c1, const tconv__span *sp, const double *bias,
+                             double *x);
+
 /* ---- transformation matrices (matrix.c) ----------------------------------------------- */
 
 /*

@@ -37,33 +37,72 @@ static void operands(tconv_product p, tconv_tensor t[3])
     t[0] = A[p], t[1] = B[p], t[2] = O[p];
 }
 
-static void run(const tconv_geometry *g, tconv_product p, tconv_algo algo, tconv_dtype dt,
-                const tensor *a, const tensor *b, tensor *out, int threads, size_t limit)
+/* Bytes of the channels-first copies a channels-last run of a channels-first algorithm
+ * (phase) makes of its activations, outside the column bound. */
+static size_t copies(const tconv_geometry *g, int p)
 {
+    (void)p;
+    return (size_t)(numel(g, TCONV_TENSOR_X) + numel(g, TCONV_TENSOR_Y)) * sizeof(double) + 256;
+}
+
+/* A tensor's channels moved last when `last` (activations only); the weight as it is. */
+static tensor laid_out(const tconv_geometry *g, tconv_tensor t, bool last, const tensor *src)
+{
+    tensor m = tensor_new(src->n);
+    if (last && (t == TCONV_TENSOR_X || t == TCONV_TENSOR_Y))
+        channels_last(g, t == TCONV_TENSOR_X, false, src->d, m.d);
+    else
+        memcpy(m.d, src->d, sizeof(double) * (size_t)src->n);
+    for (int64_t i = 0; i < m.n; ++i)
+        m.f[i] = (float)m.d[i];
+    return m;
+}
+
+/* Runs product p in `layout` on channels-first operands; `out` comes back channels-first
+ * (in float64, whatever the dtype). */
+static void run(const tconv_geometry *g, tconv_product p, tconv_algo algo, tconv_dtype dt,
+                const tensor *a, const tensor *b, tensor *out, int threads, size_t limit,
+                tconv_layout layout)
+{
+    tconv_tensor t[3];
+    operands(p, t);
+    const bool last = layout == TCONV_LAYOUT_CHANNELS_LAST;
+    tensor la = laid_out(g, t[0], last, a), lb = laid_out(g, t[1], last, b);
+    tensor lo = tensor_new(out->n);
     tconv_options opt = {0};
     opt.num_threads = threads;
     opt.workspace_limit = limit;
+    opt.layout = layout;
     tconv_error err = {0};
     size_t bytes = 0;
     cr_assert_eq(tconv_product_workspace_size(g, p, algo, dt, &opt, &bytes, &err), TCONV_OK,
                  "%s", err.message);
     /* the bound holds for the production algorithms (plus the slack that aligns a caller's
-     * buffer) */
-    cr_assert(bytes <= (limit ? limit : TCONV_WORKSPACE_LIMIT_DEFAULT) + 64,
+     * buffer, and in channels-last the channels-first copies of a channels-first one) */
+    cr_assert(bytes <= (limit ? limit : TCONV_WORKSPACE_LIMIT_DEFAULT) + 64 +
+                           (last ? copies(g, p) : 0),
               "%s product %d: workspace %zu bytes above the bound %zu [%s]",
               tconv_algo_name(algo), (int)p, bytes, limit, describe(g));
-    const void *pa = tensor_data(a, dt), *pb = tensor_data(b, dt);
+    const void *pa = tensor_data(&la, dt), *pb = tensor_data(&lb, dt);
     const tconv_status s =
         tconv_product_run(g, p, algo, dt, pa, p == TCONV_WGRAD ? pb : NULL,
-                          p == TCONV_WGRAD ? NULL : pb, tensor_data(out, dt), &opt, &err);
+                          p == TCONV_WGRAD ? NULL : pb, tensor_data(&lo, dt), &opt, &err);
     cr_assert_eq(s, TCONV_OK, "%s product %d failed: %s [%s]", tconv_algo_name(algo), (int)p,
                  err.message, describe(g));
     if (dt == TCONV_F32)
-        tensor_f32_to_f64(out);
+        tensor_f32_to_f64(&lo);
+    if (last && t[2] != TCONV_TENSOR_WEIGHT)
+        channels_last(g, t[2] == TCONV_TENSOR_X, true, lo.d, out->d);
+    else
+        memcpy(out->d, lo.d, sizeof(double) * (size_t)out->n);
+    /* the bits of the dtype, for the thread-count comparisons */
+    for (int64_t i = 0; i < out->n; ++i)
+        out->f[i] = (float)out->d[i];
+    tensor_free(&la), tensor_free(&lb), tensor_free(&lo);
 }
 
 /* Every product of every fast algorithm against the oracle, and 1 = 2 = 3 threads, each
- * algorithm under its workspace bound (0: the default). */
+ * algorithm under its workspace bound (0: the default), in both layouts. */
 static void check_all(const tconv_geometry *g, uint64_t seed, const size_t limits[3])
 {
     rng r = {seed};
@@ -78,17 +117,26 @@ static void check_all(const tconv_geometry *g, uint64_t seed, const size_t limit
         oracle(g, (tconv_product)p, aa.d, ab.d, bound.d);
         const int64_t L = reduction_length(g, (tconv_product)p);
         for (size_t i = 0; i < sizeof algos / sizeof algos[0]; ++i)
-            for (int d = 0; d < 2; ++d) {
-                const tconv_dtype dt = d ? TCONV_F32 : TCONV_F64;
-                const size_t limit = limits ? limits[i] : 0;
+            for (int d = 0; d < 4; ++d) {
+                const tconv_dtype dt = d % 2 ? TCONV_F32 : TCONV_F64;
+                const tconv_layout layout = (tconv_layout)(d / 2);
+                /* a channels-first copy of each input for channels-last algorithms */
+                /* channels-last gemm also keeps the weight (or its gradient) in (tap,
+                 * channel) order under the bound, where channels-first packs the Y side */
+                const size_t weight =
+                    (size_t)numel(g, TCONV_TENSOR_WEIGHT) * sizeof(double) + 2 * 64;
+                const size_t limit = !limits ? 0
+                                     : limits[i] + (d / 2 && algos[i] != TCONV_ALGO_PHASE
+                                                        ? weight : 0);
                 char what[400];
-                snprintf(what, sizeof what, "%s/%s product %d limit %zu [%s]",
-                         tconv_algo_name(algos[i]), d ? "f32" : "f64", p, limit, describe(g));
-                run(g, (tconv_product)p, algos[i], dt, &a, &b, &one, 1, limit);
+                snprintf(what, sizeof what, "%s/%s/%s product %d limit %zu [%s]",
+                         tconv_algo_name(algos[i]), d % 2 ? "f32" : "f64",
+                         d / 2 ? "channels-last" : "channels-first", p, limit, describe(g));
+                run(g, (tconv_product)p, algos[i], dt, &a, &b, &one, 1, limit, layout);
                 expect_close(one.d, ref.d, bound.d, ref.n, L, dtype_eps(dt), what);
                 const size_t bytes = (size_t)ref.n * (dt == TCONV_F64 ? 8 : 4);
                 for (int threads = 2; threads <= 3; ++threads) {
-                    run(g, (tconv_product)p, algos[i], dt, &a, &b, &out, threads, limit);
+                    run(g, (tconv_product)p, algos[i], dt, &a, &b, &out, threads, limit, layout);
                     cr_assert(memcmp(tensor_data(&one, dt), tensor_data(&out, dt), bytes) == 0,
                               "%s: %d threads differ from 1", what, threads);
                 }
@@ -418,27 +466,37 @@ static void check_backward(const tconv_geometry *g, uint64_t seed)
     oracle(g, TCONV_WGRAD, in.d, go.d, ref_gw.d);
     oracle(g, TCONV_WGRAD, ain.d, ago.d, bound_gw.d);
     for (size_t i = 0; i < sizeof algos / sizeof algos[0]; ++i)
-        for (int d = 0; d < 2; ++d) {
-            const tconv_dtype dt = d ? TCONV_F32 : TCONV_F64;
-            const size_t size = d ? 4 : 8;
+        for (int d = 0; d < 4; ++d) {
+            const tconv_dtype dt = d % 2 ? TCONV_F32 : TCONV_F64;
+            const bool last = d / 2;
+            const size_t size = d % 2 ? 4 : 8;
             tensor gi = tensor_new(in.n), gw = tensor_new(w.n);
             tensor gi1 = tensor_new(in.n), gw1 = tensor_new(w.n);
+            tensor lin = laid_out(g, TCONV_TENSOR_Y, last, &in);
+            tensor lgo = laid_out(g, TCONV_TENSOR_X, last, &go);
             for (int threads = 1; threads <= 3; ++threads) {
-                const tconv_options o = {.num_threads = threads};
+                const tconv_options o = {.num_threads = threads, .layout = (tconv_layout)last};
                 tconv_error err;
-                cr_assert_eq(tconv_convt_backward_ex(g, algos[i], dt, tensor_data(&in, dt),
-                                                     tensor_data(&w, dt), tensor_data(&go, dt),
+                cr_assert_eq(tconv_convt_backward_ex(g, algos[i], dt, tensor_data(&lin, dt),
+                                                     tensor_data(&w, dt), tensor_data(&lgo, dt),
                                                      tensor_data(&gi, dt), tensor_data(&gw, dt),
                                                      NULL, &o, &err),
                              TCONV_OK, "%s", err.message);
                 if (threads == 1) {
                     memcpy(tensor_data(&gi1, dt), tensor_data(&gi, dt), size * (size_t)in.n);
                     memcpy(tensor_data(&gw1, dt), tensor_data(&gw, dt), size * (size_t)w.n);
-                    if (d)
+                    if (d % 2)
                         tensor_f32_to_f64(&gi), tensor_f32_to_f64(&gw);
+                    if (last) {
+                        tensor t = tensor_new(in.n);
+                        channels_last(g, false, true, gi.d, t.d);
+                        memcpy(gi.d, t.d, sizeof(double) * (size_t)in.n);
+                        tensor_free(&t);
+                    }
                     char what[400];
-                    snprintf(what, sizeof what, "fused backward %s/%s [%s]",
-                             tconv_algo_name(algos[i]), d ? "f32" : "f64", describe(g));
+                    snprintf(what, sizeof what, "fused backward %s/%s/%s [%s]",
+                             tconv_algo_name(algos[i]), d % 2 ? "f32" : "f64",
+                             last ? "channels-last" : "channels-first", describe(g));
                     expect_close(gi.d, ref_gi.d, bound_gi.d, in.n,
                                  reduction_length(g, TCONV_APPLY), dtype_eps(dt), what);
                     expect_close(gw.d, ref_gw.d, bound_gw.d, w.n,
@@ -453,6 +511,7 @@ static void check_backward(const tconv_geometry *g, uint64_t seed)
                           tconv_algo_name(algos[i]), threads, describe(g));
             }
             tensor_free(&gi), tensor_free(&gw), tensor_free(&gi1), tensor_free(&gw1);
+            tensor_free(&lin), tensor_free(&lgo);
         }
     tensor_free(&in), tensor_free(&go), tensor_free(&w), tensor_free(&ain), tensor_free(&ago);
     tensor_free(&aw), tensor_free(&ref_gi), tensor_free(&ref_gw), tensor_free(&bound_gi);
@@ -477,14 +536,18 @@ Test(fastpaths, fused_backward)
         if (tconv__gemm_path_of(&c.sh) != TCONV__PATH_GENERAL &&
             tconv__gemm_path_of(&c.sh) != TCONV__PATH_TILED)
             continue;
-        tconv_plan *plan;
-        cr_assert_eq(tconv_plan_create(&plan, &g, TCONV_CONVT_BACKWARD, 0, TCONV_ALGO_GEMM,
-                                       TCONV_F32, NULL, NULL),
-                     TCONV_OK);
-        char text[600];
-        tconv_plan_describe(plan, text, sizeof text);
-        tconv_plan_destroy(plan);
-        cr_assert(strstr(text, "apply+wgrad"), "not fused: %s [%s]", text, describe(&g));
+        for (int last = 0; last < 2; ++last) {
+            tconv_plan *plan;
+            const tconv_options o = {.layout = (tconv_layout)last};
+            cr_assert_eq(tconv_plan_create(&plan, &g, TCONV_CONVT_BACKWARD, 0, TCONV_ALGO_GEMM,
+                                           TCONV_F32, &o, NULL),
+                         TCONV_OK);
+            char text[600];
+            tconv_plan_describe(plan, text, sizeof text);
+            tconv_plan_destroy(plan);
+            cr_assert(strstr(text, "apply+wgrad") && !strstr(text, "computed channels-first"),
+                      "not fused natively: %s [%s]", text, describe(&g));
+        }
         check_backward(&g, seed);
     }
 }

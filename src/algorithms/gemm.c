@@ -16,7 +16,7 @@
  *              batch one GEMM.
  * The output's bias is added where the output is written, while it is in cache.
  */
-#include "internal.h"
+#include "algorithms/gemm_plan.h"
 
 #include "threads.h"
 #include <string.h>
@@ -36,105 +36,115 @@ tconv__gemm_path tconv__gemm_path_of(const tconv__shape *sh)
                                                       : TCONV__PATH_GENERAL;
 }
 
-/* A product is cut into this many independent tasks at least (when the shape allows), so
- * that a team of up to this many threads is kept busy; decided by the shape alone. */
-#define TCONV__MIN_TASKS 8
-/* ... but a GEMM is not cut below this many rows, where BLAS loses its efficiency ... */
-#define TCONV__MIN_ROWS 128
-/* ... nor a tile of columns below this many. */
-#define TCONV__MIN_WIDTH 64
-/* The fused backward (apply and wgrad on the same columns) runs when its tasks, one per
- * segment of tiles, are at least this many; else the two products run one after the
- * other, each cut its own way. */
-#define TCONV__MIN_FUSED_TASKS 4
-
-static int64_t min64(int64_t a, int64_t b)
-{
-    return a < b ? a : b;
-}
-
-static int64_t max64(int64_t a, int64_t b)
-{
-    return a > b ? a : b;
-}
-
-static int64_t ceil_div(int64_t a, int64_t b)
-{
-    return (a + b - 1) / b;
-}
-
-/*
- * One product's plan. The columns of a group (N·|Sy| of them) are cut into tiles: whole
- * images when a map is small (batch folding: one GEMM over several images, whose Y-side
- * data is then packed side by side), otherwise ranges of an image's lines. Each task works
- * on one tile (or a run of tiles) in buffers of its own thread:
- *   apply_t  GEMM tile[rows of whole x channels][width] = W_gᵀ · y, then col2im of that
- *            tile straight from cache (the tiled layout writes it as a permutation);
- *   apply    cols[R][width] = im2col(x), then rows of y = rows of W_g · cols (a few row
- *            blocks per tile when the tiles alone are too few tasks);
- *   wgrad    cols[rows][width] = im2col(x) for a block of dW's columns, then
- *            dW_g[:, rows] += y · colsᵀ, tile after tile; with few blocks, the columns are
- *            also split into segments summed at the end in a fixed order;
- *   both     (apply and wgrad of the same x) per segment of tiles, per block of R rows:
- *            cols = im2col(x), y_tile += W_g[:, rows] · cols, dW_g[:, rows] += y'·colsᵀ.
- * Tiles are at most TCONV__TILE_N columns wide; apply, wgrad and both make them narrower
- * (down to TCONV__MIN_WIDTH) when the whole problem would otherwise be too few tasks.
- * Every cut depends on the shape and the workspace bound, never on the thread count.
- */
-typedef struct plan {
-    tconv__gemm_path layout;
-    int64_t R;        /* rows of the column matrix: (C_x/g)·Πk */
-    bool folded;      /* tiles hold whole images; otherwise lines of one image */
-    int64_t per_tile; /* images (folded) or lines per tile */
-    int64_t tiles;    /* tiles over the batch (folded) or per image */
-    int64_t width;    /* most columns in a tile */
-    int64_t blocks;   /* apply: row blocks of W_g; apply_t: x-channel blocks per group;
-                       * wgrad and both: blocks of R */
-    int64_t per_block;/* rows of W_g, x channels, or rows of R per block */
-    int64_t segments; /* wgrad and both: partial sums over the tiles */
-    bool declined;    /* both: too few tasks, the products run one after the other */
-    int team;         /* threads that get buffers (the bound may leave fewer than asked) */
-    int64_t buffer;   /* elements of one thread's buffers */
-    int64_t pack;     /* ... of which the packed Y side of a folded tile comes first */
-    int64_t pack_out; /* ... then (both) the folded tile's y before it is unpacked */
-    int64_t shared;   /* elements shared by the team: partial sums of dW */
-} plan;
-
-/* Cuts the columns into tiles of at most `most` columns. */
-static void cut_columns(const tconv__shape *sh, int64_t most, plan *pl)
-{
-    const int64_t Yc = sh->y_count, Y2 = sh->y[2], lines = sh->y[0] * sh->y[1];
-    pl->folded = Yc <= most;
-    if (pl->folded) {
-        pl->tiles = ceil_div(sh->batch, max64(1, most / Yc));
-        pl->per_tile = ceil_div(sh->batch, pl->tiles);
-        pl->width = pl->per_tile * Yc;
-    } else {
-        pl->tiles = ceil_div(lines, max64(1, most / Y2));
-        pl->per_tile = ceil_div(lines, pl->tiles);
-        pl->width = pl->per_tile * Y2;
-    }
-}
-
-/* Element offset of a region of `count` elements that follows one at `at`, aligned. */
-static int64_t after(int64_t at, int64_t count, size_t size)
-{
-    const int64_t per = (int64_t)(TCONV__ALIGN / size);
-    return at + (count + per - 1) / per * per;
-}
-
-/* Tiles of one group over the whole batch. */
-static int64_t all_tiles(const tconv__shape *sh, const plan *pl)
-{
-    return pl->folded ? pl->tiles : sh->batch * pl->tiles;
-}
-
 /* Most columns per tile for the products whose tasks are tiles (apply, wgrad, both). */
 static int64_t task_width(const tconv__shape *sh)
 {
     const int64_t columns = sh->batch * sh->y_count; /* of one group */
     const int64_t want = ceil_div(TCONV__MIN_TASKS, sh->groups);
     return max64(TCONV__MIN_WIDTH, min64(TCONV__TILE_N, ceil_div(columns, want)));
+}
+
+/* Elements of the bound's budget for plan buffers of the dtype (less some alignment). */
+static int64_t budget_of(const tconv__ctx *c)
+{
+    const size_t size = tconv__dtype_size(c->dtype);
+    return c->ws_limit > 4 * TCONV__ALIGN ? (int64_t)((c->ws_limit - 4 * TCONV__ALIGN) / size)
+                                          : 0;
+}
+
+/*
+ * The channels-last plan (the products of gemm_nhwc.c). Tiles are ranges of positions,
+ * which are rows of Y (and of the column matrix); no packing, since a tile's rows are
+ * contiguous whether it holds whole images or lines of one. The shared region holds the
+ * weight in (tap, channel) order (wbuf) and, for wgrad, the partial sums of every segment
+ * in that order. A pointwise layer, and a unit map without groups, need no columns at all:
+ * x's rows are them (alias).
+ */
+static tconv_status plan_nhwc(const tconv__ctx *c, tconv_product p, plan *pl,
+                              tconv_error *err)
+{
+    const tconv__shape *sh = &c->sh;
+    if (sh->cx > TCONV__BLAS_INT_MAX || sh->cy > TCONV__BLAS_INT_MAX)
+        return tconv__fail(err, TCONV_EUNSUPPORTED, "gemm: a leading dimension exceeds the "
+                           "BLAS integer range (%lld)", (long long)TCONV__BLAS_INT_MAX);
+    if (pl->layout == TCONV__PATH_UNIT_MAP && sh->groups > 1)
+        pl->layout = TCONV__PATH_TILED; /* a group's channels are not a plain matrix */
+    pl->alias = pl->layout == TCONV__PATH_POINTWISE || pl->layout == TCONV__PATH_UNIT_MAP;
+    const int64_t K = sh->k_count, cyg = sh->cyg, R = pl->R;
+    /* W' for apply and both when the kernel has taps (else W is in that order already);
+     * apply_t's channel blocks of W' whenever it makes columns */
+    pl->wbuf = (p != TCONV_WGRAD && K > 1) || (p == TCONV_APPLY_T && !pl->alias) ? sh->cy * R
+                                                                                 : 0;
+    if (p == TCONV__APPLY_WGRAD && pl->layout == TCONV__PATH_POINTWISE)
+        pl->declined = true; /* nothing to share */
+    if (sh->batch == 0)
+        return TCONV_OK;
+    const size_t size = tconv__dtype_size(c->dtype);
+    const int64_t budget = budget_of(c);
+    cut_columns(sh, p == TCONV_APPLY_T && !pl->alias ? TCONV__TILE_N : task_width(sh), pl);
+    int64_t rows; /* of one position's columns in a thread's buffer */
+    if (p == TCONV_APPLY_T) {
+        const int64_t column_tasks = pl->folded ? pl->tiles
+                                     : pl->layout == TCONV__PATH_TILED ? sh->batch * pl->tiles
+                                                                       : sh->batch;
+        const int64_t want = ceil_div(TCONV__MIN_TASKS, sh->groups * column_tasks);
+        const int64_t most = max64(1, min64(sh->cxg, R / TCONV__MIN_ROWS));
+        pl->blocks = pl->layout == TCONV__PATH_UNIT_MAP ? 1 : min64(most, want);
+        pl->per_block = ceil_div(sh->cxg, pl->blocks);
+        if (pl->blocks > 1 && pl->per_block % 16) /* whole vectors of channels */
+            pl->per_block = min64(sh->cxg, (pl->per_block + 15) / 16 * 16);
+        pl->blocks = ceil_div(sh->cxg, pl->per_block);
+        rows = pl->alias ? 0 : pl->per_block * K;
+    } else if (p == TCONV_APPLY) {
+        rows = pl->alias ? 0 : R;
+    } else {
+        pl->blocks = pl->alias ? 1 : ceil_div(R, TCONV__TILE_M);
+        pl->per_block = ceil_div(R, pl->blocks);
+        rows = pl->alias ? 0 : pl->per_block;
+    }
+    /* what stays beside the columns: W', and one partial weight gradient at least */
+    const int64_t beside = pl->wbuf + (p == TCONV_WGRAD || p == TCONV__APPLY_WGRAD ? sh->cy * R
+                                                                                   : 0);
+    if (rows) {
+        const int64_t fit = (budget - beside - 2 * (int64_t)(TCONV__ALIGN / size)) / rows;
+        if (fit < sh->y[2])
+            return tconv__fail(err, TCONV_EWORKSPACE, "gemm: workspace_limit = %zu bytes "
+                               "cannot hold the weight and the columns of one line (%lld + "
+                               "%lld x %lld elements of %zu bytes)", c->ws_limit,
+                               (long long)beside, (long long)rows, (long long)sh->y[2], size);
+        if (fit < pl->width)
+            cut_columns(sh, fit, pl);
+    }
+    pl->buffer = after(0, rows * pl->width, size);
+    if (p == TCONV_APPLY) { /* too few tiles: cut the output channels too */
+        const int64_t tasks = sh->groups * all_tiles(sh, pl);
+        const int64_t want = tasks < TCONV__MIN_TASKS ? ceil_div(TCONV__MIN_TASKS, tasks) : 1;
+        pl->blocks = max64(1, min64(want, cyg / TCONV__MIN_ROWS));
+        pl->per_block = ceil_div(cyg, pl->blocks);
+        pl->blocks = ceil_div(cyg, pl->per_block);
+    }
+    pl->shared = after(0, pl->wbuf, size);
+    if (p == TCONV_WGRAD || p == TCONV__APPLY_WGRAD) {
+        /* every segment sums into its own partial dW in (tap, channel) order; the last
+         * step adds them up in segment order into the caller's layout */
+        const int64_t want = ceil_div(TCONV__MIN_TASKS,
+                                      sh->groups * (p == TCONV_WGRAD ? pl->blocks : 1));
+        const int64_t partial = sh->cy * R;
+        pl->segments = min64(want, all_tiles(sh, pl));
+        while (pl->segments > 1 && pl->shared + pl->segments * partial + pl->buffer > budget)
+            --pl->segments;
+        if (pl->shared + partial + pl->buffer > budget)
+            return tconv__fail(err, TCONV_EWORKSPACE, "gemm: workspace_limit = %zu bytes "
+                               "cannot hold the weight gradient (%lld elements of %zu bytes) "
+                               "and the columns of one line", c->ws_limit, (long long)partial,
+                               size);
+        pl->shared += pl->segments * partial;
+        if (p == TCONV__APPLY_WGRAD && sh->groups * pl->segments < TCONV__MIN_FUSED_TASKS)
+            pl->declined = true;
+    }
+    const int64_t room = pl->buffer ? (budget - pl->shared) / pl->buffer : c->threads;
+    pl->team = (int)max64(1, min64(c->threads, room));
+    return TCONV_OK;
 }
 
 static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tconv_error *err)
@@ -147,6 +157,8 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
         return tconv__fail(err, TCONV_EUNSUPPORTED, "gemm: a GEMM dimension exceeds the BLAS "
                            "integer range (%lld)", (long long)TCONV__BLAS_INT_MAX);
     pl->team = c->threads;
+    if (c->layout == TCONV_LAYOUT_CHANNELS_LAST)
+        return plan_nhwc(c, p, pl, err);
     const bool direct = pl->layout == TCONV__PATH_POINTWISE ||
                         pl->layout == TCONV__PATH_UNIT_MAP;
     if (p == TCONV__APPLY_WGRAD && direct)
@@ -179,10 +191,9 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
         rows = pl->per_block;
         per_column = rows + (p == TCONV__APPLY_WGRAD ? 2 : 1) * cyg;
     }
-    /* columns that fit under the bound (less the alignment of three buffers) */
+    /* columns that fit under the bound */
     const size_t size = tconv__dtype_size(c->dtype);
-    const int64_t budget = c->ws_limit > 4 * TCONV__ALIGN
-                               ? (int64_t)((c->ws_limit - 4 * TCONV__ALIGN) / size) : 0;
+    const int64_t budget = budget_of(c);
     const int64_t fit = budget / per_column;
     if (fit < sh->y[2])
         return tconv__fail(err, TCONV_EWORKSPACE, "gemm: workspace_limit = %zu bytes cannot "
@@ -254,31 +265,53 @@ int64_t tconv__gemm_images_per_tile(const tconv__ctx *c, tconv_product p)
     return pl.folded ? pl.per_tile : 0;
 }
 
-TCONV__DTYPE_DISPATCH(apply)
-TCONV__DTYPE_DISPATCH(apply_t)
-TCONV__DTYPE_DISPATCH(wgrad)
-
+/* The products by layout and dtype. */
 void tconv__gemm_apply(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
                        const void *b, void *out, void *ws)
 {
-    apply(c, pp, a, b, out, ws);
+    if (c->layout == TCONV_LAYOUT_CHANNELS_LAST)
+        tconv__gemm_nhwc_apply(c, pp, a, b, out, ws);
+    else if (c->dtype == TCONV_F64)
+        apply_f64(c, pp, a, b, out, ws);
+    else
+        apply_f32(c, pp, a, b, out, ws);
+}
+
+static void apply_t(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
+                    const void *b, void *out, void *ws)
+{
+    if (c->layout == TCONV_LAYOUT_CHANNELS_LAST)
+        tconv__gemm_nhwc_apply_t(c, pp, a, b, out, ws);
+    else if (c->dtype == TCONV_F64)
+        apply_t_f64(c, pp, a, b, out, ws);
+    else
+        apply_t_f32(c, pp, a, b, out, ws);
 }
 
 void tconv__gemm_wgrad(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
                        const void *b, void *out, void *ws)
 {
-    wgrad(c, pp, a, b, out, ws);
+    if (c->layout == TCONV_LAYOUT_CHANNELS_LAST)
+        tconv__gemm_nhwc_wgrad(c, pp, a, b, out, ws);
+    else if (c->dtype == TCONV_F64)
+        wgrad_f64(c, pp, a, b, out, ws);
+    else
+        wgrad_f32(c, pp, a, b, out, ws);
 }
 
 void tconv__gemm_apply_wgrad(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
                              const void *b, const void *a2, void *out, void *out2, void *ws)
 {
-    if (c->dtype == TCONV_F64)
+    if (c->layout == TCONV_LAYOUT_CHANNELS_LAST)
+        tconv__gemm_nhwc_apply_wgrad(c, pp, a, b, a2, out, out2, ws);
+    else if (c->dtype == TCONV_F64)
         apply_wgrad_f64(c, pp, a, b, a2, out, out2, ws);
     else
         apply_wgrad_f32(c, pp, a, b, a2, out, out2, ws);
 }
 
-const tconv__algo tconv__algo_gemm = {TCONV_ALGO_GEMM, "gemm", tconv__gemm_plan, apply,
-                                      apply_t, wgrad, tconv__gemm_apply_wgrad, true,
-                                      false};
+const tconv__algo tconv__algo_gemm = {TCONV_ALGO_GEMM,         "gemm",
+                                      tconv__gemm_plan,        tconv__gemm_apply,
+                                      apply_t,                 tconv__gemm_wgrad,
+                                      tconv__gemm_apply_wgrad, true,
+                                      true};

@@ -14,30 +14,6 @@
  * never changes what it computes.
  */
 
-/* The columns of tile t of a group: images n0..n1 and lines l0..l1 of each. */
-typedef struct TC(tile) {
-    int64_t n0, n1, l0, l1, width;
-} TC(tile);
-
-/* Tile t of the folded enumeration, or line tile t of image n. */
-static TC(tile) TC(tile_at)(const tconv__shape *sh, const plan *pl, int64_t n, int64_t t)
-{
-    TC(tile) k;
-    const int64_t lines = sh->y[0] * sh->y[1];
-    if (pl->folded) {
-        k.n0 = t * pl->per_tile;
-        k.n1 = min64(sh->batch, k.n0 + pl->per_tile);
-        k.l0 = 0, k.l1 = lines;
-        k.width = (k.n1 - k.n0) * sh->y_count;
-    } else {
-        k.n0 = n, k.n1 = n + 1;
-        k.l0 = t * pl->per_tile;
-        k.l1 = min64(lines, k.l0 + pl->per_tile);
-        k.width = (k.l1 - k.l0) * sh->y[2];
-    }
-    return k;
-}
-
 /* The buffers of the calling thread: pack (the Y side of a folded tile) and cols. */
 static void TC(thread_buffers)(const tconv__product_plan *pp, const plan *pl, T *ws, T **pack,
                                T **cols)
@@ -48,7 +24,7 @@ static void TC(thread_buffers)(const tconv__product_plan *pp, const plan *pl, T 
 
 /* The Y side of group g on a tile as a matrix [C_y/g][width]: the tensor itself (leading
  * dimension |Sy|) for one image, else the images copied side by side into pack. */
-static const T *TC(y_side)(const tconv__shape *sh, const TC(tile) *k, int64_t g, const T *y,
+static const T *TC(y_side)(const tconv__shape *sh, const tile *k, int64_t g, const T *y,
                            T *pack, int64_t *ld)
 {
     const int64_t Yc = sh->y_count;
@@ -66,14 +42,14 @@ static const T *TC(y_side)(const tconv__shape *sh, const TC(tile) *k, int64_t g,
 }
 
 /* The columns of a tile as a span of the tensors. */
-static tconv__span TC(span_of)(const tconv__shape *sh, const TC(tile) *k)
+static tconv__span TC(span_of)(const tconv__shape *sh, const tile *k)
 {
     const tconv__span sp = {k->n1 - k->n0, sh->cx * sh->x_count, k->l0, k->l1, k->width};
     return sp;
 }
 
 /* cols[rows r0..r1][width] = im2col of group g on a tile. */
-static void TC(im2col_tile)(const tconv__shape *sh, const TC(tile) *k, int64_t g, const T *x,
+static void TC(im2col_tile)(const tconv__shape *sh, const tile *k, int64_t g, const T *x,
                             int64_t r0, int64_t r1, T *cols)
 {
     const tconv__span sp = TC(span_of)(sh, k);
@@ -188,7 +164,7 @@ static void TC(pointwise_wgrad)(const tconv__ctx *c, const tconv__product_plan *
 /* The rows y_rows[cy0..cy1) of a tile's y, written from a tile-shaped buffer whose row cy
  * is `ld` apart (the tensor itself for one image, or the packed images of a folded tile):
  * bias added, images unpacked. */
-static void TC(store_y)(const tconv__shape *sh, const TC(tile) *k, int64_t g, int64_t cy0,
+static void TC(store_y)(const tconv__shape *sh, const tile *k, int64_t g, int64_t cy0,
                         int64_t cy1, T *buf, int64_t ld, const T *bias, T *y)
 {
     const int64_t Yc = sh->y_count;
@@ -204,7 +180,7 @@ static void TC(store_y)(const tconv__shape *sh, const TC(tile) *k, int64_t g, in
 }
 
 /* Where the GEMM of a tile writes y: the tensor itself for one image, else `pack`. */
-static T *TC(y_target)(const tconv__shape *sh, const TC(tile) *k, int64_t g, T *pack, T *y,
+static T *TC(y_target)(const tconv__shape *sh, const tile *k, int64_t g, T *pack, T *y,
                        int64_t *ld)
 {
     if (k->n1 - k->n0 > 1) {
@@ -242,7 +218,7 @@ static void TC(apply)(const tconv__ctx *c, const tconv__product_plan *pp, const 
         for (int64_t t = 0; t < sh->groups * tiles * B; ++t) {
             const int64_t g = t / B / tiles, i = t / B % tiles, blk = t % B;
             const int64_t cy0 = blk * pl->per_block, cy1 = min64(sh->cyg, cy0 + pl->per_block);
-            const TC(tile) k = TC(tile_at)(sh, pl, pl->folded ? 0 : i / pl->tiles,
+            const tile k = tile_at(sh, pl, pl->folded ? 0 : i / pl->tiles,
                                            pl->folded ? i : i % pl->tiles);
             TC(im2col_tile)(sh, &k, g, x, 0, R, cols);
             int64_t ld;
@@ -293,7 +269,7 @@ static void TC(apply_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, 
             const int64_t g = t / S, seg = t % S;
             T *dst = (seg ? partial + (seg - 1) * per_segment : dw) + g * sh->cyg * R;
             for (int64_t i = seg * tiles / S; i < (seg + 1) * tiles / S; ++i) {
-                const TC(tile) k = TC(tile_at)(sh, pl, pl->folded ? 0 : i / pl->tiles,
+                const tile k = tile_at(sh, pl, pl->folded ? 0 : i / pl->tiles,
                                                pl->folded ? i : i % pl->tiles);
                 int64_t ld_in, ld;
                 const T *yside = TC(y_side)(sh, &k, g, yp, pack, &ld_in);
@@ -350,7 +326,7 @@ static void TC(apply_t)(const tconv__ctx *c, const tconv__product_plan *pp, cons
             const int64_t last = in_order ? pl->tiles : first + 1;
             const int64_t n = pl->folded ? 0 : in_order ? i : i / pl->tiles;
             for (int64_t lt = first; lt < last; ++lt) {
-                const TC(tile) k = TC(tile_at)(sh, pl, n, lt);
+                const tile k = tile_at(sh, pl, n, lt);
                 int64_t ld;
                 const T *yside = TC(y_side)(sh, &k, g, y, pack, &ld);
                 MM(c, true, false, nch * K, k.width, sh->cyg, (T)1,
@@ -403,7 +379,7 @@ static void TC(wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, const 
             const int64_t r0 = blk * pl->per_block, r1 = min64(R, r0 + pl->per_block);
             T *dst = (seg ? partial + (seg - 1) * per_segment : dw) + g * sh->cyg * R + r0;
             for (int64_t i = seg * tiles / S; i < (seg + 1) * tiles / S; ++i) {
-                const TC(tile) k = TC(tile_at)(sh, pl, pl->folded ? 0 : i / pl->tiles,
+                const tile k = tile_at(sh, pl, pl->folded ? 0 : i / pl->tiles,
                                                pl->folded ? i : i % pl->tiles);
                 TC(im2col_tile)(sh, &k, g, x, r0, r1, cols);
                 int64_t ld;

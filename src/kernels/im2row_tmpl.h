@@ -1,0 +1,130 @@
+/*
+ * Channels-last im2col ("im2row") and col2im ("row2im") for one element type (included by
+ * im2row.c through instantiate.h).
+ *
+ * In channels-last a position's channels are contiguous, so a column matrix has one row
+ * per output position and its columns in (tap, channel) order: every (position, tap) pair
+ * is one contiguous run of channels, copied (im2row) or added (row2im) as a vector. x
+ * points at channel 0 of the group in the span's first image; a position i of an image is
+ * at ((i0·X1 + i1)·X2 + i2)·C_x; images are sp->x_stride apart; rows of cols `ld` apart.
+ */
+
+/* cols[row][j - j0] = x at row's position through tap j / (C_x/g), channel j % (C_x/g),
+ * or 0 in the padding, for j in [j0, j1): the columns of one block of R. */
+TCONV__VECTOR_CLONES
+void TC(tconv__im2row)(const tconv__shape *sh, const T *x, int64_t j0, int64_t j1,
+                       const tconv__span *sp, T *cols, int64_t ld)
+{
+    const int64_t cxg = sh->cxg, C = sh->cx, Y1 = sh->y[1], Y2 = sh->y[2];
+    const int64_t t_first = j0 / cxg, t_last = (j1 - 1) / cxg;
+    int64_t row = 0;
+    for (int64_t m = 0; m < sp->images; ++m) {
+        const T *xm = x + m * sp->x_stride;
+        int64_t o0 = sp->l0 / Y1, o1 = sp->l0 % Y1;
+        for (int64_t l = sp->l0; l < sp->l1; ++l) {
+            for (int64_t o2 = 0; o2 < Y2; ++o2, ++row) {
+                T *dst = cols + row * ld; /* column j at dst[j - j0] */
+                int64_t k[3];
+                tap_coords(sh, t_first, k);
+                for (int64_t t = t_first; t <= t_last; ++t) {
+                    const int64_t a0 = t * cxg > j0 ? t * cxg : j0;
+                    const int64_t a1 = (t + 1) * cxg < j1 ? (t + 1) * cxg : j1;
+                    int64_t at;
+                    if (position_of(sh, o0, o1, o2, k, &at))
+                        memcpy(dst + (a0 - j0), xm + at * C + (a0 - t * cxg),
+                               (size_t)(a1 - a0) * sizeof(T));
+                    else
+                        memset(dst + (a0 - j0), 0, (size_t)(a1 - a0) * sizeof(T));
+                    next_tap(sh, k);
+                }
+            }
+            if (++o1 == Y1)
+                o1 = 0, ++o0;
+        }
+    }
+}
+
+/* Sets channels c0..c1 of every position of the span's images to bias (0 without). */
+static void TC(init_rows)(const tconv__shape *sh, int64_t c0, int64_t c1,
+                          const tconv__span *sp, const T *bias, T *x)
+{
+    for (int64_t m = 0; m < sp->images; ++m)
+        for (int64_t i = 0; i < sh->x_count; ++i) {
+            T *xi = x + m * sp->x_stride + i * sh->cx;
+            for (int64_t c = c0; c < c1; ++c)
+                xi[c] = bias ? bias[c] : (T)0;
+        }
+}
+
+/*
+ * x[position of row through tap t][c0 + c] += cols[row][t·(c1 - c0) + c]: the columns of
+ * channels c0..c1 of one group added back, each row and tap one vector of channels. With
+ * `init` the span's images are first set to the bias. Each x element sums its
+ * contributions in row then tap order, whatever splits the channels.
+ */
+TCONV__VECTOR_CLONES
+void TC(tconv__row2im)(const tconv__shape *sh, const T *cols, int64_t ld, int64_t c0,
+                       int64_t c1, const tconv__span *sp, bool init, const T *bias, T *x)
+{
+    const int64_t C = sh->cx, Y1 = sh->y[1], Y2 = sh->y[2], K = sh->k_count, nb = c1 - c0;
+    if (init)
+        TC(init_rows)(sh, c0, c1, sp, bias, x);
+    int64_t row = 0;
+    for (int64_t m = 0; m < sp->images; ++m) {
+        T *xm = x + m * sp->x_stride + c0;
+        int64_t o0 = sp->l0 / Y1, o1 = sp->l0 % Y1;
+        for (int64_t l = sp->l0; l < sp->l1; ++l) {
+            for (int64_t o2 = 0; o2 < Y2; ++o2, ++row) {
+                const T *src = cols + row * ld;
+                int64_t k[3] = {0, 0, 0};
+                for (int64_t t = 0; t < K; ++t, src += nb) {
+                    int64_t at;
+                    if (position_of(sh, o0, o1, o2, k, &at)) {
+                        T *restrict d = xm + at * C;
+                        const T *restrict s = src;
+                        for (int64_t c = 0; c < nb; ++c)
+                            d[c] += s[c];
+                    }
+                    next_tap(sh, k);
+                }
+            }
+            if (++o1 == Y1)
+                o1 = 0, ++o0;
+        }
+    }
+}
+
+/* row2im when the taps tile X exactly (TCONV__PATH_TILED): each x element has one
+ * source, written (plus bias[c] unless NULL), not added. */
+TCONV__VECTOR_CLONES
+void TC(tconv__row2im_tiled)(const tconv__shape *sh, const T *cols, int64_t ld, int64_t c0,
+                             int64_t c1, const tconv__span *sp, const T *bias, T *x)
+{
+    const int64_t C = sh->cx, Y1 = sh->y[1], Y2 = sh->y[2], K = sh->k_count, nb = c1 - c0;
+    int64_t row = 0;
+    for (int64_t m = 0; m < sp->images; ++m) {
+        T *xm = x + m * sp->x_stride + c0;
+        int64_t o0 = sp->l0 / Y1, o1 = sp->l0 % Y1;
+        for (int64_t l = sp->l0; l < sp->l1; ++l) {
+            for (int64_t o2 = 0; o2 < Y2; ++o2, ++row) {
+                const T *src = cols + row * ld;
+                int64_t k[3] = {0, 0, 0};
+                for (int64_t t = 0; t < K; ++t, src += nb) {
+                    int64_t at;
+                    position_of(sh, o0, o1, o2, k, &at); /* always inside */
+                    T *restrict d = xm + at * C;
+                    const T *restrict s = src;
+                    if (bias)
+                        for (int64_t c = 0; c < nb; ++c)
+                            d[c] = s[c] + bias[c0 + c];
+                    else
+                        for (int64_t c = 0; c < nb; ++c)
+                            d[c] = s[c];
+                    next_tap(sh, k);
+                }
+            }
+            if (++o1 == Y1)
+                o1 = 0, ++o0;
+        }
+    }
+}
