@@ -202,7 +202,7 @@ static inline void tconv__plan_shared(tconv__product_plan *pp, size_t bytes, int
 /* Start of thread t's region of a product's workspace (the shared region comes first). */
 static inline void *tconv__thread_ws(const tconv__product_plan *pp, void *ws, int t)
 {
-    return (char *)ws + pp->shared + (size_t)t * pp->per_thread;
+    return ws ? (char *)ws + pp->shared + (size_t)t * pp->per_thread : NULL;
 }
 
 extern const tconv__algo tconv__algo_gemm;

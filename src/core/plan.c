@@ -433,7 +433,7 @@ static tconv_status check_overlap(const extent *outs, int n_out, const extent *i
 static const void *input(run *r, bool x_side, const void *p)
 {
     const tconv__input *in = x_side ? &r->pl->x_in : &r->pl->y_in;
-    if (!in->pack || !p)
+    if (!in->pack || !p || r->ctx.sh.batch == 0) /* an empty batch has nothing to copy */
         return p;
     int64_t e[5], dense[5];
     tconv__extents(&r->ctx.sh, x_side, e);
@@ -446,13 +446,13 @@ static const void *input(run *r, bool x_side, const void *p)
 /* Where the products write the activation output. */
 static void *output(run *r, void *p)
 {
-    return r->pl->out_via_ws && p ? r->ws + r->pl->out_at : p;
+    return r->pl->out_via_ws && p && r->ctx.sh.batch ? r->ws + r->pl->out_at : p;
 }
 
 /* The activation output in the caller's layout, from where the products wrote it. */
 static void finish_output(run *r, bool x_side, void *p)
 {
-    if (!r->pl->out_via_ws || !p)
+    if (!r->pl->out_via_ws || !p || r->ctx.sh.batch == 0)
         return;
     int64_t e[5], from[5], to[5];
     tconv__extents(&r->ctx.sh, x_side, e);

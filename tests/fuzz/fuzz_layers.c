@@ -6,7 +6,11 @@
  * edited by hand afterwards), an entry point, an algorithm (any id, valid or not, so that
  * algorithms added later are fuzzed without touching this file), a dtype, options
  * (thread count, caller workspace exact / short / misaligned, an allocator that fails on
- * the n-th call, byte limits) and tiny tensors. Every call must end in one of two ways:
+ * the n-th call, byte limits, the GEMM provider (any id), the layout: channels-last runs
+ * get the harness's own channels-last copies of the tensors) and tiny tensors; a layer
+ * call goes through the one-shot entry point or a plan made for it. A caller workspace
+ * serves a call when it holds what the query says one thread needs (the call then runs on
+ * as many threads as it serves). Every call must end in one of two ways:
  *   - a status other than TCONV_OK, with its message, and every output byte as it was
  *     (outputs are filled with a sentinel before the call);
  *   - TCONV_OK, with every output within the dot-product error bound of tests/common.c
@@ -299,6 +303,20 @@ static size_t buf_bytes(const buf *t, tconv_dtype dt)
     return (size_t)t->n * (dt == TCONV_F64 ? sizeof(double) : sizeof(float));
 }
 
+/* The tensor moved channels-last ((N, C, S) -> (N, S, C), or back), both precisions. */
+static void move_channels(const buf *src, int64_t batch, int64_t channels, bool back, buf *dst)
+{
+    const int64_t count = batch && channels ? src->n / batch / channels : 0;
+    for (int64_t n = 0; n < batch; ++n)
+        for (int64_t c = 0; c < channels; ++c)
+            for (int64_t i = 0; i < count; ++i) {
+                const int64_t first = (n * channels + c) * count + i;
+                const int64_t last = (n * count + i) * channels + c;
+                dst->d[back ? first : last] = src->d[back ? last : first];
+                dst->f[back ? first : last] = src->f[back ? last : first];
+            }
+}
+
 static void fill_sentinel(buf *t)
 {
     memset(t->d, SENTINEL, (size_t)t->n * sizeof(double));
@@ -534,7 +552,7 @@ static void fuzz_one(input *in)
         return;
     const bool valid = tconv_geometry_check(&g, NULL) == TCONV_OK;
 
-    char text[320];
+    char text[480];
     const size_t text_size = take(in) % sizeof text;
     memset(text, SENTINEL, sizeof text);
     const size_t len = tconv_geometry_format(&g, text, text_size);
@@ -573,6 +591,27 @@ static void fuzz_one(input *in)
     opt.alloc_ctx = &h;
     const uint8_t ws_mode = take(in), ws_shift = take(in) % 64;
     uint64_t seed = take64(in);
+    /* read last, so that inputs from before these options mean what they meant: bit 0
+     * channels-last, bits 1-3 the provider (ids past the last one too), bit 4 a plan */
+    const uint8_t extra = take(in);
+    const bool last = (extra & 1) && opt_mode % 4 >= 2, via_plan = extra & 16; /* options given */
+    opt.layout = last ? TCONV_LAYOUT_CHANNELS_LAST : TCONV_LAYOUT_CHANNELS_FIRST;
+    opt.provider = (tconv_provider)(extra >> 1 & 7);
+    {   /* the call, for the messages */
+        const size_t at = strlen(text);
+        snprintf(text + at, sizeof text - at, "; entry %d, %s %s, %s, provider %d%s, %d threads, mode %d", (int)e,
+                 tconv_algo_name(algo), dt == TCONV_F64 ? "f64" : "f32",
+                 last ? "channels-last" : "channels-first", (int)opt.provider,
+                 via_plan ? ", plan" : "", threads, opt_mode % 4);
+        /* the workspace, once it is known (below) */
+    }
+    const char *prov_name = tconv_provider_name(opt.provider);
+    if (strcmp(prov_name, "?") != 0) {
+        tconv_provider back = (tconv_provider)-1;
+        REQUIRE(tconv_provider_from_name(prov_name, &back) == TCONV_OK && back == opt.provider,
+                "provider %d does not round-trip through \"%s\"", (int)opt.provider,
+                prov_name);
+    }
 
     /* 0: plain entry point, 1: _ex without options, 2: options, 3: options + workspace */
     const int mode = opt_mode % 4;
@@ -588,6 +627,17 @@ static void fuzz_one(input *in)
     tconv_status qs = layer ? tconv_workspace_size(&g, op, algo, dt, popt, &need, &qerr)
                             : tconv_product_workspace_size(&g, prod, algo, dt, popt, &need,
                                                            &qerr);
+    /* what one thread needs: the least workspace a call accepts */
+    size_t need1 = need;
+    if (qs == TCONV_OK && popt) {
+        tconv_options one = opt;
+        one.num_threads = 1;
+        const tconv_status s1 =
+            layer ? tconv_workspace_size(&g, op, algo, dt, &one, &need1, NULL)
+                  : tconv_product_workspace_size(&g, prod, algo, dt, &one, &need1, NULL);
+        REQUIRE(s1 == TCONV_OK && need1 <= need, "one thread needs %zu bytes (%s), %d need %zu",
+                need1, tconv_status_name(s1), threads, need);
+    }
     if (qs != TCONV_OK)
         check_refusal(qs, &qerr, "workspace query");
     if (valid && popt && (threads < 0 || threads > TCONV_MAX_THREADS))
@@ -686,6 +736,27 @@ static void fuzz_one(input *in)
     void *px = null_input == 3 ? NULL : buf_data(&x_t, dt);
     void *pbias = use_bias ? buf_data(&bias, dt) : NULL;
     void *po1 = buf_data(&o1, dt), *po2 = buf_data(&o2, dt), *po3 = buf_data(&o3, dt);
+    /* channels-last: the call gets channels-last copies of the activations, and writes its
+     * activation output into one, moved back before the checks */
+    const bool x_in = layer ? conv : prod == TCONV_APPLY; /* the tensor `in` is X */
+    const bool o1_act = layer || prod != TCONV_WGRAD; /* not a weight gradient */
+    const bool o1_x = layer ? conv == backward : prod == TCONV_APPLY_T;
+    const int64_t in_c = x_in ? g.x_channels : g.y_channels;
+    const int64_t o1_c = o1_x ? g.x_channels : g.y_channels;
+    const int64_t gout_c = conv ? g.y_channels : g.x_channels;
+    buf l_in = buf_new(last ? in_t.n : 0, NULL), l_gout = buf_new(last ? gout.n : 0, NULL);
+    buf l_x = buf_new(last ? x_t.n : 0, NULL), l_o1 = buf_new(last ? o1.n : 0, NULL);
+    if (last) {
+        move_channels(&in_t, g.batch, in_c, false, &l_in);
+        move_channels(&gout, g.batch, gout_c, false, &l_gout);
+        move_channels(&x_t, g.batch, g.x_channels, false, &l_x);
+        fill_sentinel(&l_o1);
+        pin = pin ? buf_data(&l_in, dt) : NULL;
+        pgout = pgout ? buf_data(&l_gout, dt) : NULL;
+        px = px ? buf_data(&l_x, dt) : NULL;
+        if (o1_act)
+            po1 = buf_data(&l_o1, dt);
+    }
     /* an empty tensor may be NULL */
     if (o1.n == 0 && (mask & 0x80))
         po1 = NULL;
@@ -709,6 +780,9 @@ static void fuzz_one(input *in)
         }
         ws_block = malloc(ws_bytes + 64);
         REQUIRE(ws_block, "harness out of memory");
+        const size_t at = strlen(text);
+        snprintf(text + at, sizeof text - at, ", workspace %zu of %zu (one thread %zu) at +%d",
+                 ws_bytes, need, need1, (int)ws_shift);
         opt.workspace = ws_block + ws_shift;
         opt.workspace_bytes = ws_bytes;
     }
@@ -719,7 +793,25 @@ static void fuzz_one(input *in)
     memset(&err, 0, sizeof err);
     tconv_status s;
     void *gin = want_gin ? po1 : NULL, *gw = want_gw ? po2 : NULL, *gb = want_gb ? po3 : NULL;
-    switch (e) {
+    tconv_plan *plan = NULL;
+    bool planned = false;
+    if (via_plan && layer && popt) { /* the same call through a plan made for it */
+        const unsigned grads = (want_gin ? TCONV_GRAD_INPUT : 0) |
+                               (want_gw ? TCONV_GRAD_WEIGHT : 0) | (want_gb ? TCONV_GRAD_BIAS : 0);
+        s = tconv_plan_create(&plan, &g, op, grads ? grads : TCONV_GRAD_ALL, algo, dt, popt,
+                              &err);
+        planned = true;
+        if (s == TCONV_OK) {
+            s = backward ? tconv_plan_backward(plan, pin, pw, pgout, gin, gw, gb, opt.workspace,
+                                               opt.workspace_bytes, &err)
+                         : tconv_plan_forward(plan, pin, pw, pbias, po1, opt.workspace,
+                                              opt.workspace_bytes, &err);
+            tconv_plan_destroy(plan);
+        }
+    }
+    switch (planned ? ENTRY_COUNT : e) {
+    case ENTRY_COUNT:
+        break;
     case CONV_FORWARD:
         s = plain ? tconv_conv_forward(&g, algo, dt, pin, pw, pbias, po1)
                   : tconv_conv_forward_ex(&g, algo, dt, pin, pw, pbias, po1, popt, &err);
@@ -756,6 +848,13 @@ static void fuzz_one(input *in)
 
     const bool all_inputs = null_input == 0 || null_input > 3;
     const bool full = !backward || (gin && gw && gb); /* the call needs what the query asked */
+    if (last && o1_act) {
+        REQUIRE(is_sentinel(l_o1.d, (size_t)l_o1.n * 8) || s == TCONV_OK,
+                "refused with %s but wrote the channels-last output [%s]", tconv_status_name(s),
+                text);
+        if (s == TCONV_OK && po1) /* the result, channels-first, where the checks read it */
+            move_channels(&l_o1, g.batch, o1_c, true, &o1);
+    }
     if (s != TCONV_OK) {
         if (!plain)
             check_refusal(s, &err, "call");
@@ -766,7 +865,7 @@ static void fuzz_one(input *in)
                 err.message, text);
         /* refusals nothing excuses: the query said yes, every tensor is there, the
          * workspace suffices and the allocator did not fail */
-        const bool ws_ok = !ws_block || ws_bytes >= need;
+        const bool ws_ok = !ws_block || ws_bytes >= need1;
         REQUIRE(!(qs == TCONV_OK && all_inputs && ws_ok && !h.failed && po1 && need <= HOOK_LIMIT),
                 "spurious refusal %s (%s) after the query accepted [%s]", tconv_status_name(s),
                 err.message, text);
@@ -776,15 +875,16 @@ static void fuzz_one(input *in)
     } else {
         REQUIRE(qs == TCONV_OK || !full, "the query said %s (%s), the call succeeded [%s]",
                 tconv_status_name(qs), qerr.message, text);
-        REQUIRE(!(ws_block && ws_bytes < need && full && need > 0),
-                "a workspace of %zu bytes was accepted; the query asked %zu [%s]", ws_bytes, need,
-                text);
+        REQUIRE(!(ws_block && ws_bytes < need1 && full && need1 > 0),
+                "a workspace of %zu bytes was accepted; one thread needs %zu [%s]", ws_bytes,
+                need1, text);
         REQUIRE(!h.failed, "allocation failed, call succeeded");
         check_results(&g, &v, e, prod, dt, &in_t, &w_t, &gout, &x_t, pbias ? &bias : NULL,
                       &o1, &o2, &o3, gin != NULL, gw != NULL, gb != NULL, text);
     }
 
     free(ws_block);
+    buf_free(&l_in), buf_free(&l_gout), buf_free(&l_x), buf_free(&l_o1);
     buf_free(&in_t), buf_free(&w_t), buf_free(&gout), buf_free(&x_t), buf_free(&bias);
     buf_free(&o1), buf_free(&o2), buf_free(&o3);
     for (int i = 0; i < 5; ++i)
