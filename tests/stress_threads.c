@@ -1,7 +1,9 @@
 /*
  * Thread safety: four application threads (pthreads) call the library at the same time,
  * each with its own geometries, algorithms, dtypes, entry points, OpenMP thread counts and
- * allocators, and each checks every result it gets against references computed before the
+ * allocators, and all of them run the same plans too (a plan is made once and may run from
+ * several threads at once, each run with its own workspace, sized for the thread count it
+ * wants). Each checks every result it gets against references computed before the
  * threads started (run alone, one OpenMP thread; those references are first checked
  * against the float64 oracle within the dot-product bound of tests/common.h). Inputs are
  * shared by all threads, read-only, as an application shares a model's weights.
@@ -190,7 +192,9 @@ typedef struct job {
     tconv_algo algo;
     tconv_dtype dt;
     entry e;
-    int memory; /* 0: the library's malloc, 1: the caller's workspace, 2: a hook */
+    int memory; /* 0: the library's malloc, 1: the caller's workspace, 2: a hook, 3: a plan
+                 * made before the threads start, run by all of them */
+    tconv_plan *plan;
     const tensor *in, *w, *bias, *gout; /* shared, read-only */
     tensor want[3]; /* forward: [0]; backward: grad_in, grad_weight, grad_bias */
 } job;
@@ -221,6 +225,21 @@ static tconv_status run_job(const job *j, tensor out[3], int threads, counting_a
     tconv_options opt = {0};
     opt.num_threads = threads;
     void *ws = NULL;
+    if (j->memory == 3) { /* the shared plan, with a workspace for `threads` threads */
+        size_t bytes = 0;
+        tconv_plan_workspace_size(j->plan, threads, &bytes, err);
+        ws = bytes ? xmalloc(bytes) : NULL;
+        const tconv_dtype dt = j->dt;
+        const tconv_status s =
+            is_backward(j->e)
+                ? tconv_plan_backward(j->plan, data(j->in, dt), data(j->w, dt),
+                                      data(j->gout, dt), data(&out[0], dt), data(&out[1], dt),
+                                      data(&out[2], dt), ws, bytes, err)
+                : tconv_plan_forward(j->plan, data(j->in, dt), data(j->w, dt),
+                                     data(j->bias, dt), data(&out[0], dt), ws, bytes, err);
+        free(ws);
+        return s;
+    }
     if (j->memory == 1) {
         size_t bytes = 0;
         const tconv_status q =
@@ -349,7 +368,7 @@ static void check_reference(const job *j)
 
 typedef struct worker {
     pthread_barrier_t *start;
-    job *jobs[JOBS_PER_THREAD];
+    job *jobs[JOBS_PER_THREAD + APP_THREADS * JOBS_PER_THREAD];
     int count, calls;
     counting_alloc alloc;
     char failure[1024];
@@ -434,7 +453,18 @@ int main(void)
             j->algo = algos[(t + c * APP_THREADS) % na]; /* neighbours differ */
             j->dt = (t + c) % 2 ? TCONV_F32 : TCONV_F64;
             j->e = (entry)((t + 3 * c) % 4);
-            j->memory = (t + c) % 3;
+            j->memory = (t + c) % 4;
+            if (j->memory == 3) {
+                const tconv_options most = {.num_threads = 8};
+                tconv_error err = {0};
+                const tconv_status ps = tconv_plan_create(&j->plan, j->g, (tconv_op)j->e,
+                                                          TCONV_GRAD_ALL, j->algo, j->dt,
+                                                          &most, &err);
+                if (ps == TCONV_EUNSUPPORTED || ps == TCONV_ETOOBIG)
+                    continue;
+                if (ps != TCONV_OK)
+                    fail("plan: %s", err.message);
+            }
             const bool conv = is_conv(j->e);
             j->in = conv ? &x[gi] : &y[gi];
             j->gout = conv ? &y[gi] : &x[gi];
@@ -463,6 +493,25 @@ int main(void)
             ++made;
         }
 
+    /* every thread also runs every plan, its own and the others' */
+    int planned = 0;
+    for (int i = 0; i < made; ++i)
+        if (jobs[i].memory == 3) {
+            ++planned;
+            for (int t = 0; t < APP_THREADS; ++t) {
+                bool own = false;
+                for (int k = 0; k < workers[t].count; ++k)
+                    own = own || workers[t].jobs[k] == &jobs[i];
+                if (!own)
+                    workers[t].jobs[workers[t].count++] = &jobs[i];
+            }
+        }
+    if (planned == 0)
+        fail("no shared plan");
+    int scheduled = 0;
+    for (int t = 0; t < APP_THREADS; ++t)
+        scheduled += workers[t].count;
+
     pthread_barrier_t start;
     pthread_barrier_init(&start, NULL, APP_THREADS);
     pthread_t tid[APP_THREADS];
@@ -481,16 +530,18 @@ int main(void)
             fail("thread %d: %s", t, workers[t].failure);
         calls += workers[t].calls;
     }
-    if (calls != made * ROUNDS)
-        fail("%d calls made, %d expected", calls, made * ROUNDS);
+    if (calls != scheduled * ROUNDS)
+        fail("%d calls made, %d expected", calls, scheduled * ROUNDS);
     if (covered != na)
         fail("%d of %d algorithms ran", covered, na);
-    printf("stress_threads: %d application threads, %d calls, %d algorithms, all results "
-           "match\n", APP_THREADS, calls, na);
+    printf("stress_threads: %d application threads, %d calls, %d algorithms, %d plans shared "
+           "by all threads, all results match\n", APP_THREADS, calls, na, planned);
 
-    for (int i = 0; i < made; ++i)
+    for (int i = 0; i < made; ++i) {
         for (int k = 0; k < 3; ++k)
             tensor_free(&jobs[i].want[k]);
+        tconv_plan_destroy(jobs[i].plan);
+    }
     for (int i = 0; i < GEOMETRIES; ++i) {
         tensor_free(&x[i]), tensor_free(&y[i]), tensor_free(&w[i]);
         tensor_free(&bx[i]), tensor_free(&by[i]);
