@@ -597,8 +597,10 @@ static bool write_file(const char *path, const explain_buf *b)
     return fclose(f) == 0 && ok;
 }
 
-bool explain_write_html(const char *path, explain_model *const *models, int count)
+bool explain_write_html(const char *path, explain_model *const *models, int count,
+                        const char **reason)
 {
+    *reason = NULL;
     explain_buf out = {0}, js = {0};
     explain_buf_printf(&out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
                              "<meta charset=\"utf-8\"/>\n"

@@ -105,6 +105,7 @@ tconv_status explain_model_init(explain_model *m, const char *title, const tconv
     explain_y_name(m, m->info.rows - 1, name, sizeof name);
     width = strlen(name) > width ? strlen(name) : width;
     m->width = (int)width;
+    explain_route_init(m);
     return TCONV_OK;
 }
 
@@ -112,6 +113,7 @@ void explain_model_free(explain_model *m)
 {
     free(m->structure);
     explain_buf_free(&m->check);
+    explain_route_free(&m->route);
     m->structure = NULL;
 }
 
@@ -182,6 +184,25 @@ void explain_x_name(const explain_model *m, int64_t col, char *buf, size_t size)
 void explain_y_name(const explain_model *m, int64_t row, char *buf, size_t size)
 {
     cell_name(m, 'y', m->cy, m->y, m->y_count, row, buf, size);
+}
+
+void explain_cols_row_name(const explain_model *m, int64_t row, char *buf, size_t size)
+{
+    int64_t tap[3];
+    explain_unflat(m->k, row % m->k_count, tap);
+    if (m->cxg > 1)
+        snprintf(buf, size, "%lld:k", (long long)(row / m->k_count));
+    else
+        snprintf(buf, size, "k");
+    position_name(m, m->k, tap, buf, size);
+}
+
+void explain_cols_col_name(const explain_model *m, int64_t col, char *buf, size_t size)
+{
+    int64_t pos[3];
+    explain_unflat(m->y, col, pos);
+    snprintf(buf, size, m->cy > 1 ? "y:" : "y");
+    position_name(m, m->y, pos, buf, size);
 }
 
 void explain_spread_of(const explain_model *m, int64_t o_flat, int64_t tap, explain_spread *sp)
