@@ -382,11 +382,13 @@ static void check_route(const char *text, const tconv_geometry *g)
     cr_assert_eq(tconv_matrix_structure(g, TCONV_APPLY, C, NULL, NULL), TCONV_OK);
     for (int64_t gi = 0; gi < g->groups; ++gi) {
         char title[128];
-        snprintf(title, sizeof title, transposed ? "  cols = W_g\u1d40\u00b7y, group %lld (%lld x %lld)"
-                                                 : "  cols = im2col(x), group %lld (%lld x %lld)",
+        snprintf(title, sizeof title,
+                 transposed ? "  cols = W_g\u1d40\u00b7y, group %lld (%lld x %lld)"
+                            : "  cols = im2col(x), group %lld (%lld x %lld)",
                  (long long)gi, (long long)rows, (long long)ny);
         char **values = read_table(text, title, rows, ny);
-        snprintf(title, sizeof title, transposed ? "  col2im, group %lld:" : "  im2col, group %lld:",
+        snprintf(title, sizeof title,
+                 transposed ? "  col2im, group %lld:" : "  im2col, group %lld:",
                  (long long)gi);
         char **lands = read_table(text, title, rows, ny);
         for (int64_t e = 0; e < rows; ++e)

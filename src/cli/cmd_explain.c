@@ -19,8 +19,9 @@ static const char usage_text[] =
     "\n"
     "Shows the transformation matrix C of a convolution (y = C x) and its transpose (the\n"
     "transposed convolution, x = C\u1d40 y): output sizes step by step, the matrix with named\n"
-    "weights, the multiplication count, the distribution and collection views, and a\n"
-    "numeric check of every algorithm. Without geometry options: the seed's two examples.\n"
+    "weights, the multiplication count, the distribution and collection views, the GEMM\n"
+    "route (im2col/col2im) with numbers, and a numeric check of every algorithm. Without\n"
+    "geometry options: the seed's two examples.\n"
     "\n"
     "geometry (PyTorch's argument names; '-' or '_'; per-axis values as 3x5):\n"
     "  --input-size S        spatial size of the layer's input (its count sets 1-D..3-D)\n"
@@ -39,7 +40,9 @@ static const char usage_text[] =
     "output:\n"
     "  --batch N             images in the numeric check (default 1)\n"
     "  --seed N              random data of the numeric check (default 1)\n"
-    "  --html FILE           also write one self-contained page with the pictures\n"
+    "  --html FILE           also write one self-contained page with the pictures and\n"
+    "                        controls for every parameter (it recomputes in the browser\n"
+    "                        with tconv.wasm, this library compiled to WebAssembly)\n"
     "  --svg FILE            also write the matrix picture alone\n"
     "  --time                also time gemm, dense and sparse side by side\n"
     "  --threads N           threads for --time (default: OpenMP's)\n";
@@ -186,8 +189,8 @@ int explain_parse(int argc, char **argv, explain_request *r, explain_buf *msg)
             *(const char **)field = value;
         } else if (o->kind == INT) {
             if (!parse_int(value, o->lo, o->hi, (int64_t *)field))
-                return bad(msg, "%s = '%s': expected a whole number from %lld to %lld", given, value,
-                           (long long)o->lo, (long long)o->hi);
+                return bad(msg, "%s = '%s': expected a whole number from %lld to %lld", given,
+                           value, (long long)o->lo, (long long)o->hi);
         } else if (!parse_axes(value, (int64_t *)field, (int *)((char *)r + o->count))) {
             return bad(msg, "%s = '%s': expected a number or numbers joined by 'x' (1 to 3 axes)",
                        given, value);

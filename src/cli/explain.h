@@ -164,10 +164,18 @@ bool explain_write_svg(const char *path, explain_model *const *models, int count
  * with): {"ok":true,"title":...,"geometry":...,"out_size":[...],"html":...,"steps":{...}}
  * or {"ok":false,"message":...}. */
 void explain_page_json(explain_buf *out, explain_model *m);
+/* The section alone: its markup, and its steps as a JSON object (view id: list of steps). */
+void explain_page_section(explain_buf *html, explain_buf *steps, explain_model *m);
+/* Writes b to path; false if it could not (or b is cut short). */
+bool explain_write_file(const char *path, const explain_buf *b);
 void explain_page_json_error(explain_buf *out, const char *message);
 /* A JSON string literal of s (quotes included; '<' and '&' escaped, so it may stand in a
  * script of an XML page). */
 void explain_json_string(explain_buf *out, const char *s);
+/* The layer's output size as a JSON array. */
+void explain_json_out_size(explain_buf *out, const tconv_geometry *g);
+/* s with the characters HTML and XML reserve escaped. */
+void explain_escape(explain_buf *out, const char *s);
 
 /* ---- the command line (cmd_explain.c) ---------------------------------------------------- */
 /* What a `tconv explain` command line asks for. Per-axis arrays hold `n_*` values (1: every

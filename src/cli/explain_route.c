@@ -80,19 +80,18 @@ static tconv_status layers_of(const explain_model *m, route_layers *l, tconv_err
     const int64_t rows = m->cxg * m->k_count, ones[3] = {1, 1, 1};
     tconv_status s;
     if (g->layer == TCONV_LAYER_CONVT) {
-        s = tconv_geometry_init_transposed(&l->gemm, g->dims, 1, m->cyg, rows, 1, g->y_size,
-                                           ones, NULL, NULL, NULL, NULL, err);
+        s = tconv_geometry_init_transposed(&l->gemm, g->dims, 1, m->cyg, rows, 1, g->y_size, ones,
+                                           NULL, NULL, NULL, NULL, err);
         if (s == TCONV_OK)
             s = tconv_geometry_init_transposed(&l->unfold, g->dims, 1, rows, m->cxg, m->cxg,
                                                g->y_size, g->kernel, g->stride, g->padding,
                                                g->output_padding, g->dilation, err);
     } else {
-        s = tconv_geometry_init_conv(&l->gemm, g->dims, 1, rows, m->cyg, 1, g->y_size, ones,
-                                     NULL, NULL, NULL, err);
+        s = tconv_geometry_init_conv(&l->gemm, g->dims, 1, rows, m->cyg, 1, g->y_size, ones, NULL,
+                                     NULL, NULL, err);
         if (s == TCONV_OK)
-            s = tconv_geometry_init_conv(&l->unfold, g->dims, 1, m->cxg, rows, m->cxg,
-                                         g->x_size, g->kernel, g->stride, g->padding,
-                                         g->dilation, err);
+            s = tconv_geometry_init_conv(&l->unfold, g->dims, 1, m->cxg, rows, m->cxg, g->x_size,
+                                         g->kernel, g->stride, g->padding, g->dilation, err);
     }
     return s;
 }
@@ -138,8 +137,10 @@ static tconv_status route_group(explain_model *m, const route_layers *l, const d
                 if (v == 0)
                     continue;
                 if (v != floor(v) || e < 0 || e >= rows || at[e * cols + o] >= 0) {
-                    snprintf(err->message, sizeof err->message, "col2im's coded result holds "
-                                                                "%g, not one entry's code", v);
+                    snprintf(err->message, sizeof err->message,
+                             "col2im's coded result holds "
+                             "%g, not one entry's code",
+                             v);
                     return err->status = TCONV_EINVAL;
                 }
                 at[e * cols + o] = gi * m->cxg * xn + c;
@@ -217,16 +218,18 @@ void explain_route_init(explain_model *m)
     r->crows = m->cxg * m->k_count;
     r->ccols = m->y_count;
     if (!m->structure) {
-        snprintf(r->why, sizeof r->why, "C, which the route is checked against, has more than "
-                                        "%lld entries",
+        snprintf(r->why, sizeof r->why,
+                 "C, which the route is checked against, has more than "
+                 "%lld entries",
                  (long long)EXPLAIN_STRUCTURE_MAX);
         return;
     }
     if (r->crows > ROUTE_MAX_SIDE || r->ccols > ROUTE_MAX_SIDE ||
         m->g.groups * r->crows > ROUTE_MAX_ROWS) {
-        snprintf(r->why, sizeof r->why, "the route is printed up to %d rows (here C_x/g·Πk "
-                                        "= %lld) and %d columns (|Sy| = %lld) per group, %d "
-                                        "rows in all",
+        snprintf(r->why, sizeof r->why,
+                 "the route is printed up to %d rows (here C_x/g·Πk "
+                 "= %lld) and %d columns (|Sy| = %lld) per group, %d "
+                 "rows in all",
                  ROUTE_MAX_SIDE, (long long)r->crows, ROUTE_MAX_SIDE, (long long)r->ccols,
                  ROUTE_MAX_ROWS);
         return;
@@ -249,8 +252,7 @@ void explain_route_init(explain_model *m)
     tconv_error err = {TCONV_ENOMEM, "out of memory"};
     tconv_status s = TCONV_ENOMEM;
     route_layers l;
-    if (r->weight && r->input && r->cols && r->at && r->output && r->expected && onehot &&
-        scratch)
+    if (r->weight && r->input && r->cols && r->at && r->output && r->expected && onehot && scratch)
         s = layers_of(m, &l, &err);
     if (s == TCONV_OK) {
         for (int64_t w = 0; w < weights; ++w)
@@ -269,8 +271,8 @@ void explain_route_init(explain_model *m)
     free(onehot);
     free(scratch);
     if (s != TCONV_OK) {
-        snprintf(r->why, sizeof r->why, "a step of the route failed (%s: %s)",
-                 tconv_status_name(s), err.message);
+        snprintf(r->why, sizeof r->why, "a step of the route failed (%s: %s)", tconv_status_name(s),
+                 err.message);
         free_arrays(r);
         r->failed = true;
         return;
@@ -288,8 +290,8 @@ void explain_route_init(explain_model *m)
 typedef void (*entry_fn)(const explain_model *m, int64_t gi, int64_t r, int64_t c, char *buf,
                          size_t size);
 
-static void table(explain_buf *out, const explain_model *m, int64_t gi, int64_t rows,
-                  int64_t cols, entry_fn row_label, entry_fn col_label, entry_fn entry)
+static void table(explain_buf *out, const explain_model *m, int64_t gi, int64_t rows, int64_t cols,
+                  entry_fn row_label, entry_fn col_label, entry_fn entry)
 {
     char text[64];
     int w = 1, lw = 1;
@@ -321,15 +323,13 @@ static void table(explain_buf *out, const explain_model *m, int64_t gi, int64_t 
     }
 }
 
-static void wg_row(const explain_model *m, int64_t gi, int64_t r, int64_t c, char *buf,
-                   size_t size)
+static void wg_row(const explain_model *m, int64_t gi, int64_t r, int64_t c, char *buf, size_t size)
 {
     (void)c;
     snprintf(buf, size, "y%lld", (long long)(gi * m->cyg + r));
 }
 
-static void wg_col(const explain_model *m, int64_t gi, int64_t r, int64_t c, char *buf,
-                   size_t size)
+static void wg_col(const explain_model *m, int64_t gi, int64_t r, int64_t c, char *buf, size_t size)
 {
     (void)gi, (void)r;
     explain_cols_row_name(m, c, buf, size);
@@ -436,40 +436,45 @@ bool explain_gemm_route(explain_buf *out, const explain_model *m)
             "by position.\n",
             (long long)m->cyg, (long long)r->crows);
     if (!r->shown) {
-        explain_buf_printf(out, "  %s: %s.\n", r->failed ? "FAILED" : "Not shown here",
-                           r->why);
+        explain_buf_printf(out, "  %s: %s.\n", r->failed ? "FAILED" : "Not shown here", r->why);
         return !r->failed;
     }
-    explain_buf_printf(out, "  Data: small whole numbers, so that every sum is exact: element "
-                            "j of %s is 1 + (j mod 7),\n  weight w (its flat index) is 1 + "
-                            "(w mod 4).\n",
+    explain_buf_printf(out,
+                       "  Data: small whole numbers, so that every sum is exact: element "
+                       "j of %s is 1 + (j mod 7),\n  weight w (its flat index) is 1 + "
+                       "(w mod 4).\n",
                        r->transposed ? "y" : "x");
     for (int64_t gi = 0; gi < m->g.groups; ++gi) {
-        explain_buf_printf(out, "  W_g, group %lld (%lld x %lld): a row per y channel, a column "
-                                "per (x channel, tap); the weights,\n",
+        explain_buf_printf(out,
+                           "  W_g, group %lld (%lld x %lld): a row per y channel, a column "
+                           "per (x channel, tap); the weights,\n",
                            (long long)gi, (long long)m->cyg, (long long)r->crows);
         table(out, m, gi, m->cyg, r->crows, wg_row, wg_col, wg_name);
         explain_buf_printf(out, "    and their values:\n");
         table(out, m, gi, m->cyg, r->crows, wg_row, wg_col, wg_value);
         if (r->transposed) {
-            explain_buf_printf(out, "  cols = W_g\u1d40\u00b7y, group %lld (%lld x %lld), by "
-                                    "tconv as a 1x1 transposed convolution whose weight is\n  "
-                                    "W_g's memory (one GEMM):\n",
+            explain_buf_printf(out,
+                               "  cols = W_g\u1d40\u00b7y, group %lld (%lld x %lld), by "
+                               "tconv as a 1x1 transposed convolution whose weight is\n  "
+                               "W_g's memory (one GEMM):\n",
                                (long long)gi, (long long)r->crows, (long long)r->ccols);
             table(out, m, gi, r->crows, r->ccols, cols_row, cols_col, cols_value);
-            explain_buf_printf(out, "  col2im, group %lld: the x element each entry is added "
-                                    "into ('-': the padding, dropped), read off\n  tconv's "
-                                    "col2im (a transposed convolution with one-hot kernels, "
-                                    "groups = C_x/g):\n",
+            explain_buf_printf(out,
+                               "  col2im, group %lld: the x element each entry is added "
+                               "into ('-': the padding, dropped), read off\n  tconv's "
+                               "col2im (a transposed convolution with one-hot kernels, "
+                               "groups = C_x/g):\n",
                                (long long)gi);
         } else {
-            explain_buf_printf(out, "  cols = im2col(x), group %lld (%lld x %lld), by tconv "
-                                    "as a convolution with one-hot kernels,\n  groups = C_x/g "
-                                    "(its GEMM multiplies by the identity):\n",
+            explain_buf_printf(out,
+                               "  cols = im2col(x), group %lld (%lld x %lld), by tconv "
+                               "as a convolution with one-hot kernels,\n  groups = C_x/g "
+                               "(its GEMM multiplies by the identity):\n",
                                (long long)gi, (long long)r->crows, (long long)r->ccols);
             table(out, m, gi, r->crows, r->ccols, cols_row, cols_col, cols_value);
-            explain_buf_printf(out, "  im2col, group %lld: the x element each entry copies "
-                                    "('-': a padding zero), read off tconv's im2col:\n",
+            explain_buf_printf(out,
+                               "  im2col, group %lld: the x element each entry copies "
+                               "('-': a padding zero), read off tconv's im2col:\n",
                                (long long)gi);
         }
         table(out, m, gi, r->crows, r->ccols, cols_row, cols_col, cols_at);
@@ -483,15 +488,17 @@ bool explain_gemm_route(explain_buf *out, const explain_model *m)
         maps(out, m, true, r->output);
     }
     if (r->agrees)
-        explain_buf_printf(out, "  Checked: the route gives %s exactly (C from "
-                                "tconv_matrix_dense), and each entry\n  lands where C puts "
-                                "its weight: %lld entries times %lld y channel%s are the %lld "
-                                "non-zeros of C.\n",
+        explain_buf_printf(out,
+                           "  Checked: the route gives %s exactly (C from "
+                           "tconv_matrix_dense), and each entry\n  lands where C puts "
+                           "its weight: %lld entries times %lld y channel%s are the %lld "
+                           "non-zeros of C.\n",
                            r->transposed ? "C\u1d40 y" : "C x", (long long)(m->info.nnz / m->cyg),
                            (long long)m->cyg, m->cyg > 1 ? "s" : "", (long long)m->info.nnz);
     else
-        explain_buf_printf(out, "  MISMATCH: the route and the matrix differ (largest "
-                                "difference %g).\n",
+        explain_buf_printf(out,
+                           "  MISMATCH: the route and the matrix differ (largest "
+                           "difference %g).\n",
                            r->diff);
     return r->agrees;
 }
