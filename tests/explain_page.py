@@ -427,10 +427,7 @@ def main():
         print("PASS: the explain page parses as XML and HTML5, loads nothing, and recomputes "
               "every change with tconv.wasm as tconv explain computes it")
     finally:
-        if os.environ.get("TCONV_KEEP_PAGE_SHOTS"):
-            print("kept", work)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -407,8 +407,8 @@ static void distribution_view(explain_buf *out, explain_buf *js, const explain_m
                 }
             }
         if (dropped)
-            explain_buf_printf(&cap, "; %d tap%s fall in the padding", dropped,
-                               dropped > 1 ? "s" : "");
+            explain_buf_printf(&cap, "; %d tap%s in the padding", dropped,
+                               dropped > 1 ? "s fall" : " falls");
         caption_end(js, &cap);
     }
     explain_buf_printf(js, "]");
@@ -758,7 +758,10 @@ static void route_steps(explain_buf *js, const explain_model *m, int mi, bool ba
                     explain_buf_printf(&cap, "%s %s = %s", cyl ? "," : "", xn, v);
                 }
             }
-            explain_buf_printf(&cap, ". %s ", r->transposed ? "C\u1d40's columns" : "C's rows");
+            const bool one = m->cyg == 1;
+            static const char *const lit[2][2] = {{"C's rows", "C's row"},
+                                                  {"C\u1d40's columns", "C\u1d40's column"}};
+            explain_buf_printf(&cap, ". %s ", lit[r->transposed][one]);
             for (int64_t cyl = 0; cyl < m->cyg; ++cyl) {
                 const int64_t row = (gi * m->cyg + cyl) * m->y_count + o;
                 explain_y_name(m, row, xn, sizeof xn);
@@ -767,7 +770,8 @@ static void route_steps(explain_buf *js, const explain_model *m, int mi, bool ba
                 if (bands)
                     mark_id(js, &first, band, "col", "");
             }
-            explain_buf_printf(&cap, " hold the same weights on the same x elements.");
+            explain_buf_printf(&cap, " hold%s the same weights on the same x elements.",
+                               one ? "s" : "");
             caption_end(js, &cap);
         }
     explain_buf_printf(js, "]");

@@ -8,7 +8,9 @@
 //   set:    [[control id, value], ...]   typed into <input>s, chosen in <select>s, in order
 //   click:  a CSS selector (e.g. a column of the GEMM route's buffer)
 //   expect: "redraw" (the page redraws) or "refuse" (the library's message appears)
-//   shot:   {file, selector?} a PNG of the viewport, scrolled to the selector
+//   shot:   {file, selector?} a PNG of the viewport, scrolled to the selector, or
+//           {file, element} a PNG of that element alone
+//   size:   [width, height] of the viewport from this step on
 // After each step the result records what the page shows: the command line it drew
 // (data-args) and the one it tried last (data-tried), the geometry line, the message,
 // whether the picture is marked stale, the entries of C and Cᵀ as their hover titles, the
@@ -45,6 +47,9 @@ try {
   result.status_at_start = await page.evaluate(() => document.body.dataset.status);
 
   for (const step of scenario) {
+    if (step.size) {
+      await page.setViewportSize({ width: step.size[0], height: step.size[1] });
+    }
     const before = await page.evaluate(() => Number(document.getElementById('view')
       .getAttribute('data-renders') || 0));
     const started = Date.now();
@@ -104,13 +109,18 @@ try {
     seen.name = step.name;
     seen.ms = elapsed;
     if (step.shot && shotDir) {
-      if (step.shot.selector) {
-        await page.evaluate((s) => document.querySelector(s).scrollIntoView(), step.shot.selector);
-      } else {
-        await page.evaluate(() => window.scrollTo(0, 0));
-      }
       const file = path.join(shotDir, step.shot.file);
-      await page.screenshot({ path: file });
+      if (step.shot.element) {
+        await page.locator(step.shot.element).screenshot({ path: file });
+      } else {
+        if (step.shot.selector) {
+          await page.evaluate((s) => document.querySelector(s).scrollIntoView(),
+                              step.shot.selector);
+        } else {
+          await page.evaluate(() => window.scrollTo(0, 0));
+        }
+        await page.screenshot({ path: file });
+      }
       seen.shot = file;
     }
     result.steps.push(seen);
