@@ -183,15 +183,30 @@ Test(explain, seed_examples)
     run_free(&r);
 }
 
+/* A command line and the geometry it describes, given here in the library's terms. */
+typedef struct geometry_case {
+    const char *args;
+    bool conv;
+    int dims;
+    int64_t cin, cout, groups, in[3], k[3], s[3], p[3], op[3], d[3];
+} geometry_case;
+
+static tconv_geometry geometry_of(const geometry_case *c)
+{
+    tconv_geometry g;
+    const tconv_status s =
+        c->conv ? tconv_geometry_init_conv(&g, c->dims, 1, c->cin, c->cout, c->groups, c->in,
+                                           c->k, c->s, c->p, c->d, NULL)
+                : tconv_geometry_init_transposed(&g, c->dims, 1, c->cin, c->cout, c->groups,
+                                                 c->in, c->k, c->s, c->p, c->op, c->d, NULL);
+    cr_assert_eq(s, TCONV_OK, "%s", c->args);
+    return g;
+}
+
 /* Other geometries the command accepts, printed in full and read back. */
 Test(explain, other_geometries)
 {
-    static const struct {
-        const char *args;
-        bool conv;
-        int dims;
-        int64_t cin, cout, groups, in[3], k[3], s[3], p[3], op[3], d[3];
-    } cases[] = {
+    static const geometry_case cases[] = {
         {"--input-size 9 --kernel-size 3 --stride 2 --padding 1 --dilation 2", true, 1, 1, 1, 1,
          {9}, {3}, {2}, {1}, {0}, {2}},
         {"--transposed --in-channels 2 --out-channels 2 --groups 2 --input-size 3x2 "
@@ -203,17 +218,7 @@ Test(explain, other_geometries)
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; ++c) {
         run_result r = explain(cases[c].args);
         cr_assert_eq(r.status, 0, "%s: exit %d, stderr: %s", cases[c].args, r.status, r.err);
-        tconv_geometry g;
-        tconv_status s =
-            cases[c].conv
-                ? tconv_geometry_init_conv(&g, cases[c].dims, 1, cases[c].cin, cases[c].cout,
-                                           cases[c].groups, cases[c].in, cases[c].k, cases[c].s,
-                                           cases[c].p, cases[c].d, NULL)
-                : tconv_geometry_init_transposed(&g, cases[c].dims, 1, cases[c].cin,
-                                                 cases[c].cout, cases[c].groups, cases[c].in,
-                                                 cases[c].k, cases[c].s, cases[c].p,
-                                                 cases[c].op, cases[c].d, NULL);
-        cr_assert_eq(s, TCONV_OK);
+        const tconv_geometry g = geometry_of(&cases[c]);
         check_printed(r.out, 0, &g);
         cr_assert(strstr(r.out, "All agree within rounding"), "%s", cases[c].args);
         run_free(&r);
@@ -441,12 +446,7 @@ static void check_route(const char *text, const tconv_geometry *g)
 
 Test(explain, gemm_route)
 {
-    static const struct {
-        const char *args;
-        bool conv;
-        int dims;
-        int64_t cin, cout, groups, in[3], k[3], s[3], p[3], op[3], d[3];
-    } cases[] = {
+    static const geometry_case cases[] = {
         {"--example 1", true, 2, 1, 1, 1, {5, 5}, {3, 3}, {1, 1}, {0, 0}, {0, 0}, {1, 1}},
         {"--example 2", false, 2, 2, 1, 1, {3, 3}, {3, 3}, {2, 2}, {1, 1}, {0, 0}, {1, 1}},
         {"--input-size 9 --kernel-size 3 --stride 2 --padding 1 --dilation 2", true, 1, 1, 1, 1,
@@ -464,17 +464,7 @@ Test(explain, gemm_route)
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; ++c) {
         run_result r = explain(cases[c].args);
         cr_assert_eq(r.status, 0, "%s: exit %d, stderr: %s", cases[c].args, r.status, r.err);
-        tconv_geometry g;
-        const tconv_status s =
-            cases[c].conv
-                ? tconv_geometry_init_conv(&g, cases[c].dims, 1, cases[c].cin, cases[c].cout,
-                                           cases[c].groups, cases[c].in, cases[c].k, cases[c].s,
-                                           cases[c].p, cases[c].d, NULL)
-                : tconv_geometry_init_transposed(&g, cases[c].dims, 1, cases[c].cin,
-                                                 cases[c].cout, cases[c].groups, cases[c].in,
-                                                 cases[c].k, cases[c].s, cases[c].p,
-                                                 cases[c].op, cases[c].d, NULL);
-        cr_assert_eq(s, TCONV_OK, "%s", cases[c].args);
+        const tconv_geometry g = geometry_of(&cases[c]);
         check_route(r.out, &g);
         run_free(&r);
     }

@@ -84,9 +84,16 @@ tconv_status explain_model_init(explain_model *m, const char *title, const tconv
     m->k_count = m->k[0] * m->k[1] * m->k[2];
 
     if (m->info.rows <= EXPLAIN_STRUCTURE_MAX / m->info.cols) {
-        m->structure = malloc((size_t)(m->info.rows * m->info.cols) * sizeof(int64_t));
-        if (!m->structure)
+        const size_t bytes = (size_t)(m->info.rows * m->info.cols) * sizeof(int64_t);
+        m->structure = malloc(bytes);
+        if (!m->structure) {
+            if (err) {
+                err->status = TCONV_ENOMEM;
+                snprintf(err->message, sizeof err->message,
+                         "out of memory for the structure of C (%zu bytes)", bytes);
+            }
             return TCONV_ENOMEM;
+        }
         s = tconv_matrix_structure(g, TCONV_APPLY, m->structure, NULL, err);
         if (s != TCONV_OK) {
             explain_model_free(m);

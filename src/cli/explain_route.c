@@ -452,31 +452,24 @@ bool explain_gemm_route(explain_buf *out, const explain_model *m)
         table(out, m, gi, m->cyg, r->crows, wg_row, wg_col, wg_name);
         explain_buf_printf(out, "    and their values:\n");
         table(out, m, gi, m->cyg, r->crows, wg_row, wg_col, wg_value);
-        if (r->transposed) {
-            explain_buf_printf(out,
-                               "  cols = W_g\u1d40\u00b7y, group %lld (%lld x %lld), by "
-                               "tconv as a 1x1 transposed convolution whose weight is\n  "
-                               "W_g's memory (one GEMM):\n",
-                               (long long)gi, (long long)r->crows, (long long)r->ccols);
-            table(out, m, gi, r->crows, r->ccols, cols_row, cols_col, cols_value);
-            explain_buf_printf(out,
-                               "  col2im, group %lld: the x element each entry is added "
-                               "into ('-': the padding, dropped), read off\n  tconv's "
-                               "col2im (a transposed convolution with one-hot kernels, "
-                               "groups = C_x/g):\n",
-                               (long long)gi);
-        } else {
-            explain_buf_printf(out,
-                               "  cols = im2col(x), group %lld (%lld x %lld), by tconv "
-                               "as a convolution with one-hot kernels,\n  groups = C_x/g "
-                               "(its GEMM multiplies by the identity):\n",
-                               (long long)gi, (long long)r->crows, (long long)r->ccols);
-            table(out, m, gi, r->crows, r->ccols, cols_row, cols_col, cols_value);
-            explain_buf_printf(out,
-                               "  im2col, group %lld: the x element each entry copies "
-                               "('-': a padding zero), read off tconv's im2col:\n",
-                               (long long)gi);
-        }
+        /* the buffer, then where each entry goes: the two directions differ in words */
+        static const char *const what[2][2] = {
+            {"cols = im2col(x)", "by tconv as a convolution with one-hot kernels,\n  groups = "
+                                 "C_x/g (its GEMM multiplies by the identity)"},
+            {"cols = W_g\u1d40\u00b7y", "by tconv as a 1x1 transposed convolution whose "
+                                         "weight is\n  W_g's memory (one GEMM)"}};
+        static const char *const where[2][2] = {
+            {"im2col", "the x element each entry copies ('-': a padding zero), read off "
+                       "tconv's im2col"},
+            {"col2im", "the x element each entry is added into ('-': the padding, dropped), "
+                       "read off\n  tconv's col2im (a transposed convolution with one-hot "
+                       "kernels, groups = C_x/g)"}};
+        explain_buf_printf(out, "  %s, group %lld (%lld x %lld), %s:\n", what[r->transposed][0],
+                           (long long)gi, (long long)r->crows, (long long)r->ccols,
+                           what[r->transposed][1]);
+        table(out, m, gi, r->crows, r->ccols, cols_row, cols_col, cols_value);
+        explain_buf_printf(out, "  %s, group %lld: %s:\n", where[r->transposed][0], (long long)gi,
+                           where[r->transposed][1]);
         table(out, m, gi, r->crows, r->ccols, cols_row, cols_col, cols_at);
     }
     if (r->transposed) {

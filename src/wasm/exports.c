@@ -102,6 +102,10 @@ TW_EXPORT(tw_page) char *tw_page(const char *args, const char *title)
     const char *own_title = "The geometry given on the command line";
     char *result = NULL;
     if (parsed) {
+        /* the command's hint about --help means nothing on the page */
+        char *hint = msg.data ? strstr(msg.data, "\n(tconv explain --help") : NULL;
+        if (hint)
+            *hint = '\0';
         result = refusal(&msg, parsed < 0 ? "--help asks for no geometry" : "out of memory");
     } else if (r.custom && !explain_request_geometry(&r, &g, &msg)) {
         result = refusal(&msg, "out of memory");
