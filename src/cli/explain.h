@@ -27,6 +27,8 @@ typedef struct explain_buf {
 } explain_buf;
 void explain_buf_printf(explain_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Appends the n bytes at s. */
+void explain_buf_append(explain_buf *b, const char *s, size_t n);
 void explain_buf_free(explain_buf *b);
 
 /*
@@ -153,29 +155,33 @@ void explain_check(explain_model *m, int64_t batch, uint64_t seed, int64_t max_m
 /* Times the layer's forward and backward by each matrix-view algorithm (never a test). */
 void explain_time(explain_buf *out, const explain_model *m, int64_t batch, int threads);
 
-/* ---- pictures (explain_html.c); false if the file could not be written ------------------ */
-/* The page: controls for every parameter, the models as presets, the first one drawn;
- * the embedded WebAssembly module redraws at every change. `reason` says why it failed
- * when it is not a file error. */
-bool explain_write_html(const char *path, explain_model *const *models, int count,
-                        const char **reason);
+/* ---- pictures (explain_html.c) ---------------------------------------------------------- */
+/* The matrix picture alone; false if the file could not be written. */
 bool explain_write_svg(const char *path, explain_model *const *models, int count);
-/* What the page's module returns for one geometry (the same section the page was written
- * with): {"ok":true,"title":...,"geometry":...,"out_size":[...],"html":...,"steps":{...}}
- * or {"ok":false,"message":...}. */
-void explain_page_json(explain_buf *out, explain_model *m);
-/* The section alone: its markup, and its steps as a JSON object (view id: list of steps). */
+/* One model's section of the page: its markup, and its steps as a JSON object (view id:
+ * list of steps). */
 void explain_page_section(explain_buf *html, explain_buf *steps, explain_model *m);
-/* Writes b to path; false if it could not (or b is cut short). */
-bool explain_write_file(const char *path, const explain_buf *b);
+/* What the page's module returns for one geometry, that section with its facts:
+ * {"ok":true,"title":...,"geometry":...,"out_size":[...],"html":...,"steps":{...}}, or for
+ * a refusal {"ok":false,"message":...}. */
+void explain_page_json(explain_buf *out, explain_model *m);
 void explain_page_json_error(explain_buf *out, const char *message);
-/* A JSON string literal of s (quotes included; '<' and '&' escaped, so it may stand in a
- * script of an XML page). */
+/* A JSON string literal of s (quotes included; '<', '>' and '&' escaped, so it may stand in
+ * a script of an XML page). */
 void explain_json_string(explain_buf *out, const char *s);
 /* The layer's output size as a JSON array. */
 void explain_json_out_size(explain_buf *out, const tconv_geometry *g);
 /* s with the characters HTML and XML reserve escaped. */
 void explain_escape(explain_buf *out, const char *s);
+/* Writes b to path; false if it could not (or b is cut short). */
+bool explain_write_file(const char *path, const explain_buf *b);
+
+/* ---- the page (explain_page.c) ---------------------------------------------------------- */
+/* The page: controls for every parameter, the models as presets, the first one drawn; the
+ * embedded WebAssembly module redraws at every change. False if it was not written: then
+ * `reason` says why, or is NULL for a file error. */
+bool explain_write_html(const char *path, explain_model *const *models, int count,
+                        const char **reason);
 
 /* ---- the command line (cmd_explain.c) ---------------------------------------------------- */
 /* What a `tconv explain` command line asks for. Per-axis arrays hold `n_*` values (1: every

@@ -35,6 +35,25 @@ void explain_buf_printf(explain_buf *b, const char *fmt, ...)
     }
 }
 
+void explain_buf_append(explain_buf *b, const char *s, size_t n)
+{
+    if (b->failed || n == 0)
+        return;
+    if (b->cap - b->len <= n) {
+        const size_t cap = (b->cap + n + 1) * 2;
+        char *grown = realloc(b->data, cap);
+        if (!grown) {
+            b->failed = true;
+            return;
+        }
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
 void explain_buf_free(explain_buf *b)
 {
     free(b->data);
