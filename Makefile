@@ -1,6 +1,7 @@
 # The commands of the README, and their helpers. Each target installs what it needs.
-#   make demo         build, then explain the seed's matrices and work its example by
-#                     every algorithm
+#   make demo         build, then explain the seed's matrices (and write the page that
+#                     recomputes any geometry in the browser), and work the seed's example
+#                     by every algorithm
 #   make test         every suite in a Release build and in an ASan+UBSan build, then the
 #                     hardening checks: the thread stress test under ThreadSanitizer, a
 #                     seeded 60 s fuzz run, and a subset of the suites under valgrind
@@ -53,8 +54,11 @@ build: deps
 	cmake --build $(BUILD) -j $(JOBS)
 
 demo: build
-	$(BUILD)/tconv explain
+	$(BUILD)/tconv explain --html $(BUILD)/matrix-view.html
 	$(BUILD)/tconv demo
+	@echo
+	@echo "The page: $(abspath $(BUILD))/matrix-view.html"
+	@echo "Open it in a browser (file://$(abspath $(BUILD))/matrix-view.html): it needs no network."
 
 build-tests: test-deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DTCONV_BUILD_TESTS=ON

@@ -19,8 +19,9 @@ static const char usage_text[] =
     "\n"
     "Shows the transformation matrix C of a convolution (y = C x) and its transpose (the\n"
     "transposed convolution, x = C\u1d40 y): output sizes step by step, the matrix with named\n"
-    "weights, the multiplication count, the distribution and collection views, and a\n"
-    "numeric check of every algorithm. Without geometry options: the seed's two examples.\n"
+    "weights, the multiplication count, the distribution and collection views, the GEMM\n"
+    "route (im2col/col2im) with numbers, and a numeric check of every algorithm. Without\n"
+    "geometry options: the seed's two examples.\n"
     "\n"
     "geometry (PyTorch's argument names; '-' or '_'; per-axis values as 3x5):\n"
     "  --input-size S        spatial size of the layer's input (its count sets 1-D..3-D)\n"
@@ -39,33 +40,25 @@ static const char usage_text[] =
     "output:\n"
     "  --batch N             images in the numeric check (default 1)\n"
     "  --seed N              random data of the numeric check (default 1)\n"
-    "  --html FILE           also write one self-contained page with the pictures\n"
+    "  --html FILE           also write one self-contained page with the pictures and\n"
+    "                        controls for every parameter (it recomputes in the browser\n"
+    "                        with tconv.wasm, this library compiled to WebAssembly)\n"
     "  --svg FILE            also write the matrix picture alone\n"
     "  --time                also time gemm, dense and sparse side by side\n"
     "  --threads N           threads for --time (default: OpenMP's)\n";
 
-/* What the command line asked for. Per-axis arrays hold `n_*` values (1: every axis). */
-typedef struct request {
-    bool custom, transposed, conv, time;
-    int64_t example; /* 0: both */
-    int64_t in_channels, out_channels, groups, batch, threads;
-    int64_t seed;
-    int dims;
-    int64_t input[3], kernel[3], stride[3], padding[3], output_padding[3], dilation[3];
-    int64_t output_size[3];
-    int n_kernel, n_stride, n_padding, n_output_padding, n_dilation, n_output_size;
-    const char *html, *svg;
-} request;
+typedef explain_request request;
 
-static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad(const char *fmt, ...)
+/* A bad command line: the message, the hint, and the exit status 2. */
+static int bad(explain_buf *msg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad(explain_buf *msg, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "tconv explain: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(tconv explain --help lists the options)\n");
+    char text[512];
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    explain_buf_printf(msg, "%s\n(tconv explain --help lists the options)", text);
     return 2;
 }
 
@@ -103,15 +96,14 @@ static bool parse_axes(const char *s, int64_t v[3], int *n)
 }
 
 /* Spreads a per-axis option over `dims` axes (one value applies to all). */
-static bool spread(const char *flag, const int64_t given[3], int n, int dims, int64_t out[3],
-                   int64_t fallback)
+static bool spread(explain_buf *msg, const char *flag, const int64_t given[3], int n, int dims,
+                   int64_t out[3], int64_t fallback)
 {
     for (int a = 0; a < dims; ++a)
         out[a] = n == 0 ? fallback : n == 1 ? given[0] : given[a];
     if (n > 1 && n != dims) {
-        fprintf(stderr, "tconv explain: --%s has %d values but --input-size has %d "
-                        "dimension%s\n",
-                flag, n, dims, dims > 1 ? "s" : "");
+        explain_buf_printf(msg, "--%s has %d values but --input-size has %d dimension%s", flag,
+                           n, dims, dims > 1 ? "s" : "");
         return false;
     }
     return true;
@@ -152,7 +144,7 @@ static const option options[] = {
     {"svg", PATH, FIELD(svg), 0, 0, 0, false},
 };
 
-static int parse(int argc, char **argv, request *r)
+int explain_parse(int argc, char **argv, explain_request *r, explain_buf *msg)
 {
     memset(r, 0, sizeof *r);
     r->in_channels = r->out_channels = r->groups = r->batch = r->seed = 1;
@@ -160,9 +152,9 @@ static int parse(int argc, char **argv, request *r)
         char flag[64];
         const char *arg = argv[i], *value = NULL;
         if (!strcmp(arg, "-h") || !strcmp(arg, "--help"))
-            return fputs(usage_text, stdout), -1;
+            return -1;
         if (strncmp(arg, "--", 2) != 0 || strlen(arg) >= sizeof flag)
-            return bad("'%s' is not an option", arg);
+            return bad(msg, "'%s' is not an option", arg);
         snprintf(flag, sizeof flag, "%s", arg + 2);
         char *eq = strchr(flag, '=');
         if (eq) {
@@ -179,55 +171,54 @@ static int parse(int argc, char **argv, request *r)
             if (!strcmp(flag, options[j].name))
                 o = &options[j];
         if (!o)
-            return bad("unknown option '%s'", given);
+            return bad(msg, "unknown option '%s'", given);
         char *field = (char *)r + o->field;
         r->custom |= o->geometry;
         if (o->kind == TOGGLE) {
             if (value)
-                return bad("%s takes no value", given);
+                return bad(msg, "%s takes no value", given);
             *(bool *)field = true;
             continue;
         }
         if (!value) {
             if (i + 1 >= argc)
-                return bad("%s needs a value", given);
+                return bad(msg, "%s needs a value", given);
             value = argv[++i];
         }
         if (o->kind == PATH) {
             *(const char **)field = value;
         } else if (o->kind == INT) {
             if (!parse_int(value, o->lo, o->hi, (int64_t *)field))
-                return bad("%s = '%s': expected a whole number from %lld to %lld", given, value,
-                           (long long)o->lo, (long long)o->hi);
+                return bad(msg, "%s = '%s': expected a whole number from %lld to %lld", given,
+                           value, (long long)o->lo, (long long)o->hi);
         } else if (!parse_axes(value, (int64_t *)field, (int *)((char *)r + o->count))) {
-            return bad("%s = '%s': expected a number or numbers joined by 'x' (1 to 3 axes)",
+            return bad(msg, "%s = '%s': expected a number or numbers joined by 'x' (1 to 3 axes)",
                        given, value);
         }
     }
     if (r->custom && r->example)
-        return bad("--example and geometry options exclude each other");
+        return bad(msg, "--example and geometry options exclude each other");
     if (r->custom && (!r->dims || !r->n_kernel))
-        return bad("a geometry needs --input-size and --kernel-size");
+        return bad(msg, "a geometry needs --input-size and --kernel-size");
     if (!r->transposed && (r->n_output_padding || r->n_output_size))
-        return bad("--output-padding and --output-size belong to --transposed");
+        return bad(msg, "--output-padding and --output-size belong to --transposed");
     if (r->n_output_padding && r->n_output_size)
-        return bad("--output-padding and --output-size exclude each other");
+        return bad(msg, "--output-padding and --output-size exclude each other");
     if (r->transposed && r->conv)
-        return bad("--transposed and --conv exclude each other");
+        return bad(msg, "--transposed and --conv exclude each other");
     return 0;
 }
 
-/* The geometry the flags describe; false (and a message) if the library refuses it. */
-static bool custom_geometry(const request *r, tconv_geometry *g)
+bool explain_request_geometry(const explain_request *r, tconv_geometry *g, explain_buf *msg)
 {
     int64_t k[3], s[3], p[3], op[3], d[3], os[3];
     const int dims = r->dims;
-    if (!spread("kernel-size", r->kernel, r->n_kernel, dims, k, 1) ||
-        !spread("stride", r->stride, r->n_stride, dims, s, 1) ||
-        !spread("padding", r->padding, r->n_padding, dims, p, 0) ||
-        !spread("output-padding", r->output_padding, r->n_output_padding, dims, op, 0) ||
-        !spread("dilation", r->dilation, r->n_dilation, dims, d, 1) ||
-        !spread("output-size", r->output_size, r->n_output_size, dims, os, 0))
+    if (!spread(msg, "kernel-size", r->kernel, r->n_kernel, dims, k, 1) ||
+        !spread(msg, "stride", r->stride, r->n_stride, dims, s, 1) ||
+        !spread(msg, "padding", r->padding, r->n_padding, dims, p, 0) ||
+        !spread(msg, "output-padding", r->output_padding, r->n_output_padding, dims, op, 0) ||
+        !spread(msg, "dilation", r->dilation, r->n_dilation, dims, d, 1) ||
+        !spread(msg, "output-size", r->output_size, r->n_output_size, dims, os, 0))
         return false;
     tconv_error err;
     tconv_status st;
@@ -242,12 +233,12 @@ static bool custom_geometry(const request *r, tconv_geometry *g)
         st = tconv_geometry_init_transposed(g, dims, r->batch, r->in_channels, r->out_channels,
                                             r->groups, r->input, k, s, p, op, d, &err);
     if (st != TCONV_OK)
-        fprintf(stderr, "tconv explain: %s\n", err.message);
+        explain_buf_printf(msg, "%s", err.message);
     return st == TCONV_OK;
 }
 
 /* The seed's examples: Figures 1-3 (a convolution) and Figures 4-10 (a transposed one). */
-static void seed_geometry(int example, tconv_geometry *g, const char **title)
+void explain_seed_geometry(int example, tconv_geometry *g, const char **title)
 {
     const int64_t five[2] = {5, 5}, three[2] = {3, 3}, two[2] = {2, 2}, one[2] = {1, 1};
     if (example == 1) {
@@ -273,9 +264,16 @@ static void emit(explain_buf *b)
 int tconv_cmd_explain(int argc, char **argv)
 {
     request r;
-    const int parsed = parse(argc, argv, &r);
-    if (parsed)
+    explain_buf msg = {0};
+    const int parsed = explain_parse(argc, argv, &r, &msg);
+    if (parsed) {
+        if (parsed < 0)
+            fputs(usage_text, stdout);
+        else
+            fprintf(stderr, "tconv explain: %s\n", msg.data ? msg.data : "out of memory");
+        explain_buf_free(&msg);
         return parsed < 0 ? 0 : parsed;
+    }
 
     explain_model models[2], *list[2];
     int count = 0;
@@ -284,10 +282,13 @@ int tconv_cmd_explain(int argc, char **argv)
             continue;
         tconv_geometry g;
         const char *title = "The geometry given on the command line";
-        if (r.custom && !custom_geometry(&r, &g))
+        if (r.custom && !explain_request_geometry(&r, &g, &msg)) {
+            fprintf(stderr, "tconv explain: %s\n", msg.data ? msg.data : "out of memory");
+            explain_buf_free(&msg);
             return 2;
+        }
         if (!r.custom)
-            seed_geometry(e, &g, &title);
+            explain_seed_geometry(e, &g, &title);
         tconv_error err;
         if (explain_model_init(&models[count], title, &g, &err) != TCONV_OK) {
             fprintf(stderr, "tconv explain: %s\n", err.message);
@@ -310,9 +311,10 @@ int tconv_cmd_explain(int argc, char **argv)
         explain_cost(&text, m);
         ok &= explain_distribution(&text, m);
         ok &= explain_collection(&text, m);
+        ok &= explain_gemm_route(&text, m);
         emit(&text);
         explain_buf_free(&text);
-        explain_check(m, r.batch, (uint64_t)r.seed);
+        explain_check(m, r.batch, (uint64_t)r.seed, EXPLAIN_CHECK_MAX_MACS);
         emit(&m->check);
         ok &= m->check_ok;
         if (r.time) {
@@ -323,8 +325,12 @@ int tconv_cmd_explain(int argc, char **argv)
         }
         printf("\n");
     }
-    if (r.html && !explain_write_html(r.html, list, count)) {
-        fprintf(stderr, "tconv explain: could not write %s\n", r.html);
+    const char *reason = NULL;
+    if (r.html && !explain_write_html(r.html, list, count, &reason)) {
+        if (reason)
+            fprintf(stderr, "tconv explain: no page: %s\n", reason);
+        else
+            fprintf(stderr, "tconv explain: could not write %s\n", r.html);
         ok = false;
     }
     if (r.svg && !explain_write_svg(r.svg, list, count)) {

@@ -15,9 +15,6 @@ static const tconv_algo checked[] = {TCONV_ALGO_GEMM,    TCONV_ALGO_PHASE,  TCON
                                      TCONV_ALGO_SPARSE,  TCONV_ALGO_SCATTER, TCONV_ALGO_GATHER,
                                      TCONV_ALGO_AUTO};
 
-/* Past this many multiply-adds per product the reference loops take too long here. */
-#define CHECK_MAX_MACS ((int64_t)200000000)
-
 /* splitmix64, mapped to [-1, 1) with 24 bits so float32 holds the same numbers */
 static double random_value(uint64_t *state)
 {
@@ -87,7 +84,7 @@ typedef struct verdict {
     char why[300];
 } verdict;
 
-void explain_check(explain_model *m, int64_t batch, uint64_t seed)
+void explain_check(explain_model *m, int64_t batch, uint64_t seed, int64_t max_macs)
 {
     explain_buf *out = &m->check;
     tconv_geometry g = m->g;
@@ -100,14 +97,14 @@ void explain_check(explain_model *m, int64_t batch, uint64_t seed)
     if (__builtin_mul_overflow(batch, m->info.cols, &rows_in))
         rows_in = INT64_MAX;
     const int nalgo = (int)(sizeof checked / sizeof checked[0]);
-    explain_buf_printf(out, "\n6. Numeric check: every algorithm on random data (seed %llu, "
+    explain_buf_printf(out, "\n7. Numeric check: every algorithm on random data (seed %llu, "
                             "batch %lld) against gather in float64\n",
                        (unsigned long long)seed, (long long)batch);
     m->check_ok = true;
-    if (macs > CHECK_MAX_MACS || rows_in > CHECK_MAX_MACS) {
+    if (macs > max_macs || rows_in > max_macs) {
         explain_buf_printf(out, "  skipped: %lld multiply-adds per product are too many for the "
-                                "reference loops here.\n",
-                           (long long)macs);
+                                "reference loops here (at most %lld).\n",
+                           (long long)macs, (long long)max_macs);
         return;
     }
     verdict v[3][sizeof checked / sizeof checked[0]][2];

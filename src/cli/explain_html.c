@@ -1,15 +1,15 @@
 /*
- * The pictures of `tconv explain`: one self-contained page (no external asset, no URL)
- * with the same text as the terminal, the matrix and its transpose drawn as grids coloured
- * by weight, and both views stepped through cell by cell like the seed's animations; and
- * the matrix picture alone as an SVG file.
+ * The pictures of `tconv explain`: one model's section of the page (the same text as the
+ * terminal, the matrix and its transpose drawn as grids coloured by weight, both views and
+ * the GEMM route stepped through cell by cell like the seed's animations), as the page is
+ * written (explain_page.c) and as its WebAssembly module redraws it (explain_page_json);
+ * and the matrix picture alone as an SVG file.
  *
- * The page is well-formed XML as well as HTML5 (void elements self-closed, the script in a
- * commented CDATA section), so both parsers check it. Every step of the views is computed
- * here, from the same functions as the text (which are checked against the library's
- * matrix); the page's script only switches classes and labels, and reports its own errors
- * into <body data-status>, so a headless browser can tell a broken page from a good one.
- * Opened as page.html#selftest, it first shows every step of every view once.
+ * The markup is well-formed XML as well as HTML5 (void elements self-closed), so both
+ * parsers check it. Every step of the steppers is computed here, from the same functions
+ * as the text (which are checked against the library's matrix): a step is a list of marks
+ * [element id, class, label] and a caption, in JSON; the page's script only switches
+ * classes and labels.
  */
 #include "explain.h"
 
@@ -20,28 +20,34 @@
  * side and channels. */
 #define VIEW_MAX_SIDE 24
 #define VIEW_MAX_CHANNELS 4
-/* Matrices are drawn up to this many entries. */
+/* Matrices are drawn up to this many entries, their longest side in this many pixels (the
+ * route's copy in half as many). */
 #define DRAW_MAX_ENTRIES ((int64_t)40000)
+#define MATRIX_BUDGET 720
 
+/* The first n characters of s (or up to its NUL), escaped for HTML and XML; the runs
+ * between reserved characters are appended whole (the texts run to 100 kB). */
 static void esc(explain_buf *out, const char *s, size_t n)
 {
-    for (size_t i = 0; i < n && s[i]; ++i)
-        switch (s[i]) {
-        case '&':
-            explain_buf_printf(out, "&amp;");
-            break;
-        case '<':
-            explain_buf_printf(out, "&lt;");
-            break;
-        case '>':
-            explain_buf_printf(out, "&gt;");
-            break;
-        case '"':
-            explain_buf_printf(out, "&quot;");
-            break;
-        default:
-            explain_buf_printf(out, "%c", s[i]);
-        }
+    size_t run = 0, i = 0;
+    for (; i < n && s[i]; ++i) {
+        const char *entity = s[i] == '&'   ? "&amp;"
+                             : s[i] == '<' ? "&lt;"
+                             : s[i] == '>' ? "&gt;"
+                             : s[i] == '"' ? "&quot;"
+                                           : NULL;
+        if (!entity)
+            continue;
+        explain_buf_append(out, s + run, i - run);
+        explain_buf_append(out, entity, strlen(entity));
+        run = i + 1;
+    }
+    explain_buf_append(out, s + run, i - run);
+}
+
+void explain_escape(explain_buf *out, const char *s)
+{
+    esc(out, s, strlen(s));
 }
 
 static void pre(explain_buf *out, const explain_buf *text)
@@ -70,13 +76,14 @@ static bool drawable(const explain_model *m)
     return m->structure && m->info.rows * m->info.cols <= DRAW_MAX_ENTRIES;
 }
 
-static grid grid_of(const explain_model *m, bool transposed)
+/* The grid's cell size fits its longest side in `budget` pixels (from 3 to 22 a cell). */
+static grid grid_of(const explain_model *m, bool transposed, int budget)
 {
     const int64_t rows = transposed ? m->info.cols : m->info.rows;
     const int64_t cols = transposed ? m->info.rows : m->info.cols;
     const int64_t longest = rows > cols ? rows : cols;
     grid g;
-    g.cs = (int)(720 / longest);
+    g.cs = (int)(budget / longest);
     g.cs = g.cs > 22 ? 22 : g.cs < 3 ? 3 : g.cs;
     g.labels = g.cs >= 12;
     g.names = g.cs >= 18 && m->width <= 4;
@@ -86,11 +93,12 @@ static grid grid_of(const explain_model *m, bool transposed)
     return g;
 }
 
-/* The grid's elements, placed at (x0, y0). */
+/* The grid's elements, placed at (x0, y0). With `bands` (an id prefix), a transparent band
+ * over each row of C (or column of Cᵀ), id <bands>-<row of C>, for the route to light. */
 static void matrix_cells(explain_buf *out, const explain_model *m, bool transposed, int x0,
-                         int y0)
+                         int y0, int budget, const char *bands)
 {
-    const grid g = grid_of(m, transposed);
+    const grid g = grid_of(m, transposed, budget);
     const int64_t K = m->info.cols;
     const int64_t rows = transposed ? K : m->info.rows, cols = transposed ? m->info.rows : K;
     char name[64], rn[64], cn[64], colour[32];
@@ -146,10 +154,19 @@ static void matrix_cells(explain_buf *out, const explain_model *m, bool transpos
                                     "stroke=\"#555\"/>\n",
                                g.left, g.top + (int)r * g.cs, g.left + (int)cols * g.cs,
                                g.top + (int)r * g.cs);
+    for (int64_t b = 0; bands && b < m->info.rows; ++b) {
+        const int at = (int)b * g.cs;
+        explain_buf_printf(out, "<rect id=\"%s-%lld\" class=\"band\" x=\"%d\" y=\"%d\" "
+                                "width=\"%d\" height=\"%d\"/>\n",
+                           bands, (long long)b, transposed ? g.left + at : g.left,
+                           transposed ? g.top : g.top + at,
+                           transposed ? g.cs : (int)cols * g.cs,
+                           transposed ? (int)rows * g.cs : g.cs);
+    }
     explain_buf_printf(out, "</g>\n");
 }
 
-static void matrix_figure(explain_buf *out, const explain_model *m, bool transposed)
+static void matrix_figure(explain_buf *out, const explain_model *m, bool transposed, int mi)
 {
     if (!drawable(m)) {
         explain_buf_printf(out, "<p class=\"note\">The %lld x %lld matrix is too large to draw "
@@ -159,11 +176,11 @@ static void matrix_figure(explain_buf *out, const explain_model *m, bool transpo
                            (long long)DRAW_MAX_ENTRIES);
         return;
     }
-    const grid g = grid_of(m, transposed);
-    explain_buf_printf(out, "<svg class=\"matrix\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d "
-                            "%d\">\n",
-                       g.width, g.height, g.width, g.height);
-    matrix_cells(out, m, transposed, 0, 0);
+    const grid g = grid_of(m, transposed, MATRIX_BUDGET);
+    explain_buf_printf(out, "<svg class=\"matrix\" id=\"m%d-%s\" width=\"%d\" height=\"%d\" "
+                            "viewBox=\"0 0 %d %d\">\n",
+                       mi, transposed ? "Ct" : "C", g.width, g.height, g.width, g.height);
+    matrix_cells(out, m, transposed, 0, 0, MATRIX_BUDGET, NULL);
     explain_buf_printf(out, "</svg>\n");
 }
 
@@ -286,9 +303,31 @@ static void stretched_label(const explain_model *m, int64_t cy, int64_t r, int64
 static void mark(explain_buf *js, bool *first, const char *prefix, int64_t r, int64_t c,
                  const char *cls, const char *text)
 {
-    explain_buf_printf(js, "%s[\"%s-%lld-%lld\",\"%s\",\"%s\"]", *first ? "" : ",", prefix,
-                       (long long)r, (long long)c, cls, text);
+    char id[96];
+    snprintf(id, sizeof id, "%s-%lld-%lld", prefix, (long long)r, (long long)c);
+    explain_buf_printf(js, "%s[", *first ? "" : ",");
+    explain_json_string(js, id);
+    explain_buf_printf(js, ",\"%s\",", cls);
+    explain_json_string(js, text);
+    explain_buf_printf(js, "]");
     *first = false;
+}
+
+/* The end of a step: its caption. */
+static void caption_end(explain_buf *js, explain_buf *cap)
+{
+    explain_buf_printf(js, "],\"c\":");
+    explain_json_string(js, cap->data ? cap->data : "");
+    explain_buf_printf(js, "}");
+    explain_buf_free(cap);
+}
+
+/* Opens the steps of view `id` in the steps object (which the caller opened with '{'). */
+static void steps_open(explain_buf *js, const char *id)
+{
+    explain_buf_printf(js, "%s", js->len > 1 ? ",\n" : "");
+    explain_json_string(js, id);
+    explain_buf_printf(js, ":[");
 }
 
 static void view_frame(explain_buf *out, const char *id, int width, int height,
@@ -337,7 +376,7 @@ static void distribution_view(explain_buf *out, explain_buf *js, const explain_m
     explain_buf_printf(out, "</svg>\n</div>\n");
 
     /* one step per y element: it, and where each tap of each partner channel lands */
-    explain_buf_printf(js, "\"%s\":[", id);
+    steps_open(js, id);
     for (int64_t row = 0; row < m->info.rows; ++row) {
         const int64_t cy = row / m->y_count, o = row % m->y_count, g = cy / m->cyg;
         char yn[64];
@@ -367,12 +406,11 @@ static void distribution_view(explain_buf *out, explain_buf *js, const explain_m
                 }
             }
         if (dropped)
-            explain_buf_printf(&cap, "; %d tap%s fall in the padding", dropped,
-                               dropped > 1 ? "s" : "");
-        explain_buf_printf(js, "],\"c\":\"%s\"}", cap.data ? cap.data : "");
-        explain_buf_free(&cap);
+            explain_buf_printf(&cap, "; %d tap%s in the padding", dropped,
+                               dropped > 1 ? "s fall" : " falls");
+        caption_end(js, &cap);
     }
-    explain_buf_printf(js, "],\n");
+    explain_buf_printf(js, "]");
 }
 
 static void collection_view(explain_buf *out, explain_buf *js, const explain_model *m, int mi)
@@ -406,7 +444,7 @@ static void collection_view(explain_buf *out, explain_buf *js, const explain_mod
     explain_buf_printf(out, "</svg>\n</div>\n");
 
     /* one step per x element: it, and the window of the flipped kernel on each y channel */
-    explain_buf_printf(js, "\"%s\":[", id);
+    steps_open(js, id);
     for (int64_t col = 0; col < m->info.cols; ++col) {
         const int64_t cx = col / m->x_count, g = cx / m->cxg, cxl = cx % m->cxg;
         int64_t i[3];
@@ -441,87 +479,386 @@ static void collection_view(explain_buf *out, explain_buf *js, const explain_mod
         }
         if (!terms)
             explain_buf_printf(&cap, " 0 (its window holds only zeros)");
-        explain_buf_printf(js, "],\"c\":\"%s\"}", cap.data ? cap.data : "");
-        explain_buf_free(&cap);
+        caption_end(js, &cap);
     }
-    explain_buf_printf(js, "],\n");
+    explain_buf_printf(js, "]");
 }
 
-/* ---- the page -------------------------------------------------------------------------------- */
+/* ---- the GEMM route ------------------------------------------------------------------------- */
 
-static const char page_style[] =
-    "body{font-family:sans-serif;margin:1.5em auto;max-width:1150px;color:#222;padding:0 1em}\n"
-    "h1{font-size:1.5em}h2{font-size:1.2em;border-top:2px solid #446;padding-top:.6em}\n"
-    "pre{background:#f5f5f7;padding:.6em;overflow-x:auto;font-size:12px;line-height:1.3}\n"
-    ".legend span{font-family:monospace;padding:1px 4px;margin:1px;display:inline-block}\n"
-    ".note{color:#666;font-style:italic}.cap{font-family:monospace;min-height:2.6em}\n"
-    "svg text{fill:#222}\n"
-    "rect.cell{fill:#fff;stroke:#888}rect.pad{fill:#e8e8e8;stroke:#aaa;stroke-dasharray:3 2}\n"
-    "text.zero{fill:#999}text.mark{fill:#b00;font-weight:bold}\n"
-    "rect.src{fill:#7fc8f8}rect.hit{fill:#ffd166}rect.drop{fill:#f4c7c3}\n"
-    "rect.dst{fill:#ffd166}rect.win{fill:#a8e6a1}rect.winz{fill:#d9f2d6}\n"
-    "button{font-size:1em;margin-right:.3em}\n";
+/* The route is drawn for 1-D and 2-D geometries up to this many rows and columns of one
+ * group's column buffer (and rows in all), with x maps up to VIEW_MAX_SIDE a side. */
+#define ROUTE_DRAW_SIDE 36
+#define ROUTE_DRAW_ROWS 72
+#define RCELL 28
+#define ROUTE_LABELS 48 /* room for the row labels */
+#define ROUTE_CAPTION 34 /* room for a grid's caption and column labels */
 
-/*
- * The stepper. Each view is a list of steps; a step marks cells (adds a class to a rect,
- * writes a label into its overlay text) and shows a caption. Errors are written into
- * <body data-status>, which stays "ok" only if the whole page set itself up.
- */
-static const char page_script[] =
-    "(function () {\n"
-    "  'use strict';\n"
-    "  var body = document.body, errors = [];\n"
-    "  function fail(message) {\n"
-    "    errors.push(String(message));\n"
-    "    body.setAttribute('data-status', 'error: ' + errors.join('; '));\n"
-    "  }\n"
-    "  window.addEventListener('error', function (e) { fail(e.message); });\n"
-    "  function element(id) {\n"
-    "    var e = document.getElementById(id);\n"
-    "    if (!e) { throw new Error('no element ' + id); }\n"
-    "    return e;\n"
-    "  }\n"
-    "  function stepper(root, steps) {\n"
-    "    var at = 0, timer = null, marked = [];\n"
-    "    var label = root.querySelector('.step'), caption = root.querySelector('.cap');\n"
-    "    var play = root.querySelector('.play');\n"
-    "    function show(t) {\n"
-    "      marked.forEach(function (m) {\n"
-    "        element(m[0]).classList.remove(m[1]);\n"
-    "        element(m[0] + 't').textContent = '';\n"
-    "      });\n"
-    "      at = (t + steps.length) % steps.length;\n"
-    "      marked = steps[at].m;\n"
-    "      marked.forEach(function (m) {\n"
-    "        element(m[0]).classList.add(m[1]);\n"
-    "        element(m[0] + 't').textContent = m[2];\n"
-    "      });\n"
-    "      label.textContent = 'step ' + (at + 1) + ' of ' + steps.length;\n"
-    "      caption.textContent = steps[at].c;\n"
-    "    }\n"
-    "    function stop() { clearInterval(timer); timer = null; play.textContent = "
-    "'\\u25b6 play'; }\n"
-    "    root.querySelector('.prev').addEventListener('click', function () { stop(); "
-    "show(at - 1); });\n"
-    "    root.querySelector('.next').addEventListener('click', function () { stop(); "
-    "show(at + 1); });\n"
-    "    play.addEventListener('click', function () {\n"
-    "      if (timer) { stop(); return; }\n"
-    "      timer = setInterval(function () { show(at + 1); }, 800);\n"
-    "      play.textContent = '\\u275a\\u275a pause';\n"
-    "    });\n"
-    "    if (location.hash === '#selftest') {  /* every step once: every id must exist */\n"
-    "      steps.forEach(function (s, t) { show(t); });\n"
-    "    }\n"
-    "    show(0);\n"
-    "  }\n"
-    "  try {\n"
-    "    Object.keys(TCONV_STEPS).forEach(function (id) { stepper(element(id), "
-    "TCONV_STEPS[id]); });\n"
-    "    if (!errors.length) { body.setAttribute('data-status', 'ok'); }\n"
-    "  } catch (e) { fail(e.message); }\n"
-    "})();\n";
+static bool route_drawable(const explain_model *m)
+{
+    const explain_route *r = &m->route;
+    return r->shown && m->g.dims <= 2 && r->crows <= ROUTE_DRAW_SIDE &&
+           r->ccols <= ROUTE_DRAW_SIDE && m->g.groups * r->crows <= ROUTE_DRAW_ROWS &&
+           m->cxg <= VIEW_MAX_CHANNELS && m->x[1] <= VIEW_MAX_SIDE && m->x[2] <= VIEW_MAX_SIDE;
+}
 
+/* One cell of a route grid: its text, and optionally a fill, a hover title and the step a
+ * click on it shows. */
+typedef struct route_cell {
+    char text[64], sub[32], title[400], fill[32]; /* sub: a second line, smaller */
+    int64_t step; /* -1: none */
+} route_cell;
+
+typedef struct route_grid route_grid;
+typedef void (*route_cell_fn)(const explain_model *m, const route_grid *g, int64_t r,
+                              int64_t c, route_cell *cell);
+typedef void (*route_label_fn)(const explain_model *m, const route_grid *g, int64_t i,
+                               char *buf, size_t size);
+
+struct route_grid {
+    char prefix[48];   /* rect id prefix-r-c, its mark's text prefix-r-ct */
+    int64_t gi, chan;  /* the group, and the channel of a map */
+    int64_t rows, cols;
+    int x0, y0;
+    char caption[96];
+    route_cell_fn cell;
+    route_label_fn row_label, col_label; /* NULL: none */
+    const char *view;  /* the stepper a click on a cell or column label selects in */
+};
+
+static void draw_route_grid(explain_buf *out, const explain_model *m, const route_grid *g)
+{
+    char text[64];
+    explain_buf_printf(out, "<text x=\"%d\" y=\"%d\" font-size=\"12\">", g->x0,
+                       g->y0 - (g->col_label ? 18 : 6));
+    esc(out, g->caption, strlen(g->caption));
+    explain_buf_printf(out, "</text>\n");
+    for (int64_t c = 0; g->col_label && c < g->cols; ++c) {
+        g->col_label(m, g, c, text, sizeof text);
+        explain_buf_printf(out, "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\" "
+                                "class=\"head\"",
+                           g->x0 + (int)c * RCELL + RCELL / 2, g->y0 - 4);
+        if (g->view)
+            explain_buf_printf(out, " data-step=\"%s:%lld\"", g->view,
+                               (long long)(g->gi * m->route.ccols + c));
+        explain_buf_printf(out, ">%s</text>\n", text);
+    }
+    for (int64_t r = 0; g->row_label && r < g->rows; ++r) {
+        g->row_label(m, g, r, text, sizeof text);
+        explain_buf_printf(out, "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"end\" "
+                                "class=\"head\">%s</text>\n",
+                           g->x0 - 4, g->y0 + (int)r * RCELL + RCELL / 2 + 3, text);
+    }
+    for (int64_t r = 0; r < g->rows; ++r)
+        for (int64_t c = 0; c < g->cols; ++c) {
+            route_cell cell = {.step = -1};
+            g->cell(m, g, r, c, &cell);
+            const int x = g->x0 + (int)c * RCELL, y = g->y0 + (int)r * RCELL;
+            explain_buf_printf(out, "<rect id=\"%s-%lld-%lld\" class=\"cell\" x=\"%d\" y=\"%d\" "
+                                    "width=\"%d\" height=\"%d\"",
+                               g->prefix, (long long)r, (long long)c, x, y, RCELL, RCELL);
+            if (cell.fill[0])
+                explain_buf_printf(out, " style=\"fill:%s\"", cell.fill);
+            if (g->view && cell.step >= 0)
+                explain_buf_printf(out, " data-step=\"%s:%lld\"", g->view, (long long)cell.step);
+            explain_buf_printf(out, "><title>");
+            esc(out, cell.title, strlen(cell.title));
+            explain_buf_printf(out, "</title></rect>\n"
+                                    "<text x=\"%d\" y=\"%d\" font-size=\"10\" "
+                                    "text-anchor=\"middle\" class=\"name\">%s</text>\n"
+                                    "<text id=\"%s-%lld-%lldt\" x=\"%d\" y=\"%d\" "
+                                    "font-size=\"9\" text-anchor=\"middle\" "
+                                    "class=\"mark\"></text>\n",
+                               x + RCELL / 2, y + 13, cell.text, g->prefix, (long long)r,
+                               (long long)c, x + RCELL / 2, y + 25);
+            if (cell.sub[0])
+                explain_buf_printf(out, "<text x=\"%d\" y=\"%d\" font-size=\"9\" "
+                                        "text-anchor=\"middle\" class=\"sub\">%s</text>\n",
+                                   x + RCELL / 2, y + 24, cell.sub);
+        }
+}
+
+/* Entry e of a column is (x channel e / Πk of the group, tap e mod Πk); the weight of y
+ * channel cyl of the group there: */
+static int64_t weight_of(const explain_model *m, int64_t gi, int64_t cyl, int64_t e)
+{
+    return ((gi * m->cyg + cyl) * m->cxg) * m->k_count + e;
+}
+
+/* W_g (row: a y channel of the group; column: an entry), or W_gᵀ with rows and columns
+ * swapped: the weight's name on its colour, its value in the title. */
+static void wg_cell(const explain_model *m, const route_grid *g, int64_t r, int64_t c,
+                    route_cell *cell)
+{
+    const bool t = m->route.transposed;
+    const int64_t w = weight_of(m, g->gi, t ? c : r, t ? r : c);
+    explain_weight_name(m, w, cell->text, sizeof cell->text);
+    explain_number(m->route.weight[w], cell->sub, sizeof cell->sub);
+    weight_colour(w, cell->fill, sizeof cell->fill);
+    snprintf(cell->title, sizeof cell->title, "%s = %s", cell->text, cell->sub);
+}
+
+/* y of the group as a matrix: a row per channel, a column per position */
+static void ymat_cell(const explain_model *m, const route_grid *g, int64_t cyl, int64_t o,
+                      route_cell *cell)
+{
+    const explain_route *r = &m->route;
+    const int64_t row = (g->gi * m->cyg + cyl) * m->y_count + o;
+    char name[64];
+    explain_y_name(m, row, name, sizeof name);
+    explain_number(r->transposed ? r->input[row] : r->output[row], cell->text,
+                   sizeof cell->text);
+    snprintf(cell->title, sizeof cell->title, "%s = %s", name, cell->text);
+    cell->step = g->gi * r->ccols + o;
+}
+
+/* An entry of cols: its value; in the title the sum (transposed) or the copy (conv). */
+static void cols_cell(const explain_model *m, const route_grid *g, int64_t e, int64_t o,
+                      route_cell *cell)
+{
+    const explain_route *r = &m->route;
+    const int64_t i = (g->gi * r->crows + e) * r->ccols + o, at = r->at[i];
+    char en[64], on[64], xn[64] = "the padding";
+    explain_number(r->cols[i], cell->text, sizeof cell->text);
+    explain_cols_row_name(m, e, en, sizeof en);
+    explain_cols_col_name(m, o, on, sizeof on);
+    if (at >= 0)
+        explain_x_name(m, at, xn, sizeof xn);
+    explain_buf t = {0};
+    explain_buf_printf(&t, "entry %s of column %s = ", en, on);
+    if (r->transposed) {
+        for (int64_t cyl = 0; cyl < m->cyg; ++cyl) {
+            char wn[64], yn[64], yv[32];
+            const int64_t row = (g->gi * m->cyg + cyl) * m->y_count + o;
+            explain_weight_name(m, weight_of(m, g->gi, cyl, e), wn, sizeof wn);
+            explain_y_name(m, row, yn, sizeof yn);
+            explain_number(r->input[row], yv, sizeof yv);
+            explain_buf_printf(&t, "%s%s\u00b7%s (%s)", cyl ? " + " : "", wn, yn, yv);
+        }
+        explain_buf_printf(&t, " = %s, added into %s by col2im", cell->text, xn);
+    } else {
+        explain_buf_printf(&t, "%s, copied from %s by im2col", cell->text, xn);
+    }
+    snprintf(cell->title, sizeof cell->title, "%s", t.data ? t.data : "");
+    explain_buf_free(&t);
+    cell->step = g->gi * r->ccols + o;
+}
+
+/* x channel g->chan as a map: col2im's result (transposed) or im2col's source (conv) */
+static void xmap_cell(const explain_model *m, const route_grid *g, int64_t r, int64_t c,
+                      route_cell *cell)
+{
+    const explain_route *rt = &m->route;
+    const int64_t col = g->chan * m->x_count + r * m->x[2] + c;
+    char name[64];
+    explain_x_name(m, col, name, sizeof name);
+    explain_number(rt->transposed ? rt->output[col] : rt->input[col], cell->text,
+                   sizeof cell->text);
+    snprintf(cell->title, sizeof cell->title, "%s = %s", name, cell->text);
+}
+
+static void entry_label(const explain_model *m, const route_grid *g, int64_t e, char *buf,
+                        size_t size)
+{
+    (void)g;
+    explain_cols_row_name(m, e, buf, size);
+}
+
+static void position_label(const explain_model *m, const route_grid *g, int64_t o, char *buf,
+                           size_t size)
+{
+    (void)g;
+    explain_cols_col_name(m, o, buf, size);
+}
+
+static void ychannel_label(const explain_model *m, const route_grid *g, int64_t cyl, char *buf,
+                           size_t size)
+{
+    snprintf(buf, size, "y%lld", (long long)(g->gi * m->cyg + cyl));
+}
+
+/* A mark on an element given by its whole id. */
+static void mark_id(explain_buf *js, bool *first, const char *id, const char *cls,
+                    const char *text)
+{
+    explain_buf_printf(js, "%s[", *first ? "" : ",");
+    explain_json_string(js, id);
+    explain_buf_printf(js, ",\"%s\",", cls);
+    explain_json_string(js, text);
+    explain_buf_printf(js, "]");
+    *first = false;
+}
+
+/* One step per (group, y position o): column o of cols, what it is made of, where it goes,
+ * and the rows of C (columns of Cᵀ) for o. */
+static void route_steps(explain_buf *js, const explain_model *m, int mi, bool bands)
+{
+    const explain_route *r = &m->route;
+    char id[32], prefix[64], band[64];
+    snprintf(id, sizeof id, "m%dr", mi);
+    steps_open(js, id);
+    for (int64_t gi = 0; gi < m->g.groups; ++gi)
+        for (int64_t o = 0; o < r->ccols; ++o) {
+            bool first = true;
+            char on[64], en[64], xn[64], v[32];
+            explain_cols_col_name(m, o, on, sizeof on);
+            explain_buf_printf(js, "%s{\"m\":[", gi + o ? ",\n" : "");
+            explain_buf cap = {0};
+            snprintf(prefix, sizeof prefix, "m%dr-c%lld", mi, (long long)gi);
+            for (int64_t e = 0; e < r->crows; ++e)
+                mark(js, &first, prefix, e, o, "sel", "");
+            snprintf(prefix, sizeof prefix, "m%dr-y%lld", mi, (long long)gi);
+            for (int64_t cyl = 0; cyl < m->cyg; ++cyl)
+                mark(js, &first, prefix, cyl, o, r->transposed ? "src" : "dst", "");
+            if (r->transposed) {
+                explain_buf_printf(&cap, "column %s = W_g\u1d40 times y at this position (", on);
+                for (int64_t cyl = 0; cyl < m->cyg; ++cyl) {
+                    const int64_t row = (gi * m->cyg + cyl) * m->y_count + o;
+                    explain_y_name(m, row, xn, sizeof xn);
+                    explain_number(r->input[row], v, sizeof v);
+                    explain_buf_printf(&cap, "%s%s = %s", cyl ? ", " : "", xn, v);
+                }
+                explain_buf_printf(&cap, "); col2im adds");
+            } else {
+                explain_buf_printf(&cap, "column %s: im2col copies", on);
+            }
+            int inside = 0, padding = 0;
+            for (int64_t e = 0; e < r->crows; ++e) {
+                const int64_t i = (gi * r->crows + e) * r->ccols + o, at = r->at[i];
+                if (at < 0) {
+                    ++padding;
+                    continue;
+                }
+                const int64_t cx = at / m->x_count, pos = at % m->x_count;
+                explain_cols_row_name(m, e, en, sizeof en);
+                explain_x_name(m, at, xn, sizeof xn);
+                explain_number(r->cols[i], v, sizeof v);
+                snprintf(prefix, sizeof prefix, "m%dr-x%lld", mi, (long long)cx);
+                mark(js, &first, prefix, pos / m->x[2], pos % m->x[2],
+                     r->transposed ? "hit" : "src", r->transposed ? v : en);
+                if (r->transposed)
+                    explain_buf_printf(&cap, "%s %s = %s into %s", inside++ ? "," : "", en, v,
+                                       xn);
+                else
+                    explain_buf_printf(&cap, "%s %s (%s) as %s", inside++ ? "," : "", xn, v, en);
+            }
+            if (!inside)
+                explain_buf_printf(&cap, " nothing");
+            if (padding)
+                explain_buf_printf(&cap, "; %d entr%s %s the padding", padding,
+                                   padding > 1 ? "ies" : "y",
+                                   r->transposed ? "fall in" : "read zeros of");
+            if (!r->transposed) {
+                explain_buf_printf(&cap, ". Then W_g\u00b7column gives");
+                for (int64_t cyl = 0; cyl < m->cyg; ++cyl) {
+                    const int64_t row = (gi * m->cyg + cyl) * m->y_count + o;
+                    explain_y_name(m, row, xn, sizeof xn);
+                    explain_number(r->output[row], v, sizeof v);
+                    explain_buf_printf(&cap, "%s %s = %s", cyl ? "," : "", xn, v);
+                }
+            }
+            const bool one = m->cyg == 1;
+            static const char *const lit[2][2] = {{"C's rows", "C's row"},
+                                                  {"C\u1d40's columns", "C\u1d40's column"}};
+            explain_buf_printf(&cap, ". %s ", lit[r->transposed][one]);
+            for (int64_t cyl = 0; cyl < m->cyg; ++cyl) {
+                const int64_t row = (gi * m->cyg + cyl) * m->y_count + o;
+                explain_y_name(m, row, xn, sizeof xn);
+                explain_buf_printf(&cap, "%s%s", cyl ? ", " : "", xn);
+                snprintf(band, sizeof band, "m%drb-%lld", mi, (long long)row);
+                if (bands)
+                    mark_id(js, &first, band, "col", "");
+            }
+            explain_buf_printf(&cap, " hold%s the same weights on the same x elements.",
+                               one ? "s" : "");
+            caption_end(js, &cap);
+        }
+    explain_buf_printf(js, "]");
+}
+
+static void route_view(explain_buf *out, explain_buf *js, const explain_model *m, int mi)
+{
+    const explain_route *r = &m->route;
+    const bool t = r->transposed;
+    const int64_t xr = m->x[1], xc = m->x[2];
+    const int x_maps_h = (int)(m->cxg * (xr * RCELL + ROUTE_CAPTION));
+    /* transposed: Y_g above cols, W_gᵀ to its left; conv: cols above y_g, W_g to its left */
+    const int left = ROUTE_LABELS + (int)(t ? m->cyg : r->crows) * RCELL + 24 + ROUTE_LABELS;
+    const int top_h = ROUTE_CAPTION + (int)(t ? m->cyg : r->crows) * RCELL + ROUTE_CAPTION;
+    const int low_h = (int)(t ? r->crows : m->cyg) * RCELL;
+    const int block_h = top_h + (low_h > x_maps_h ? low_h : x_maps_h) + 20;
+    const int x_maps = left + (int)r->ccols * RCELL + 60;
+    const int copy_x = x_maps + (int)xc * RCELL + 50;
+    const bool copy = drawable(m);
+    const grid cg = grid_of(m, t, MATRIX_BUDGET / 2);
+    const int width = copy_x + (copy ? cg.width : 0) + 10;
+    const int height = (int)m->g.groups * block_h > cg.height + ROUTE_CAPTION
+                           ? (int)m->g.groups * block_h
+                           : cg.height + ROUTE_CAPTION;
+    char id[32];
+    snprintf(id, sizeof id, "m%dr", mi);
+    view_frame(out, id, width, height,
+               t ? "the GEMM route: cols = W_g\u1d40\u00b7y, then col2im"
+                 : "the GEMM route: cols = im2col(x), then y = W_g\u00b7cols");
+    for (int64_t gi = 0; gi < m->g.groups; ++gi) {
+        const int ty = (int)gi * block_h;
+        route_grid w = {.gi = gi, .cell = wg_cell, .row_label = t ? entry_label : ychannel_label,
+                        .col_label = t ? ychannel_label : entry_label};
+        snprintf(w.prefix, sizeof w.prefix, "m%dr-w%lld", mi, (long long)gi);
+        snprintf(w.caption, sizeof w.caption, t ? "W_g\u1d40, group %lld" : "W_g, group %lld",
+                 (long long)gi);
+        w.rows = t ? r->crows : m->cyg;
+        w.cols = t ? m->cyg : r->crows;
+        w.x0 = ROUTE_LABELS;
+        w.y0 = ty + top_h;
+        draw_route_grid(out, m, &w);
+
+        route_grid y = {.gi = gi, .cell = ymat_cell, .row_label = ychannel_label,
+                        .col_label = position_label, .view = id, .rows = m->cyg,
+                        .cols = r->ccols, .x0 = left};
+        snprintf(y.prefix, sizeof y.prefix, "m%dr-y%lld", mi, (long long)gi);
+        snprintf(y.caption, sizeof y.caption, t ? "y, group %lld: a row per channel"
+                                                : "y = W_g\u00b7cols, group %lld",
+                 (long long)gi);
+        y.y0 = ty + (t ? ROUTE_CAPTION : top_h);
+        draw_route_grid(out, m, &y);
+
+        route_grid c = {.gi = gi, .cell = cols_cell, .row_label = entry_label,
+                        .col_label = position_label, .view = id, .rows = r->crows,
+                        .cols = r->ccols, .x0 = left};
+        snprintf(c.prefix, sizeof c.prefix, "m%dr-c%lld", mi, (long long)gi);
+        snprintf(c.caption, sizeof c.caption,
+                 t ? "cols = W_g\u1d40\u00b7y (click a column)"
+                   : "cols = im2col(x) (click a column)");
+        c.y0 = ty + (t ? top_h : ROUTE_CAPTION);
+        draw_route_grid(out, m, &c);
+
+        for (int64_t cxl = 0; cxl < m->cxg; ++cxl) {
+            route_grid x = {.gi = gi, .chan = gi * m->cxg + cxl, .cell = xmap_cell,
+                            .rows = xr, .cols = xc, .x0 = x_maps};
+            snprintf(x.prefix, sizeof x.prefix, "m%dr-x%lld", mi, (long long)x.chan);
+            snprintf(x.caption, sizeof x.caption, t ? "x%lld = col2im(cols)" : "x%lld",
+                     (long long)x.chan);
+            x.y0 = ty + (t ? top_h : ROUTE_CAPTION) + (int)cxl * (int)(xr * RCELL + ROUTE_CAPTION);
+            draw_route_grid(out, m, &x);
+        }
+    }
+    if (copy) {
+        explain_buf_printf(out, "<text x=\"%d\" y=\"%d\" font-size=\"12\">%s</text>\n", copy_x,
+                           ROUTE_CAPTION - 18, t ? "C\u1d40 (the same columns)"
+                                                 : "C (the same rows)");
+        char bands[32];
+        snprintf(bands, sizeof bands, "m%drb", mi);
+        matrix_cells(out, m, t, copy_x, ROUTE_CAPTION - 10, MATRIX_BUDGET / 2, bands);
+    }
+    explain_buf_printf(out, "</svg>\n</div>\n");
+    route_steps(js, m, mi, copy);
+}
+
+/* ---- a model's section --------------------------------------------------------------------- */
+
+/* Writes the section of model m (ids prefixed m<mi>) to `out` and its steps, each view's
+ * list under its id, into the object `js` (opened by the caller). */
 static void model_section(explain_buf *out, explain_buf *js, explain_model *m, int mi)
 {
     explain_buf text = {0};
@@ -542,7 +879,7 @@ static void model_section(explain_buf *out, explain_buf *js, explain_model *m, i
                             "<p>A row per element of y, a column per element of x; a coloured "
                             "entry copies the weight it names (hover for row and column), a "
                             "white one is zero. Lines separate channels.</p>\n");
-    matrix_figure(out, m, false);
+    matrix_figure(out, m, false, mi);
     legend(out, m);
     explain_matrix(&text, m, false);
     explain_buf_printf(out, "<details><summary>as text</summary>\n");
@@ -551,7 +888,7 @@ static void model_section(explain_buf *out, explain_buf *js, explain_model *m, i
     explain_buf_free(&text);
     explain_buf_printf(out, "<h3>Its transpose C\u1d40: x = C\u1d40 y, the transposed "
                             "convolution</h3>\n");
-    matrix_figure(out, m, true);
+    matrix_figure(out, m, true, mi);
 
     explain_buf_printf(out, "<h3>Multiplications</h3>\n");
     explain_cost(&text, m);
@@ -581,12 +918,103 @@ static void model_section(explain_buf *out, explain_buf *js, explain_model *m, i
     explain_buf_printf(out, "</details>\n");
     explain_buf_free(&text);
 
+    explain_buf_printf(out, "<h3>The GEMM route: what the gemm algorithm computes</h3>\n");
+    if (m->route.transposed)
+        explain_buf_printf(out, "<p>tconv never builds C. Per group, one GEMM multiplies "
+                                "y by W_g\u1d40 into a column buffer, a column per y position "
+                                "holding its C_x/g\u00b7\u03a0k contributions, and col2im "
+                                "adds each entry into x. Click a column (or step): it lands "
+                                "where the matching columns of C\u1d40 put their weights, so "
+                                "C\u1d40 = col2im \u2218 W_g\u1d40, position by position.</p>\n");
+    else
+        explain_buf_printf(out, "<p>tconv never builds C. im2col copies the window of x that "
+                                "each y position reads into a column buffer, and per group "
+                                "one GEMM gives y = W_g\u00b7cols. Click a column (or step): "
+                                "it reads the x elements where the matching rows of C hold "
+                                "their weights, so C = W_g \u00b7 im2col, position by "
+                                "position.</p>\n");
+    if (route_drawable(m))
+        route_view(out, js, m, mi);
+    else
+        explain_buf_printf(out, "<p class=\"note\">Drawn for 1-D and 2-D geometries whose "
+                                "column buffer has at most %d rows and %d columns per group "
+                                "(%d rows in all) and whose x maps have at most %d cells a "
+                                "side; the text lists it up to %d x %d.</p>\n",
+                           ROUTE_DRAW_SIDE, ROUTE_DRAW_SIDE, ROUTE_DRAW_ROWS, VIEW_MAX_SIDE,
+                           EXPLAIN_PRINT_MAX, EXPLAIN_PRINT_MAX);
+    explain_gemm_route(&text, m);
+    explain_buf_printf(out, "<details><summary>as text</summary>\n");
+    pre(out, &text);
+    explain_buf_printf(out, "</details>\n");
+    explain_buf_free(&text);
+
     explain_buf_printf(out, "<h3>Numeric check</h3>\n");
     pre(out, &m->check);
     explain_buf_printf(out, "</section>\n");
 }
 
-static bool write_file(const char *path, const explain_buf *b)
+void explain_json_string(explain_buf *out, const char *s)
+{
+    explain_buf_append(out, "\"", 1);
+    const unsigned char *run = (const unsigned char *)s, *c = run;
+    for (; *c; ++c) {
+        if (*c != '"' && *c != '\\' && *c >= 0x20 && *c != '<' && *c != '>' && *c != '&')
+            continue;
+        explain_buf_append(out, (const char *)run, (size_t)(c - run));
+        if (*c == '"' || *c == '\\')
+            explain_buf_printf(out, "\\%c", *c);
+        else
+            explain_buf_printf(out, "\\u%04x", *c);
+        run = c + 1;
+    }
+    explain_buf_append(out, (const char *)run, (size_t)(c - run));
+    explain_buf_append(out, "\"", 1);
+}
+
+void explain_page_section(explain_buf *html, explain_buf *steps, explain_model *m)
+{
+    explain_buf_printf(steps, "{");
+    model_section(html, steps, m, 0);
+    explain_buf_printf(steps, "}");
+}
+
+void explain_page_json(explain_buf *out, explain_model *m)
+{
+    explain_buf html = {0}, steps = {0};
+    char line[320];
+    explain_page_section(&html, &steps, m);
+    tconv_geometry_format(&m->g, line, sizeof line);
+    explain_buf_printf(out, "{\"ok\":true,\"title\":");
+    explain_json_string(out, m->title);
+    explain_buf_printf(out, ",\"geometry\":");
+    explain_json_string(out, line);
+    explain_buf_printf(out, ",\"out_size\":");
+    explain_json_out_size(out, &m->g);
+    explain_buf_printf(out, ",\"html\":");
+    explain_json_string(out, html.data ? html.data : "");
+    explain_buf_printf(out, ",\"steps\":%s}", steps.data ? steps.data : "{}");
+    out->failed |= html.failed || steps.failed;
+    explain_buf_free(&html);
+    explain_buf_free(&steps);
+}
+
+void explain_json_out_size(explain_buf *out, const tconv_geometry *g)
+{
+    const int64_t *size = g->layer == TCONV_LAYER_CONV ? g->y_size : g->x_size;
+    explain_buf_printf(out, "[");
+    for (int a = 0; a < g->dims; ++a)
+        explain_buf_printf(out, "%s%lld", a ? "," : "", (long long)size[a]);
+    explain_buf_printf(out, "]");
+}
+
+void explain_page_json_error(explain_buf *out, const char *message)
+{
+    explain_buf_printf(out, "{\"ok\":false,\"message\":");
+    explain_json_string(out, message);
+    explain_buf_printf(out, "}");
+}
+
+bool explain_write_file(const char *path, const explain_buf *b)
 {
     if (b->failed)
         return false;
@@ -595,35 +1023,6 @@ static bool write_file(const char *path, const explain_buf *b)
         return false;
     const bool ok = fwrite(b->data, 1, b->len, f) == b->len;
     return fclose(f) == 0 && ok;
-}
-
-bool explain_write_html(const char *path, explain_model *const *models, int count)
-{
-    explain_buf out = {0}, js = {0};
-    explain_buf_printf(&out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-                             "<meta charset=\"utf-8\"/>\n"
-                             "<title>tconv explain: the matrix view</title>\n"
-                             "<style>\n%s</style>\n</head>\n<body data-status=\"loading\">\n"
-                             "<h1>Convolution as a matrix, transposed convolution as its "
-                             "transpose</h1>\n"
-                             "<p>Written by <code>tconv explain</code>. For one image, a "
-                             "convolution is y = C x with a sparse matrix C whose non-zeros "
-                             "are copies of the weights; the transposed convolution with the "
-                             "same weights is x = C\u1d40 y. The views step through the same "
-                             "entries cell by cell.</p>\n",
-                       page_style);
-    explain_buf_printf(&js, "var TCONV_STEPS = {\n");
-    for (int i = 0; i < count; ++i)
-        model_section(&out, &js, models[i], i);
-    explain_buf_printf(&js, "};\n");
-    explain_buf_printf(&out, "<script>//<![CDATA[\n");
-    if (js.data)
-        explain_buf_printf(&out, "%s", js.data);
-    explain_buf_printf(&out, "%s//]]></script>\n</body>\n</html>\n", page_script);
-    const bool ok = !js.failed && write_file(path, &out);
-    explain_buf_free(&out);
-    explain_buf_free(&js);
-    return ok;
 }
 
 bool explain_write_svg(const char *path, explain_model *const *models, int count)
@@ -646,8 +1045,8 @@ bool explain_write_svg(const char *path, explain_model *const *models, int count
             height += 24;
             continue;
         }
-        const grid g = grid_of(m, false);
-        matrix_cells(&body, m, false, 0, height);
+        const grid g = grid_of(m, false, MATRIX_BUDGET);
+        matrix_cells(&body, m, false, 0, height, MATRIX_BUDGET, NULL);
         height += g.height + 10;
         width = g.width > width ? g.width : width;
     }
@@ -659,7 +1058,7 @@ bool explain_write_svg(const char *path, explain_model *const *models, int count
     if (body.data)
         explain_buf_printf(&out, "%s", body.data);
     explain_buf_printf(&out, "</svg>\n");
-    const bool ok = !body.failed && write_file(path, &out);
+    const bool ok = !body.failed && explain_write_file(path, &out);
     explain_buf_free(&out);
     explain_buf_free(&body);
     return ok;

@@ -35,6 +35,25 @@ void explain_buf_printf(explain_buf *b, const char *fmt, ...)
     }
 }
 
+void explain_buf_append(explain_buf *b, const char *s, size_t n)
+{
+    if (b->failed || n == 0)
+        return;
+    if (b->cap - b->len <= n) {
+        const size_t cap = (b->cap + n + 1) * 2;
+        char *grown = realloc(b->data, cap);
+        if (!grown) {
+            b->failed = true;
+            return;
+        }
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
 void explain_buf_free(explain_buf *b)
 {
     free(b->data);
@@ -84,9 +103,16 @@ tconv_status explain_model_init(explain_model *m, const char *title, const tconv
     m->k_count = m->k[0] * m->k[1] * m->k[2];
 
     if (m->info.rows <= EXPLAIN_STRUCTURE_MAX / m->info.cols) {
-        m->structure = malloc((size_t)(m->info.rows * m->info.cols) * sizeof(int64_t));
-        if (!m->structure)
+        const size_t bytes = (size_t)(m->info.rows * m->info.cols) * sizeof(int64_t);
+        m->structure = malloc(bytes);
+        if (!m->structure) {
+            if (err) {
+                err->status = TCONV_ENOMEM;
+                snprintf(err->message, sizeof err->message,
+                         "out of memory for the structure of C (%zu bytes)", bytes);
+            }
             return TCONV_ENOMEM;
+        }
         s = tconv_matrix_structure(g, TCONV_APPLY, m->structure, NULL, err);
         if (s != TCONV_OK) {
             explain_model_free(m);
@@ -105,6 +131,7 @@ tconv_status explain_model_init(explain_model *m, const char *title, const tconv
     explain_y_name(m, m->info.rows - 1, name, sizeof name);
     width = strlen(name) > width ? strlen(name) : width;
     m->width = (int)width;
+    explain_route_init(m);
     return TCONV_OK;
 }
 
@@ -112,6 +139,7 @@ void explain_model_free(explain_model *m)
 {
     free(m->structure);
     explain_buf_free(&m->check);
+    explain_route_free(&m->route);
     m->structure = NULL;
 }
 
@@ -182,6 +210,25 @@ void explain_x_name(const explain_model *m, int64_t col, char *buf, size_t size)
 void explain_y_name(const explain_model *m, int64_t row, char *buf, size_t size)
 {
     cell_name(m, 'y', m->cy, m->y, m->y_count, row, buf, size);
+}
+
+void explain_cols_row_name(const explain_model *m, int64_t row, char *buf, size_t size)
+{
+    int64_t tap[3];
+    explain_unflat(m->k, row % m->k_count, tap);
+    if (m->cxg > 1)
+        snprintf(buf, size, "%lld:k", (long long)(row / m->k_count));
+    else
+        snprintf(buf, size, "k");
+    position_name(m, m->k, tap, buf, size);
+}
+
+void explain_cols_col_name(const explain_model *m, int64_t col, char *buf, size_t size)
+{
+    int64_t pos[3];
+    explain_unflat(m->y, col, pos);
+    snprintf(buf, size, m->cy > 1 ? "y:" : "y");
+    position_name(m, m->y, pos, buf, size);
 }
 
 void explain_spread_of(const explain_model *m, int64_t o_flat, int64_t tap, explain_spread *sp)
