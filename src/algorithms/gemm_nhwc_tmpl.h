@@ -89,6 +89,7 @@ static void TC(nhwc_apply)(const tconv__ctx *c, const tconv__product_plan *pp, c
     const tconv__shape *sh = &c->sh;
     const plan *pl = (const plan *)pp->data.bytes;
     const int team = tconv__team(c, pp);
+    (void)team; /* read by the OpenMP pragma only */
     const int64_t R = pl->R, tiles = all_tiles(sh, pl), B = pl->blocks, cyg = sh->cyg;
     const T *bias = c->bias;
     T *w2 = ws; /* W' when the kernel has taps, else W is already in that order */
@@ -124,6 +125,7 @@ static void TC(nhwc_apply_t)(const tconv__ctx *c, const tconv__product_plan *pp,
     const tconv__shape *sh = &c->sh;
     const plan *pl = (const plan *)pp->data.bytes;
     const int team = tconv__team(c, pp);
+    (void)team; /* read by the OpenMP pragma only */
     const int64_t K = sh->k_count, cyg = sh->cyg, cxg = sh->cxg;
     const bool tiled = pl->layout == TCONV__PATH_TILED, alias = pl->alias;
     const bool in_order = !pl->folded && !tiled && !alias;
@@ -206,6 +208,7 @@ static void TC(nhwc_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, c
     const tconv__shape *sh = &c->sh;
     const plan *pl = (const plan *)pp->data.bytes;
     const int team = tconv__team(c, pp);
+    (void)team; /* read by the OpenMP pragma only */
     const int64_t R = pl->R, tiles = all_tiles(sh, pl), S = pl->segments, cyg = sh->cyg;
     T *part = ws + after(0, pl->wbuf, sizeof(T));
 #pragma omp parallel num_threads(team)
@@ -240,6 +243,7 @@ static void TC(nhwc_apply_wgrad)(const tconv__ctx *c, const tconv__product_plan 
     const tconv__shape *sh = &c->sh;
     const plan *pl = (const plan *)pp->data.bytes;
     const int team = tconv__team(c, pp);
+    (void)team; /* read by the OpenMP pragma only */
     const int64_t R = pl->R, tiles = all_tiles(sh, pl), S = pl->segments, cyg = sh->cyg;
     T *w2 = ws, *part = ws + after(0, pl->wbuf, sizeof(T));
     const T *wt = sh->k_count > 1 ? w2 : w;

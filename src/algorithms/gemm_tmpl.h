@@ -336,6 +336,11 @@ static void TC(apply_t)(const tconv__ctx *c, const tconv__product_plan *pp, cons
                 const tconv__span sp = TC(span_of)(sh, &k);
                 if (tiled)
                     TC(tconv__col2im_tiled)(sh, cols, 0, nch, &sp, bias_c, x_c);
+                else if (pl->line) /* whole images: each x element written once */
+                    TC(tconv__col2im_lines)(sh, cols, 0, nch, &sp, bias_c,
+                                            cols + after(0, pl->per_block * K * pl->width,
+                                                         sizeof(T)),
+                                            x_c);
                 else
                     TC(tconv__col2im_span)(sh, cols, 0, nch, &sp, k.l0 == 0, bias_c, x_c);
             }
