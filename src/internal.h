@@ -472,14 +472,15 @@ void tconv__col2im_span_f32(const tconv__shape *sh, const float *cols, int64_t c
 void tconv__col2im_span_f64(const tconv__shape *sh, const double *cols, int64_t c0,
                             int64_t c1, const tconv__span *sp, bool init, const double *bias,
                             double *x);
-/* col2im of a span of whole images, output-stationary: each x element of channels c0..c1
- * written once, bias[ch] (0: NULL) plus its taps in the span col2im's order (the same
- * bits). `lb` is scratch of s2·⌈X2/s2⌉ elements. */
+/* col2im of a span of whole images through a phase plane: the taps added contiguously
+ * into the x plane split by phase along the last axis, then interleaved into x, each x
+ * element of channels c0..c1 written once: bias[ch] (0: NULL) plus its taps in the span
+ * col2im's order (the same bits). `plane` is scratch of X0·X1·s2·⌈X2/s2⌉ elements. */
 void tconv__col2im_lines_f32(const tconv__shape *sh, const float *cols, int64_t c0, int64_t c1,
-                             const tconv__span *sp, const float *bias, float *lb, float *x);
+                             const tconv__span *sp, const float *bias, float *plane, float *x);
 void tconv__col2im_lines_f64(const tconv__shape *sh, const double *cols, int64_t c0,
-                             int64_t c1, const tconv__span *sp, const double *bias, double *lb,
-                             double *x);
+                             int64_t c1, const tconv__span *sp, const double *bias,
+                             double *plane, double *x);
 /* col2im when the taps tile X exactly (TCONV__LAYOUT_TILED): every x element has one
  * source, so it is written (plus bias[ch] unless NULL), not added: a permutation. */
 void tconv__col2im_tiled_f32(const tconv__shape *sh, const float *cols, int64_t c0, int64_t c1,

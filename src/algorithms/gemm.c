@@ -205,7 +205,7 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
     pl->pack = multi ? cyg * pl->width : 0;
     pl->pack_out = multi && p == TCONV__APPLY_WGRAD ? cyg * pl->width : 0;
     if (p == TCONV_APPLY_T && pl->folded && pl->layout == TCONV__PATH_GENERAL)
-        pl->line = sh->s[2] * ceil_div(sh->x[2], sh->s[2]);
+        pl->line = sh->x[0] * sh->x[1] * sh->s[2] * ceil_div(sh->x[2], sh->s[2]);
     pl->buffer = after(after(after(after(0, pl->pack, size), pl->pack_out, size),
                              rows * pl->width, size), pl->line, size);
     if (p == TCONV_APPLY) { /* too few tiles: cut W_g's rows too */

@@ -71,8 +71,8 @@ typedef struct plan {
     int64_t pack_out; /* ... then (both) the folded tile's y before it is unpacked */
     int64_t shared;   /* elements shared by the team: partial sums of dW, and (channels-
                        * last) the weight in (tap, channel) order first */
-    int64_t line;     /* apply_t of whole images: a line buffer of s2·⌈X2/s2⌉ elements
-                       * per thread, for the output-stationary col2im */
+    int64_t line;     /* apply_t of whole images: a phase plane of X0·X1·s2·⌈X2/s2⌉
+                       * elements per thread, for col2im through it */
     bool alias;       /* channels-last: x's rows are the columns (no im2row or row2im) */
     int64_t wbuf;     /* channels-last: elements of the rearranged weight */
 } plan;

@@ -137,54 +137,45 @@ static inline void TC(interleave_line)(const T *restrict lb, int64_t Q, int64_t 
 }
 
 /*
- * col2im of whole images, output-stationary: every x line gathers the column rows that
- * reach it, tap by tap in (k0, k1, k2) order, into a line buffer split by phase along the
- * last axis (i2 = q·s2 + φ), where each tap's run of positions is contiguous; the phases
- * are then interleaved into x, each x element written once (bias first, then the taps in
- * the order the other col2im adds them: the same bits). `lb` holds s2·⌈X2/s2⌉ elements.
+ * col2im of whole images through a phase plane: a channel's x plane split by phase along
+ * the last axis (i2 = q·s2 + φ: plane[i0][i1][φ][q]) takes every tap's runs of positions as
+ * contiguous adds, in the tap order the span col2im adds them (the same bits), then one
+ * interleave writes the x plane, each element once. `plane` holds X0·X1·s2·⌈X2/s2⌉
+ * elements.
  */
 TCONV__VECTOR_CLONES
 void TC(tconv__col2im_lines)(const tconv__shape *sh, const T *cols, int64_t c0, int64_t c1,
-                             const tconv__span *sp, const T *bias, T *lb, T *x)
+                             const tconv__span *sp, const T *bias, T *plane, T *x)
 {
-    const int64_t Y1 = sh->y[1], Y2 = sh->y[2], X0 = sh->x[0], X1 = sh->x[1], X2 = sh->x[2];
-    const int64_t K0 = sh->k[0], K1 = sh->k[1], K2 = sh->k[2], s2 = sh->s[2];
-    const int64_t Q = (X2 + s2 - 1) / s2, K = sh->k_count;
+    const int64_t Y1 = sh->y[1], Y2 = sh->y[2], X1 = sh->x[1], X2 = sh->x[2];
+    const int64_t s2 = sh->s[2], Q = (X2 + s2 - 1) / s2, lines = sh->x[0] * X1;
+    const int64_t K = sh->k_count;
     for (int64_t ch = c0; ch < c1; ++ch)
         for (int64_t m = 0; m < sp->images; ++m) {
-            T *xc = x + m * sp->x_stride + ch * sh->x_count;
             const T b = bias ? bias[ch] : (T)0;
-            for (int64_t i0 = 0; i0 < X0; ++i0)
-                for (int64_t i1 = 0; i1 < X1; ++i1) {
-                    for (int64_t j = 0; j < s2 * Q; ++j)
-                        lb[j] = b;
-                    for (int64_t k0 = 0; k0 < K0; ++k0) {
-                        const int64_t t0 = i0 + sh->p[0] - k0 * sh->d[0];
-                        if (t0 < 0 || t0 % sh->s[0] || t0 / sh->s[0] >= sh->y[0])
-                            continue;
-                        for (int64_t k1 = 0; k1 < K1; ++k1) {
-                            const int64_t t1 = i1 + sh->p[1] - k1 * sh->d[1];
-                            if (t1 < 0 || t1 % sh->s[1] || t1 / sh->s[1] >= Y1)
-                                continue;
-                            const int64_t line = t0 / sh->s[0] * Y1 + t1 / sh->s[1];
-                            for (int64_t k2 = 0; k2 < K2; ++k2) {
-                                /* o2·s2 + off lands at phase f, position o2 + shift */
-                                const int64_t off = k2 * sh->d[2] - sh->p[2];
-                                const int64_t f = ((off % s2) + s2) % s2;
-                                const int64_t shift = (off - f) / s2;
-                                int64_t lo, hi;
-                                axis_range(s2, off, X2, Y2, &lo, &hi);
-                                const int64_t r = ch * K + (k0 * K1 + k1) * K2 + k2;
-                                const T *restrict src =
-                                    cols + r * sp->ld + m * sh->y_count + line * Y2 + lo;
-                                T *restrict dst = lb + f * Q + shift + lo; /* >= lb */
-                                for (int64_t o = 0; o < hi - lo; ++o)
-                                    dst[o] += src[o];
-                            }
-                        }
+            for (int64_t j = 0; j < lines * s2 * Q; ++j)
+                plane[j] = b;
+            for (int64_t r = ch * K; r < (ch + 1) * K; ++r) {
+                tap t;
+                tap_of_row(sh, r, &t);
+                /* o2·s2 + off2 is phase f, position o2 + shift */
+                const int64_t f = ((t.off[2] % s2) + s2) % s2, shift = (t.off[2] - f) / s2;
+                const int64_t run = t.hi[2] - t.lo[2];
+                const T *row = cols + r * sp->ld + m * sh->y_count + t.lo[2];
+                for (int64_t o0 = t.lo[0]; o0 < t.hi[0]; ++o0) {
+                    const int64_t i0 = o0 * sh->s[0] + t.off[0];
+                    for (int64_t o1 = t.lo[1]; o1 < t.hi[1]; ++o1) {
+                        const int64_t i1 = o1 * sh->s[1] + t.off[1];
+                        const T *restrict src = row + (o0 * Y1 + o1) * Y2;
+                        T *restrict dst = plane + ((i0 * X1 + i1) * s2 + f) * Q + shift + t.lo[2];
+                        for (int64_t o = 0; o < run; ++o)
+                            dst[o] += src[o];
                     }
-                    TC(interleave_line)(lb, Q, s2, X2, xc + (i0 * X1 + i1) * X2);
                 }
+            }
+            T *xc = x + m * sp->x_stride + ch * sh->x_count;
+            for (int64_t l = 0; l < lines; ++l)
+                TC(interleave_line)(plane + l * s2 * Q, Q, s2, X2, xc + l * X2);
         }
 }
 
