@@ -204,10 +204,16 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
     const bool multi = pl->folded && pl->per_tile > 1;
     pl->pack = multi ? cyg * pl->width : 0;
     pl->pack_out = multi && p == TCONV__APPLY_WGRAD ? cyg * pl->width : 0;
-    if (p == TCONV_APPLY_T && pl->folded && pl->layout == TCONV__PATH_GENERAL)
+    const int64_t columns = after(after(after(0, pl->pack, size), pl->pack_out, size),
+                                  rows * pl->width, size);
+    if (p == TCONV_APPLY_T && pl->folded && pl->layout == TCONV__PATH_GENERAL) {
+        /* the phase plane of col2im, when it fits beside the columns (else the span col2im
+         * adds into x directly) */
         pl->line = sh->x[0] * sh->x[1] * sh->s[2] * ceil_div(sh->x[2], sh->s[2]);
-    pl->buffer = after(after(after(after(0, pl->pack, size), pl->pack_out, size),
-                             rows * pl->width, size), pl->line, size);
+        if (after(columns, pl->line, size) > budget)
+            pl->line = 0;
+    }
+    pl->buffer = after(columns, pl->line, size);
     if (p == TCONV_APPLY) { /* too few tiles: cut W_g's rows too */
         const int64_t tasks = sh->groups * all_tiles(sh, pl);
         const int64_t want = tasks < TCONV__MIN_TASKS ? ceil_div(TCONV__MIN_TASKS, tasks) : 1;
