@@ -1,4 +1,6 @@
 # The commands of the README, and their helpers. Each target installs what it needs.
+#   make              build the library and the `tconv` command (Release, into $(BUILD))
+#   make install      install them under PREFIX (/usr/local), staged under DESTDIR if set
 #   make demo         build, then explain the seed's matrices and work its example by
 #                     every algorithm
 #   make test         every suite in a Release build and in an ASan+UBSan build, then the
@@ -12,6 +14,9 @@
 #   make fuzz         the fuzzer for FUZZ_SECONDS (1800) from FUZZ_SEED (1)
 #   make tsan         the thread stress test under ThreadSanitizer
 #   make valgrind     every suite, whole, under valgrind
+# Not part of `make test`: the README's `make demo` and `make test` in a fresh minimal
+# Debian 12 chroot (debootstrap), to check that the set-up installs everything:
+#   make fresh-check  (root; the log goes to $(FRESH_BUILD)/fresh-check.log)
 
 BUILD ?= build
 SANITIZE_BUILD ?= build-sanitize
@@ -19,6 +24,9 @@ BENCH_BUILD ?= build-bench
 BENCH_ARGS ?=
 FUZZ_BUILD ?= build-fuzz
 TSAN_BUILD ?= build-tsan
+FRESH_BUILD ?= build-fresh
+PREFIX ?= /usr/local
+DESTDIR ?=
 JOBS ?= $(shell nproc)
 # libFuzzer and the thread sanitizer with libomp's Archer come with clang
 CLANG ?= clang-14
@@ -32,7 +40,7 @@ VALGRIND_SMOKE = test_geometry test_im2col test_regressions test_alloc_failure \
 
 .PHONY: all deps test-deps bench-deps fuzz-deps build build-tests build-sanitize build-bench \
         build-fuzz build-tsan demo test bench bench-quick fuzz fuzz-smoke tsan valgrind \
-        valgrind-smoke clean
+        valgrind-smoke install fresh-check clean
 
 all: build
 
@@ -51,6 +59,14 @@ fuzz-deps:
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DTCONV_BUILD_TESTS=OFF
 	cmake --build $(BUILD) -j $(JOBS)
+
+# What `make install` puts under $(DESTDIR)$(PREFIX): bin/tconv, lib/libtconv.so*,
+# lib/libtconv.a, include/tconv/tconv.h, lib/pkgconfig/tconv.pc, lib/cmake/tconv/. The
+# prefix is configured into the build (tconv.pc and the CMake files are relative to their
+# own place, so a DESTDIR tree moved to PREFIX works as is).
+install: build
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
 
 demo: build
 	$(BUILD)/tconv explain
@@ -119,6 +135,10 @@ bench-quick: build-bench
 	@mkdir -p $(BENCH_BUILD)/results
 	$(BENCH_BUILD)/bench/tconv_bench --quick --csv $(BENCH_BUILD)/results/bench-quick.csv \
 	    --svg $(BENCH_BUILD)/results $(BENCH_ARGS)
+
+fresh-check:
+	@scripts/install-deps.sh fresh
+	scripts/fresh-check.sh $(FRESH_BUILD)
 
 clean:
 	rm -rf $(BUILD) $(SANITIZE_BUILD) $(BENCH_BUILD) $(FUZZ_BUILD) $(TSAN_BUILD)
