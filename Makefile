@@ -57,16 +57,19 @@ fuzz-deps:
 	@scripts/install-deps.sh fuzz
 
 build: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DTCONV_BUILD_TESTS=OFF
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DTCONV_BUILD_TESTS=OFF \
+	      -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 	cmake --build $(BUILD) -j $(JOBS)
 
 # What `make install` puts under $(DESTDIR)$(PREFIX): bin/tconv, lib/libtconv.so*,
-# lib/libtconv.a, include/tconv/tconv.h, lib/pkgconfig/tconv.pc, lib/cmake/tconv/. The
-# prefix is configured into the build (tconv.pc and the CMake files are relative to their
-# own place, so a DESTDIR tree moved to PREFIX works as is).
+# lib/libtconv.a, include/tconv/tconv.h, lib/pkgconfig/tconv.pc, lib/cmake/tconv/ (lib is
+# lib/<multiarch> when PREFIX is /usr). The build configures PREFIX (the command's run
+# path to the library is relative to it); tconv.pc and the CMake files find the prefix
+# from their own place, so a DESTDIR tree moved to PREFIX works as is. Into the system's
+# library directories, ldconfig then makes libtconv.so.0 known to the loader.
 install: build
-	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then ldconfig; fi
 
 demo: build
 	$(BUILD)/tconv explain

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs the README's two commands, `make demo` then `make test`, on a truly fresh Debian 12:
+# Runs the README's two commands, `make demo` then `make test`, on a truly fresh Debian 12
+# (then `make install` and a program built against it, as a library user would):
 # a `debootstrap --variant=minbase bookworm` chroot (what a debian:12 container has: the
 # required packages and apt) with only `make` added, and a clean environment. Whatever
 # scripts/install-deps.sh forgets, this finds. Needs root and Debian's mirror; takes a
@@ -94,6 +95,20 @@ for target in demo test; do
     break
   fi
 done
+# Then as a library user: install into /usr/local, and build the README's example against
+# it by pkg-config, with nothing else set.
+if [ $status -eq 0 ]; then
+  say "make install, then examples/quickstart.c against /usr/local"
+  if in_root "cd /root/tconv && make install && tconv explain --example 1 >/dev/null &&
+              cc examples/quickstart.c -o /tmp/quickstart \$(pkg-config --cflags --libs tconv) &&
+              /tmp/quickstart | cmp - examples/quickstart.expected" >>"$log" 2>&1; then
+    say "make install: passed"
+  else
+    say "make install: FAILED"
+    tail -20 "$log" >&2
+    status=1
+  fi
+fi
 say "packages in the chroot: $(in_root "dpkg-query -W -f='\${binary:Package}\n'" | wc -l)"
 echo "log: $log"
 exit $status
