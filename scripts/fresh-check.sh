@@ -12,7 +12,10 @@
 set -eu
 dir=${1:-build-fresh}
 mirror=${FRESH_MIRROR:-http://deb.debian.org/debian}
-[ "$(id -u)" -eq 0 ] || { echo "fresh-check: needs root (debootstrap, chroot, mount)" >&2; exit 2; }
+if [ "$(id -u)" -ne 0 ]; then
+  echo "fresh-check: needs root (debootstrap, chroot, mount)" >&2
+  exit 2
+fi
 src=$(git rev-parse --show-toplevel)
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
