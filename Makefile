@@ -1,4 +1,6 @@
 # The commands of the README, and their helpers. Each target installs what it needs.
+#   make              build the library and the `tconv` command (Release, into $(BUILD))
+#   make install      install them under PREFIX (/usr/local), staged under DESTDIR if set
 #   make demo         build, then explain the seed's matrices (and write the page that
 #                     recomputes any geometry in the browser), and work the seed's example
 #                     by every algorithm
@@ -13,6 +15,9 @@
 #   make fuzz         the fuzzer for FUZZ_SECONDS (1800) from FUZZ_SEED (1)
 #   make tsan         the thread stress test under ThreadSanitizer
 #   make valgrind     every suite, whole, under valgrind
+# Not part of `make test`: the README's `make demo` and `make test` in a fresh minimal
+# Debian 12 chroot (debootstrap), to check that the set-up installs everything:
+#   make fresh-check  (root; the log goes to $(FRESH_BUILD)/fresh-check.log)
 
 BUILD ?= build
 SANITIZE_BUILD ?= build-sanitize
@@ -20,6 +25,9 @@ BENCH_BUILD ?= build-bench
 BENCH_ARGS ?=
 FUZZ_BUILD ?= build-fuzz
 TSAN_BUILD ?= build-tsan
+FRESH_BUILD ?= build-fresh
+PREFIX ?= /usr/local
+DESTDIR ?=
 JOBS ?= $(shell nproc)
 # libFuzzer and the thread sanitizer with libomp's Archer come with clang
 CLANG ?= clang-14
@@ -33,7 +41,7 @@ VALGRIND_SMOKE = test_geometry test_im2col test_regressions test_alloc_failure \
 
 .PHONY: all deps test-deps bench-deps fuzz-deps build build-tests build-sanitize build-bench \
         build-fuzz build-tsan demo test bench bench-quick fuzz fuzz-smoke tsan valgrind \
-        valgrind-smoke clean
+        valgrind-smoke install fresh-check clean
 
 all: build
 
@@ -50,8 +58,19 @@ fuzz-deps:
 	@scripts/install-deps.sh fuzz
 
 build: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DTCONV_BUILD_TESTS=OFF
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DTCONV_BUILD_TESTS=OFF \
+	      -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 	cmake --build $(BUILD) -j $(JOBS)
+
+# What `make install` puts under $(DESTDIR)$(PREFIX): bin/tconv, lib/libtconv.so*,
+# lib/libtconv.a, include/tconv/tconv.h, lib/pkgconfig/tconv.pc, lib/cmake/tconv/ (lib is
+# lib/<multiarch> when PREFIX is /usr). The build configures PREFIX (the command's run
+# path to the library is relative to it); tconv.pc and the CMake files find the prefix
+# from their own place, so a DESTDIR tree moved to PREFIX works as is. Into the system's
+# library directories, ldconfig then makes libtconv.so.0 known to the loader.
+install: build
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then ldconfig; fi
 
 demo: build
 	$(BUILD)/tconv explain --html $(BUILD)/matrix-view.html
@@ -123,6 +142,10 @@ bench-quick: build-bench
 	@mkdir -p $(BENCH_BUILD)/results
 	$(BENCH_BUILD)/bench/tconv_bench --quick --csv $(BENCH_BUILD)/results/bench-quick.csv \
 	    --svg $(BENCH_BUILD)/results $(BENCH_ARGS)
+
+fresh-check:
+	@scripts/install-deps.sh fresh
+	scripts/fresh-check.sh $(FRESH_BUILD)
 
 clean:
 	rm -rf $(BUILD) $(SANITIZE_BUILD) $(BENCH_BUILD) $(FUZZ_BUILD) $(TSAN_BUILD)

@@ -7,7 +7,9 @@
 # once, so linking the shared one would bind tconv to whichever build numpy, torch or the
 # application loaded first, and would serve their libblas.so.3 from ours (a mix that hangs
 # when the OpenMP thread count changes). A private copy touches nobody's BLAS, and nobody
-# touches ours. The static libtconv.a names the shared OpenMP build for the final link.
+# touches ours. The installed libtconv.a holds the same private copy (see
+# cmake/TconvInstall.cmake); the build tree's tconv_static, which the tests and the
+# benchmark link, uses the shared OpenMP build (TCONV_BLAS_LIBRARY).
 set(_tconv_arch_dir "/usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-openmp")
 find_library(TCONV_BLAS_LIBRARY NAMES openblas PATHS "${_tconv_arch_dir}" NO_DEFAULT_PATH)
 find_file(TCONV_BLAS_ARCHIVE NAMES libopenblas.a PATHS "${_tconv_arch_dir}" NO_DEFAULT_PATH)
@@ -19,4 +21,4 @@ if(NOT TCONV_BLAS_LIBRARY OR NOT TCONV_BLAS_ARCHIVE OR NOT TCONV_BLAS_INCLUDE_DI
 endif()
 get_filename_component(TCONV_BLAS_LIBRARY_DIR "${TCONV_BLAS_LIBRARY}" DIRECTORY)
 message(STATUS "tconv BLAS: ${TCONV_BLAS_ARCHIVE} (private in libtconv.so), "
-               "${TCONV_BLAS_LIBRARY} (for libtconv.a)")
+               "${TCONV_BLAS_LIBRARY} (for the tests' tconv_static)")

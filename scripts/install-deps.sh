@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages a make target needs, and only those missing.
-#   scripts/install-deps.sh build|fuzz|test|bench
+#   scripts/install-deps.sh build|fuzz|test|bench|fresh
 # bench: the peers (PyTorch for /usr/bin/python3, oneDNN's C library) and gnuplot.
 # test: also the npm packages of the page test (tests/page/package-lock.json, npm ci).
 # Runs apt-get as root (or through sudo); does nothing when everything is present.
@@ -22,13 +22,16 @@ test="$test python3 python3-numpy python3-torch python3-pytest python3-lxml \
 python3-html5lib python3-pil chromium nodejs"
 # The benchmark's peers (PyTorch, oneDNN) and its plots.
 bench="$build python3-numpy python3-torch gnuplot-nox"
+# make fresh-check: a minimal Debian 12 in a chroot, to run the README's commands in.
+fresh="debootstrap"
 
 case "${1:-build}" in
   build) wanted=$build ;;
   fuzz) wanted=$fuzz ;;
   test) wanted=$test ;;
   bench) wanted=$bench ;;
-  *) echo "usage: $0 build|fuzz|test|bench" >&2; exit 2 ;;
+  fresh) wanted=$fresh ;;
+  *) echo "usage: $0 build|fuzz|test|bench|fresh" >&2; exit 2 ;;
 esac
 
 missing=""
