@@ -7,5 +7,6 @@ int tconv_cli_main(int argc, char **argv);
 
 int tconv_cmd_demo(int argc, char **argv);
 int tconv_cmd_explain(int argc, char **argv);
+int tconv_cmd_info(int argc, char **argv);
 
 #endif

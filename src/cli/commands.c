@@ -14,6 +14,7 @@ static const struct command {
 } commands[] = {
     {"explain", tconv_cmd_explain, "the transformation matrix of a geometry, taught"},
     {"demo", tconv_cmd_demo, "the seed's example worked by every algorithm"},
+    {"info", tconv_cmd_info, "the GEMM providers and algorithms this build has"},
 };
 
 static int usage(FILE *to)

@@ -13,6 +13,7 @@
 
 #include <oneapi/dnnl/dnnl.h>
 #include <stdio.h>
+#include <string.h>
 
 static bool sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                   const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
@@ -48,9 +49,11 @@ static const char *isa_name(dnnl_cpu_isa_t isa)
 static size_t info(char *buf, size_t size)
 {
     const dnnl_version_t *v = dnnl_version();
-    const int n = snprintf(buf, buf ? size : 0, "oneDNN %d.%d.%d (%.12s); dnnl_sgemm JIT for "
+    const bool hash = v->hash && strcmp(v->hash, "N/A") != 0;
+    const int n = snprintf(buf, buf ? size : 0, "oneDNN %d.%d.%d%s%.12s%s; dnnl_sgemm JIT for "
                            "%s; OpenMP threading (float32)", v->major, v->minor, v->patch,
-                           v->hash, isa_name(dnnl_get_effective_cpu_isa()));
+                           hash ? " (" : "", hash ? v->hash : "", hash ? ")" : "",
+                           isa_name(dnnl_get_effective_cpu_isa()));
     return n < 0 ? 0 : (size_t)n;
 }
 
