@@ -27,9 +27,10 @@ def numbers(text):
     return [float(n) for n in re.findall(r"-?\d+\.\d+|-?\d+\.", text)]
 
 
-def test_readme_c_example_is_examples_quickstart_c():
-    (c_example,) = blocks("c")
-    assert c_example == (REPO / "examples/quickstart.c").read_text()
+def test_readme_c_examples_are_examples_quickstart_c_and_training_step_c():
+    quickstart, training_step = blocks("c")
+    assert quickstart == (REPO / "examples/quickstart.c").read_text()
+    assert training_step == (REPO / "examples/training_step.c").read_text()
 
 
 def test_readme_python_examples():
