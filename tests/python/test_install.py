@@ -16,7 +16,10 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
+
+import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -78,6 +81,14 @@ def run(args, cwd, env, timeout=600):
                           capture_output=True, timeout=timeout)
     assert done.returncode == 0, f"{args}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done.stdout
+
+
+@pytest.fixture
+def tmp_path():
+    """A temporary folder removed afterwards (pytest keeps its own: this one holds a build
+    tree, a venv and a wheel)."""
+    with tempfile.TemporaryDirectory(prefix="tconv-install-") as folder:
+        yield pathlib.Path(folder)
 
 
 def test_pip_wheel_install_use_elsewhere_uninstall(tmp_path):
