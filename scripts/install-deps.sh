@@ -1,7 +1,9 @@
 #!/bin/sh
 # Installs the Debian packages a make target needs, and only those missing.
-#   scripts/install-deps.sh build|fuzz|test|bench
+#   scripts/install-deps.sh build|fuzz|test|bench|python
 # bench: the peers (PyTorch for /usr/bin/python3, oneDNN's C library) and gnuplot.
+# python: what `pip install .` needs offline (Debian's pip, setuptools, wheel, venv) and
+# the packages the binding uses (numpy, torch).
 # Runs apt-get as root (or through sudo); does nothing when everything is present.
 set -eu
 
@@ -15,6 +17,12 @@ test="$fuzz libcriterion-dev valgrind"
 # pytest.
 test="$test python3 python3-numpy python3-torch python3-pytest python3-lxml \
 python3-html5lib python3-pil chromium"
+# pip install of the Python package (pyproject.toml: CMake builds the library) into a
+# virtual environment that sees Debian's numpy and torch.
+python="$build python3 python3-numpy python3-torch python3-pip python3-setuptools \
+python3-wheel python3-venv"
+# The tests install it too (tests/python/test_install.py).
+test="$test python3-pip python3-setuptools python3-wheel python3-venv"
 # The benchmark's peers (PyTorch, oneDNN) and its plots.
 bench="$build python3-numpy python3-torch gnuplot-nox"
 
@@ -23,7 +31,8 @@ case "${1:-build}" in
   fuzz) wanted=$fuzz ;;
   test) wanted=$test ;;
   bench) wanted=$bench ;;
-  *) echo "usage: $0 build|fuzz|test|bench" >&2; exit 2 ;;
+  python) wanted=$python ;;
+  *) echo "usage: $0 build|fuzz|test|bench|python" >&2; exit 2 ;;
 esac
 
 missing=""

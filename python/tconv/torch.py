@@ -68,7 +68,7 @@ def _input(plan, x):
 def _forward(plan, x, weight, bias):
     x, weight = _input(plan, x), _dense(weight)
     bias = None if bias is None else _dense(bias)
-    out = torch.empty(plan.out_shape, dtype=x.dtype)
+    out = x.new_empty(plan.out_shape)
     plan.forward_ptrs(x.data_ptr(), weight.data_ptr(), _address(bias), out.data_ptr())
     return out
 
@@ -76,8 +76,7 @@ def _forward(plan, x, weight, bias):
 def _backward(plan, x, weight, grad_output, needs):
     x, weight, grad_output = _input(plan, x), _dense(weight), _dense(grad_output)
     shapes = (plan.in_shape, plan.weight_shape, (plan.out_channels,))
-    grads = [torch.empty(shape, dtype=x.dtype) if need else None
-             for shape, need in zip(shapes, needs)]
+    grads = [x.new_empty(shape) if need else None for shape, need in zip(shapes, needs)]
     plan.backward_ptrs(x.data_ptr(), weight.data_ptr(), grad_output.data_ptr(),
                        *map(_address, grads))
     if grads[0] is not None and plan.pad_end is not None:
