@@ -32,8 +32,9 @@ __all__ = [f"{op}{d}d" for op in ("conv", "conv_transpose") for d in (1, 2, 3)] 
 _DTYPES = {getattr(torch, name): name for name in _plans.DTYPES}
 
 
-def _dtype(name, t):
-    """The dtype name of a CPU tensor tconv computes with, or the error of another."""
+def _dtype(name, t, input=None):
+    """The dtype name of a CPU tensor tconv computes with (the input's, when `input` is
+    given), or the error of another."""
     if not isinstance(t, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, not {type(t).__name__}")
     if not t.is_cpu or t.layout is not torch.strided:
@@ -42,6 +43,9 @@ def _dtype(name, t):
     dtype = _DTYPES.get(t.dtype)
     if dtype is None:
         raise ValueError(f"{name} has dtype {t.dtype}: expected float32 or float64")
+    if input is not None and t.dtype is not input.dtype:
+        raise ValueError(f"{name} has dtype {t.dtype} but the input has {input.dtype}: "
+                         "the tensors of one call must have the same dtype")
     return dtype
 
 
@@ -105,16 +109,11 @@ def _call(transposed, dims, input, weight, bias, stride, padding, output_padding
     """One layer call: arguments checked (once per distinct arguments: the plan), then the
     forward, through autograd when a gradient is wanted."""
     dtype = _dtype("input", input)
-    if _dtype("weight", weight) != dtype:
-        raise ValueError(f"weight has dtype {weight.dtype} but the input has "
-                         f"{input.dtype}: the tensors of one call must have the same dtype")
+    _dtype("weight", weight, input)
     plan = _plans.plan(transposed, dims, dtype, input.shape, weight.shape, stride, padding,
                        output_padding, groups, dilation, output_size, algo)
     if bias is not None:
-        if _dtype("bias", bias) != dtype:
-            raise ValueError(f"bias has dtype {bias.dtype} but the input has "
-                             f"{input.dtype}: the tensors of one call must have the same "
-                             "dtype")
+        _dtype("bias", bias, input)
         plan.check_bias_shape(bias.shape)
     if torch.is_grad_enabled() and (input.requires_grad or weight.requires_grad
                                     or (bias is not None and bias.requires_grad)):
