@@ -7,9 +7,12 @@ tconv does not distribute anything itself. Each process computes its layers with
 averages the gradients across processes and machines, as it does for its own layers.
 
   PYTHONPATH=python /usr/bin/python3 examples/ddp_dcgan.py           # 2 processes here
-  torchrun --nproc_per_node=2 examples/ddp_dcgan.py                   # started by torchrun
-  torchrun --nnodes=2 --node_rank=0 --master_addr=HOST --master_port=29500 \\
-      --nproc_per_node=2 examples/ddp_dcgan.py                        # on each of 2 machines
+  torchrun --standalone --nproc_per_node=2 --redirects 1 --tee 1 \\
+      examples/ddp_dcgan.py                                           # started by torchrun
+  torchrun --nnodes=2 --node_rank=R --master_addr=HOST --master_port=29500 \\
+      --nproc_per_node=2 --redirects 1 --tee 1 examples/ddp_dcgan.py  # on machine R of 2
+
+(Debian 12's torchrun fails at start without --redirects 1 --tee 1: python/README.md.)
 
 The generator maps a code to a 16x16 image (ConvTranspose2d 1x1 -> 4x4 -> 8x8 -> 16x16,
 batch norm and ReLU between, a 3x3 Conv2d and tanh at the end) and learns to reproduce
