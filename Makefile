@@ -7,7 +7,8 @@
 #   make test         every suite in a Release build and in an ASan+UBSan build, then the
 #                     hardening checks: the thread stress test under ThreadSanitizer, a
 #                     seeded 60 s fuzz run, and a subset of the suites under valgrind
-#   make bench        tconv against PyTorch, oneDNN and bare sgemm on bench/shapes.csv
+#   make bench        tconv against PyTorch, oneDNN and bare sgemm on bench/shapes.csv, then
+#                     tconv.torch's per-call cost on a tiny layer against torch.nn's
 #   make bench-quick  the same with short budgets (under 3 minutes)
 # Benchmark results go to $(BENCH_BUILD)/results (CSV and SVG); BENCH_ARGS adds options,
 # e.g. make bench-quick BENCH_ARGS="--filter dcgan --threads 2".
@@ -34,6 +35,9 @@ CLANG ?= clang-14
 FUZZ_SEED ?= 1
 FUZZ_SECONDS ?= 1800
 FUZZ_SMOKE_SECONDS ?= 60
+# tconv.torch's per-call cost on a tiny layer against torch.nn's (bench/python_overhead.py)
+PYTHON_BENCH = TCONV_LIBRARY=$(BENCH_BUILD)/libtconv.so PYTHONPATH=python PYTHONDONTWRITEBYTECODE=1 \
+               /usr/bin/python3 bench/python_overhead.py
 # What `make test` runs under valgrind: all but the long parameterized sweeps, which
 # `make valgrind` adds (they take tens of minutes under valgrind on two cores).
 VALGRIND_SMOKE = test_geometry test_im2col test_regressions test_alloc_failure \
@@ -137,11 +141,13 @@ bench: build-bench
 	@mkdir -p $(BENCH_BUILD)/results
 	$(BENCH_BUILD)/bench/tconv_bench --csv $(BENCH_BUILD)/results/bench.csv \
 	    --svg $(BENCH_BUILD)/results $(BENCH_ARGS)
+	$(PYTHON_BENCH) --csv $(BENCH_BUILD)/results/python_overhead.csv
 
 bench-quick: build-bench
 	@mkdir -p $(BENCH_BUILD)/results
 	$(BENCH_BUILD)/bench/tconv_bench --quick --csv $(BENCH_BUILD)/results/bench-quick.csv \
 	    --svg $(BENCH_BUILD)/results $(BENCH_ARGS)
+	$(PYTHON_BENCH) --quick --csv $(BENCH_BUILD)/results/python_overhead-quick.csv
 
 fresh-check:
 	@scripts/install-deps.sh fresh

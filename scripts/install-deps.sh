@@ -1,8 +1,10 @@
 #!/bin/sh
 # Installs the Debian packages a make target needs, and only those missing.
-#   scripts/install-deps.sh build|fuzz|test|bench|fresh
+#   scripts/install-deps.sh build|fuzz|test|bench|python|fresh
 # bench: the peers (PyTorch for /usr/bin/python3, oneDNN's C library) and gnuplot.
 # test: also the npm packages of the page test (tests/page/package-lock.json, npm ci).
+# python: what `pip install .` needs offline (Debian's pip, setuptools, wheel, venv) and
+# the packages the binding uses (numpy, torch).
 # Runs apt-get as root (or through sudo); does nothing when everything is present.
 set -eu
 
@@ -20,6 +22,12 @@ test="$fuzz libcriterion-dev valgrind"
 # and pytest.
 test="$test python3 python3-numpy python3-torch python3-pytest python3-lxml \
 python3-html5lib python3-pil chromium nodejs"
+# pip install of the Python package (pyproject.toml: CMake builds the library) into a
+# virtual environment that sees Debian's numpy and torch.
+python="$build python3 python3-numpy python3-torch python3-pip python3-setuptools \
+python3-wheel python3-venv"
+# The tests install it too (tests/python/test_install.py).
+test="$test python3-pip python3-setuptools python3-wheel python3-venv"
 # The benchmark's peers (PyTorch, oneDNN) and its plots.
 bench="$build python3-numpy python3-torch gnuplot-nox"
 # make fresh-check: a minimal Debian 12 in a chroot, to run the README's commands in.
@@ -30,8 +38,9 @@ case "${1:-build}" in
   fuzz) wanted=$fuzz ;;
   test) wanted=$test ;;
   bench) wanted=$bench ;;
+  python) wanted=$python ;;
   fresh) wanted=$fresh ;;
-  *) echo "usage: $0 build|fuzz|test|bench|fresh" >&2; exit 2 ;;
+  *) echo "usage: $0 build|fuzz|test|bench|python|fresh" >&2; exit 2 ;;
 esac
 
 missing=""

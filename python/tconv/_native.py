@@ -45,7 +45,7 @@ class Geometry(ctypes.Structure):
         return buf.value.decode()
 
 
-class _ErrorRecord(ctypes.Structure):
+class ErrorRecord(ctypes.Structure):
     """struct tconv_error."""
 
     _fields_ = [("status", ctypes.c_int), ("message", ctypes.c_char * 256)]
@@ -60,13 +60,21 @@ class Error(ValueError):
         self.status = status
 
 
+#: The library's file name inside an installed package (pip install puts it there).
+PACKAGED_LIBRARY = "libtconv.so.0"
+
+
 def _library_path():
-    """TCONV_LIBRARY if set, else the build tree of the repository this package sits in,
-    else the system's libtconv.so.0."""
+    """TCONV_LIBRARY if set; else the library installed inside this package; else the
+    build tree of the repository this package sits in; else the system's libtconv.so.0."""
     explicit = os.environ.get("TCONV_LIBRARY")
     if explicit:
         return explicit
-    build_tree = pathlib.Path(__file__).resolve().parents[2] / "build" / "libtconv.so"
+    here = pathlib.Path(__file__).resolve().parent
+    packaged = here / PACKAGED_LIBRARY
+    if packaged.exists():
+        return str(packaged)
+    build_tree = here.parents[1] / "build" / "libtconv.so"
     if build_tree.exists():
         return str(build_tree)
     return ctypes.util.find_library("tconv") or "libtconv.so.0"
@@ -75,7 +83,7 @@ def _library_path():
 _p = ctypes.c_void_p
 _i64p = ctypes.POINTER(ctypes.c_int64)
 _geo = ctypes.POINTER(Geometry)
-_err = ctypes.POINTER(_ErrorRecord)
+_err = ctypes.POINTER(ErrorRecord)
 _int = ctypes.c_int
 
 # name: (restype, argtypes)
@@ -151,10 +159,15 @@ def algo_id(name):
     return out.value
 
 
+def error(status, record):
+    """The Error of a failed call: its status name and the library's message."""
+    return Error(_lib.tconv_status_name(status).decode(),
+                 record.message.decode(errors="replace"))
+
+
 def _check(status, record):
     if status != 0:
-        name = _lib.tconv_status_name(status).decode()
-        raise Error(name, record.message.decode(errors="replace"))
+        raise error(status, record)
 
 
 def _axes(values):
@@ -165,7 +178,7 @@ def geometry(layer, dims, batch, in_channels, out_channels, groups, in_size, ker
              stride, padding, dilation, output_padding=None, output_size=None):
     """A checked geometry of Conv (layer LAYER_CONV) or ConvTranspose (LAYER_CONVT), by
     output_padding or by output_size; raises Error with the library's message."""
-    g, record = Geometry(), _ErrorRecord()
+    g, record = Geometry(), ErrorRecord()
     common = (ctypes.byref(g), dims, batch, in_channels, out_channels, groups,
               _axes(in_size))
     if layer == LAYER_CONV:
@@ -184,25 +197,16 @@ def geometry(layer, dims, batch, in_channels, out_channels, groups, in_size, ker
     return g
 
 
-def _ptr(array):
-    return None if array is None else array.ctypes.data
-
-
-def forward(g, algo, dtype, inp, weight, bias, out):
-    """The layer's forward (g.layer says which) into `out`; arrays are C-contiguous."""
-    fn = _lib.tconv_conv_forward_ex if g.layer == LAYER_CONV else _lib.tconv_convt_forward_ex
-    record = _ErrorRecord()
-    _check(fn(ctypes.byref(g), algo, dtype, _ptr(inp), _ptr(weight), _ptr(bias), _ptr(out),
-              None, ctypes.byref(record)), record)
-
-
-def backward(g, algo, dtype, inp, weight, grad_out, grad_in, grad_weight, grad_bias):
-    """The layer's backward; a gradient given as None is not computed."""
-    fn = _lib.tconv_conv_backward_ex if g.layer == LAYER_CONV else _lib.tconv_convt_backward_ex
-    record = _ErrorRecord()
-    _check(fn(ctypes.byref(g), algo, dtype, _ptr(inp), _ptr(weight), _ptr(grad_out),
-              _ptr(grad_in), _ptr(grad_weight), _ptr(grad_bias), None,
-              ctypes.byref(record)), record)
+def layer_functions(layer):
+    """The forward and backward entry points of a layer kind (LAYER_CONV, LAYER_CONVT), as
+    ctypes functions with their argument types bound:
+      forward(g, algo, dtype, in, weight, bias, out, options, err)
+      backward(g, algo, dtype, in, weight, grad_out, grad_in, grad_weight, grad_bias,
+               options, err)
+    Tensors are addresses (ints; 0 or None: no tensor), g and err byref()s."""
+    if layer == LAYER_CONV:
+        return _lib.tconv_conv_forward_ex, _lib.tconv_conv_backward_ex
+    return _lib.tconv_convt_forward_ex, _lib.tconv_convt_backward_ex
 
 
 def blas_info():

@@ -19,49 +19,12 @@ The functions of the three dimensionalities are made from one definition each by
 factories at the end of this file.
 """
 
-import operator
-
 import numpy as np
 
-from . import _native
+from . import _plans
 
-_DTYPES = {np.dtype(np.float32): _native.F32, np.dtype(np.float64): _native.F64}
+_DTYPES = {np.dtype(name): name for name in _plans.DTYPES}
 _ALL_GRADS = (True, True, True)
-
-
-def _ints(name, value, dims):
-    """PyTorch's int-or-sequence parameter as a tuple of `dims` ints (a one-element
-    sequence stands for every axis, as in PyTorch)."""
-    try:
-        return (operator.index(value),) * dims
-    except TypeError:
-        pass
-    try:
-        values = tuple(operator.index(v) for v in value)
-    except TypeError:
-        raise ValueError(f"{name}={value!r}: expected an int or a sequence of {dims} "
-                         "ints") from None
-    if len(values) == 1:
-        values *= dims
-    if len(values) != dims:
-        raise ValueError(f"{name}={value!r}: expected a single int or a list of {dims} "
-                         "values to match the convolution dimensions")
-    return values
-
-
-def _string_padding(padding, dims, stride, dilation, kernel):
-    """PyTorch's padding='valid' | 'same' for the convolution, as (padding, extra): the
-    symmetric padding, and one more zero at the end of the axes where the total
-    dilation*(kernel-1) is odd (PyTorch pads those on the right)."""
-    if padding == "valid":
-        return (0,) * dims, (0,) * dims
-    if padding != "same":
-        raise ValueError(f"padding={padding!r}: expected 'valid', 'same', an int or a "
-                         f"sequence of {dims} ints")
-    if any(s != 1 for s in stride):
-        raise ValueError("padding='same' is not supported for strided convolutions")
-    total = [d * (k - 1) for d, k in zip(dilation, kernel)]
-    return tuple(t // 2 for t in total), tuple(t % 2 for t in total)
 
 
 def _array(name, value, dtype=None):
@@ -77,122 +40,50 @@ def _array(name, value, dtype=None):
     return np.require(a, native, ["C_CONTIGUOUS", "ALIGNED"])
 
 
-class _Call:
-    """One call of a layer with its arguments checked: the arrays (batched, contiguous,
-    'same'-padded if asked) and the library's geometry.
+def _address(array):
+    return 0 if array is None else array.__array_interface__["data"][0]
 
-    `transposed` selects ConvTranspose; `padding` may be a string for the convolution
-    only; `output_size` (transposed only) replaces output_padding.
-    """
 
-    def __init__(self, transposed, dims, x, weight, stride, padding, output_padding,
-                 groups, dilation, output_size, algo):
-        name = f"conv_transpose{dims}d" if transposed else f"conv{dims}d"
-        self.algo = _native.algo_id(algo)
-        x = _array("input", x)
-        self.dtype = x.dtype
-        self.weight = _array("weight", weight, self.dtype)
-        if self.weight.ndim != dims + 2:
-            raise ValueError(f"{name}: weight of shape {self.weight.shape} has "
-                             f"{self.weight.ndim} dimensions, expected {dims + 2} (two "
-                             f"channel axes, {dims} kernel axes)")
-        if x.ndim not in (dims + 1, dims + 2):
-            raise ValueError(f"{name}: expected a {dims + 1}-D (unbatched) or {dims + 2}-D "
-                             f"(batched) input, got input of shape {x.shape}")
-        self.batched = x.ndim == dims + 2
-        groups = operator.index(groups)
-        stride = _ints("stride", stride, dims)
-        dilation = _ints("dilation", dilation, dims)
-        kernel = self.weight.shape[2:]
+def _padded(plan, x):
+    """x with the extra end zeros of 'same' padding the library does not add itself."""
+    if plan.pad_end is None:
+        return x
+    return np.pad(x, [(0, 0)] * (x.ndim - plan.dims) + [(0, e) for e in plan.pad_end])
 
-        # 'same' padding may need one more zero at the end of an axis than at its start:
-        # the library pads symmetrically, so that zero goes into a padded copy of x.
-        self.extra = (0,) * dims
-        if isinstance(padding, str) and not transposed:
-            padding, self.extra = _string_padding(padding, dims, stride, dilation, kernel)
-        else:
-            padding = _ints("padding", padding, dims)
-        self.x = x if self.batched else x[np.newaxis]
-        self.given_size = self.x.shape[2:]
-        if any(self.extra):
-            self.x = np.pad(self.x, [(0, 0), (0, 0)] + [(0, e) for e in self.extra])
 
-        # weight: (out, in/groups, k...) for the conv, (in, out/groups, k...) transposed
-        if transposed:
-            self.out_channels, weight_in = self.weight.shape[1] * groups, self.weight.shape[0]
-            output_padding = _ints("output_padding", output_padding, dims)
-            if output_size is not None:
-                output_size = self._spatial_output_size(name, output_size, dims)
-        else:
-            self.out_channels, weight_in = self.weight.shape[0], self.weight.shape[1] * groups
-            output_padding = None
-        batch, in_channels, *size = self.x.shape
-        self.geometry = _native.geometry(
-            _native.LAYER_CONVT if transposed else _native.LAYER_CONV, dims, batch,
-            in_channels, self.out_channels, groups, size, kernel, stride, padding, dilation,
-            output_padding, output_size)
-        if in_channels != weight_in:
-            raise ValueError(f"{name}: given groups={groups}, weight of shape "
-                             f"{self.weight.shape}, expected the input (shape {x.shape}) to "
-                             f"have {weight_in} channels, but got {in_channels} channels "
-                             "instead")
-        out_size = self.geometry.x_size if transposed else self.geometry.y_size
-        self.out_shape = (batch, self.out_channels, *out_size[:dims])
+def _plan(transposed, dims, x, weight, stride, padding, output_padding, groups, dilation,
+          output_size, algo):
+    """The checked arrays x and weight, and their call's plan."""
+    x = _array("input", x)
+    weight = _array("weight", weight, x.dtype)
+    plan = _plans.plan(transposed, dims, _DTYPES[x.dtype], x.shape, weight.shape, stride,
+                       padding, output_padding, groups, dilation, output_size, algo)
+    return plan, _padded(plan, x), weight
 
-    def _spatial_output_size(self, name, output_size, dims):
-        """output_size as ConvTranspose's forward takes it: the spatial sizes, possibly
-        after the batch and channel sizes."""
-        sizes = [operator.index(s) for s in output_size]
-        lead = 2 if self.batched else 1
-        if len(sizes) == lead + dims:
-            sizes = sizes[lead:]
-        if len(sizes) != dims:
-            raise ValueError(f"{name}: output_size must have {dims} or {lead + dims} "
-                             f"elements (got {len(output_size)})")
-        return sizes
 
-    def _bias(self, bias):
-        if bias is None:
-            return None
-        bias = _array("bias", bias, self.dtype)
-        if bias.shape != (self.out_channels,):
-            raise ValueError(f"bias of shape {bias.shape}: expected ({self.out_channels},), "
-                             "one value per output channel")
-        return bias
+def _forward(plan, x, weight, bias):
+    if bias is not None:
+        bias = _array("bias", bias, x.dtype)
+        plan.check_bias_shape(bias.shape)
+    out = np.empty(plan.out_shape, x.dtype)
+    plan.forward_ptrs(_address(x), _address(weight), _address(bias), _address(out))
+    return out
 
-    def _as_given(self, grad_input):
-        """grad_input in the shape the caller's input had (batch, 'same' padding)."""
-        if any(self.extra):
-            grad_input = np.ascontiguousarray(
-                grad_input[(Ellipsis, *(slice(0, n) for n in self.given_size))])
-        return grad_input if self.batched else grad_input[0]
 
-    def forward(self, bias):
-        bias = self._bias(bias)
-        out = np.empty(self.out_shape, self.dtype)
-        _native.forward(self.geometry, self.algo, _DTYPES[self.dtype], self.x, self.weight,
-                        bias, out)
-        return out if self.batched else out[0]
-
-    def backward(self, grad_output, needs):
-        needs = tuple(bool(n) for n in needs)
-        if len(needs) != 3:
-            raise ValueError(f"needs={needs!r}: expected three flags (input, weight, bias)")
-        grad_output = _array("grad_output", grad_output, self.dtype)
-        expected = self.out_shape if self.batched else self.out_shape[1:]
-        if grad_output.shape != expected:
-            raise ValueError(f"grad_output of shape {grad_output.shape}: the layer's output "
-                             f"has shape {expected}")
-        if not self.batched:
-            grad_output = grad_output[np.newaxis]
-        shapes = (self.x.shape, self.weight.shape, (self.out_channels,))
-        grads = [np.empty(shape, self.dtype) if need else None
-                 for shape, need in zip(shapes, needs)]
-        _native.backward(self.geometry, self.algo, _DTYPES[self.dtype], self.x, self.weight,
-                         grad_output, *grads)
-        if grads[0] is not None:
-            grads[0] = self._as_given(grads[0])
-        return tuple(grads)
+def _backward(plan, x, weight, grad_output, needs):
+    needs = tuple(bool(n) for n in needs)
+    if len(needs) != 3:
+        raise ValueError(f"needs={needs!r}: expected three flags (input, weight, bias)")
+    grad_output = _array("grad_output", grad_output, x.dtype)
+    plan.check_grad_output_shape(grad_output.shape)
+    shapes = (plan.in_shape, plan.weight_shape, (plan.out_channels,))
+    grads = [np.empty(shape, x.dtype) if need else None for shape, need in zip(shapes, needs)]
+    plan.backward_ptrs(_address(x), _address(weight), _address(grad_output),
+                       *map(_address, grads))
+    if grads[0] is not None and plan.pad_end is not None:
+        grads[0] = np.ascontiguousarray(
+            grads[0][(Ellipsis, *(slice(0, n) for n in plan.x_shape[-plan.dims:]))])
+    return tuple(grads)
 
 
 # ---- the public functions, made once per dimensionality ---------------------------------
@@ -211,9 +102,9 @@ def _named(obj, name, doc, module=__name__):
 def _conv(dims):
     def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
              algo="auto"):
-        call = _Call(False, dims, x, weight, stride, padding, None, groups, dilation, None,
-                     algo)
-        return call.forward(bias)
+        plan, x, weight = _plan(False, dims, x, weight, stride, padding, None, groups,
+                                dilation, None, algo)
+        return _forward(plan, x, weight, bias)
 
     doc = f"""{dims}-D convolution, as torch.nn.functional.conv{dims}d.
 
@@ -228,9 +119,9 @@ def _conv(dims):
 def _conv_backward(dims):
     def conv_backward(x, weight, grad_output, stride=1, padding=0, dilation=1, groups=1, *,
                       needs=_ALL_GRADS, algo="auto"):
-        call = _Call(False, dims, x, weight, stride, padding, None, groups, dilation, None,
-                     algo)
-        return call.backward(grad_output, needs)
+        plan, x, weight = _plan(False, dims, x, weight, stride, padding, None, groups,
+                                dilation, None, algo)
+        return _backward(plan, x, weight, grad_output, needs)
 
     doc = f"""Gradients of conv{dims}d.
 
@@ -244,9 +135,9 @@ def _conv_backward(dims):
 def _conv_transpose(dims):
     def conv_transpose(x, weight, bias=None, stride=1, padding=0, output_padding=0,
                        groups=1, dilation=1, *, output_size=None, algo="auto"):
-        call = _Call(True, dims, x, weight, stride, padding, output_padding, groups,
-                     dilation, output_size, algo)
-        return call.forward(bias)
+        plan, x, weight = _plan(True, dims, x, weight, stride, padding, output_padding,
+                                groups, dilation, output_size, algo)
+        return _forward(plan, x, weight, bias)
 
     doc = f"""{dims}-D transposed convolution, as torch.nn.functional.conv_transpose{dims}d.
 
@@ -264,9 +155,9 @@ def _conv_transpose_backward(dims):
     def conv_transpose_backward(x, weight, grad_output, stride=1, padding=0,
                                 output_padding=0, groups=1, dilation=1, *, output_size=None,
                                 needs=_ALL_GRADS, algo="auto"):
-        call = _Call(True, dims, x, weight, stride, padding, output_padding, groups,
-                     dilation, output_size, algo)
-        return call.backward(grad_output, needs)
+        plan, x, weight = _plan(True, dims, x, weight, stride, padding, output_padding,
+                                groups, dilation, output_size, algo)
+        return _backward(plan, x, weight, grad_output, needs)
 
     doc = f"""Gradients of conv_transpose{dims}d.
 

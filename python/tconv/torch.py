@@ -19,46 +19,106 @@ CPU tensors of dtype float32 or float64. The backward is not itself differentiab
 library computes with its own private OpenBLAS (python/README.md, tconv.blas_info()).
 """
 
-import functools
-
 import torch
 import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 
+from . import _plans
 from . import functional as _functional
 
 __all__ = [f"{op}{d}d" for op in ("conv", "conv_transpose") for d in (1, 2, 3)] + [
     f"{cls}{d}d" for cls in ("Conv", "ConvTranspose") for d in (1, 2, 3)]
 
+_DTYPES = {getattr(torch, name): name for name in _plans.DTYPES}
 
-def _numpy(name, t):
-    """A NumPy view of a CPU tensor (torch's lazy negation and conjugation resolved)."""
+
+def _dtype(name, t, input=None):
+    """The dtype name of a CPU tensor tconv computes with (the input's, when `input` is
+    given), or the error of another."""
     if not isinstance(t, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, not {type(t).__name__}")
-    if t.device.type != "cpu":
-        raise ValueError(f"{name} is on {t.device}: tconv computes on the CPU")
-    return t.detach().resolve_conj().resolve_neg().numpy()
+    if not t.is_cpu or t.layout is not torch.strided:
+        raise ValueError(f"{name} is on {t.device} ({t.layout}): tconv computes on dense "
+                         "CPU tensors")
+    dtype = _DTYPES.get(t.dtype)
+    if dtype is None:
+        raise ValueError(f"{name} has dtype {t.dtype}: expected float32 or float64")
+    if input is not None and t.dtype is not input.dtype:
+        raise ValueError(f"{name} has dtype {t.dtype} but the input has {input.dtype}: "
+                         "the tensors of one call must have the same dtype")
+    return dtype
+
+
+def _dense(t):
+    """t as C-contiguous memory the C library can read (torch's lazy negation resolved);
+    t itself when it already is."""
+    if t.is_contiguous() and not t.is_neg():
+        return t
+    return t.resolve_neg().contiguous()
+
+
+def _address(t):
+    return 0 if t is None else t.data_ptr()
+
+
+def _input(plan, x):
+    """The input the C call reads: dense, with the extra end zeros of 'same' padding."""
+    x = _dense(x)
+    if plan.pad_end is not None:
+        x = F.pad(x, [n for e in reversed(plan.pad_end) for n in (0, e)])
+    return x
+
+
+def _forward(plan, x, weight, bias):
+    x, weight = _input(plan, x), _dense(weight)
+    bias = None if bias is None else _dense(bias)
+    out = x.new_empty(plan.out_shape)
+    plan.forward_ptrs(x.data_ptr(), weight.data_ptr(), _address(bias), out.data_ptr())
+    return out
+
+
+def _backward(plan, x, weight, grad_output, needs):
+    x, weight, grad_output = _input(plan, x), _dense(weight), _dense(grad_output)
+    shapes = (plan.in_shape, plan.weight_shape, (plan.out_channels,))
+    grads = [x.new_empty(shape) if need else None for shape, need in zip(shapes, needs)]
+    plan.backward_ptrs(x.data_ptr(), weight.data_ptr(), grad_output.data_ptr(),
+                       *map(_address, grads))
+    if grads[0] is not None and plan.pad_end is not None:
+        grads[0] = grads[0][(Ellipsis, *(slice(0, n) for n in plan.x_shape[-plan.dims:]))]
+    return grads
 
 
 class _Layer(torch.autograd.Function):
-    """One layer call. `make_call(x, weight)` checks the arguments and returns the
-    tconv.functional call that computes the forward and the backward."""
+    """One layer call through autograd: the forward and backward of its plan."""
 
     @staticmethod
-    def forward(ctx, make_call, x, weight, bias):
-        call = make_call(_numpy("input", x), _numpy("weight", weight))
-        out = call.forward(None if bias is None else _numpy("bias", bias))
-        ctx.make_call = make_call
+    def forward(ctx, plan, x, weight, bias):
+        ctx.plan = plan
         ctx.save_for_backward(x, weight)
-        return torch.from_numpy(out)
+        return _forward(plan, x, weight, bias)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_output):
         x, weight = ctx.saved_tensors
-        call = ctx.make_call(_numpy("input", x), _numpy("weight", weight))
-        grads = call.backward(_numpy("grad_output", grad_output), ctx.needs_input_grad[1:])
-        return (None, *(None if g is None else torch.from_numpy(g) for g in grads))
+        return (None, *_backward(ctx.plan, x, weight, grad_output, ctx.needs_input_grad[1:]))
+
+
+def _call(transposed, dims, input, weight, bias, stride, padding, output_padding, groups,
+          dilation, output_size, algo):
+    """One layer call: arguments checked (once per distinct arguments: the plan), then the
+    forward, through autograd when a gradient is wanted."""
+    dtype = _dtype("input", input)
+    _dtype("weight", weight, input)
+    plan = _plans.plan(transposed, dims, dtype, input.shape, weight.shape, stride, padding,
+                       output_padding, groups, dilation, output_size, algo)
+    if bias is not None:
+        _dtype("bias", bias, input)
+        plan.check_bias_shape(bias.shape)
+    if torch.is_grad_enabled() and (input.requires_grad or weight.requires_grad
+                                    or (bias is not None and bias.requires_grad)):
+        return _Layer.apply(plan, input, weight, bias)
+    return _forward(plan, input, weight, bias)
 
 
 # ---- functions, made once per dimensionality --------------------------------------------
@@ -70,11 +130,8 @@ def _named(obj, name, doc):
 def _conv(dims):
     def conv(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
              algo="auto"):
-        make_call = functools.partial(
-            _functional._Call, False, dims, stride=stride, padding=padding,
-            output_padding=None, groups=groups, dilation=dilation, output_size=None,
-            algo=algo)
-        return _Layer.apply(make_call, input, weight, bias)
+        return _call(False, dims, input, weight, bias, stride, padding, None, groups,
+                     dilation, None, algo)
 
     doc = f"""torch.nn.functional.conv{dims}d computed by tconv
     (forward and backward); see tconv.functional.conv{dims}d for the arguments."""
@@ -84,11 +141,8 @@ def _conv(dims):
 def _conv_transpose(dims):
     def conv_transpose(input, weight, bias=None, stride=1, padding=0, output_padding=0,
                        groups=1, dilation=1, *, output_size=None, algo="auto"):
-        make_call = functools.partial(
-            _functional._Call, True, dims, stride=stride, padding=padding,
-            output_padding=output_padding, groups=groups, dilation=dilation,
-            output_size=output_size, algo=algo)
-        return _Layer.apply(make_call, input, weight, bias)
+        return _call(True, dims, input, weight, bias, stride, padding, output_padding,
+                     groups, dilation, output_size, algo)
 
     doc = f"""torch.nn.functional.conv_transpose{dims}d computed by tconv (forward and
     backward); see tconv.functional.conv_transpose{dims}d for the arguments, output_size
@@ -102,7 +156,7 @@ conv_transpose1d, conv_transpose2d, conv_transpose3d = (_conv_transpose(d) for d
 
 # ---- modules ----------------------------------------------------------------------------
 
-def _conv_module(dims, function):
+def _conv_module(dims):
     class Conv(getattr(torch.nn, f"Conv{dims}d")):
         #: tconv algorithm for this layer's calls ("auto" or a name of tconv.algorithms())
         algo = "auto"
@@ -113,8 +167,8 @@ def _conv_module(dims, function):
                 input = F.pad(input, self._reversed_padding_repeated_twice,
                               mode=self.padding_mode)
                 padding = 0
-            return function(input, self.weight, self.bias, self.stride, padding,
-                            self.dilation, self.groups, algo=self.algo)
+            return _call(False, dims, input, self.weight, self.bias, self.stride, padding,
+                         None, self.groups, self.dilation, None, self.algo)
 
     doc = f"""torch.nn.Conv{dims}d whose forward and backward tconv computes.
 
@@ -124,7 +178,7 @@ def _conv_module(dims, function):
     return _named(Conv, f"Conv{dims}d", doc)
 
 
-def _conv_transpose_module(dims, function):
+def _conv_transpose_module(dims):
     class ConvTranspose(getattr(torch.nn, f"ConvTranspose{dims}d")):
         #: tconv algorithm for this layer's calls ("auto" or a name of tconv.algorithms())
         algo = "auto"
@@ -133,9 +187,9 @@ def _conv_transpose_module(dims, function):
             if self.padding_mode != "zeros":
                 raise ValueError("Only 'zeros' padding mode is supported for "
                                  f"{type(self).__name__}")
-            return function(input, self.weight, self.bias, self.stride, self.padding,
-                            self.output_padding, self.groups, self.dilation,
-                            output_size=output_size, algo=self.algo)
+            return _call(True, dims, input, self.weight, self.bias, self.stride,
+                         self.padding, self.output_padding, self.groups, self.dilation,
+                         output_size, self.algo)
 
     doc = f"""torch.nn.ConvTranspose{dims}d whose forward and backward tconv computes.
 
@@ -146,7 +200,5 @@ def _conv_transpose_module(dims, function):
     return _named(ConvTranspose, f"ConvTranspose{dims}d", doc)
 
 
-Conv1d, Conv2d, Conv3d = (_conv_module(d, f) for d, f in ((1, conv1d), (2, conv2d), (3, conv3d)))
-ConvTranspose1d, ConvTranspose2d, ConvTranspose3d = (
-    _conv_transpose_module(d, f)
-    for d, f in ((1, conv_transpose1d), (2, conv_transpose2d), (3, conv_transpose3d)))
+Conv1d, Conv2d, Conv3d = (_conv_module(d) for d in (1, 2, 3))
+ConvTranspose1d, ConvTranspose2d, ConvTranspose3d = (_conv_transpose_module(d) for d in (1, 2, 3))

@@ -261,6 +261,19 @@ def test_argument_errors_name_the_argument(x, w, kwargs, message):
         tconv.conv1d(x, w, **kwargs)
 
 
+def test_checks_are_made_whatever_calls_came_before():
+    """A call's checked arguments are kept for the next call with equal arguments; equal
+    is not the same: 2.0 == 2, but a float stride is refused after stride 2 was used, and
+    a list of ints works as its tuple does."""
+    x, w = np.ones((1, 2, 9)), np.ones((3, 2, 3))
+    first = tconv.conv1d(x, w, stride=2)
+    for stride in (2.0, (2.0,), np.float64(2)):
+        with pytest.raises(ValueError, match="stride="):
+            tconv.conv1d(x, w, stride=stride)
+    np.testing.assert_array_equal(tconv.conv1d(x, w, stride=[2]), first)
+    np.testing.assert_array_equal(tconv.conv1d(x, w, stride=(2,)), first)
+
+
 def test_backward_checks_grad_output():
     x, w = np.ones((1, 2, 5)), np.ones((3, 2, 2))
     with pytest.raises(ValueError, match="grad_output of shape"):

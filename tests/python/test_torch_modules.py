@@ -2,6 +2,7 @@
 state_dict, forward (output_size, padding modes), autograd details, and a DCGAN-like
 model trained for a few steps with both, from the same initial weights."""
 
+import copy
 import io
 import itertools
 
@@ -120,6 +121,34 @@ def test_non_contiguous_and_expanded_tensors():
     x = torch.randn(5, 2, 1, dtype=torch.float64).expand(5, 2, 8).transpose(0, 1)
     x = x.transpose(0, 1)  # (5, 2, 8), stride 0 on the last axis
     torch.testing.assert_close(tt.conv1d(x, w), torch.nn.functional.conv1d(x, w))
+
+
+def test_autograd_only_when_a_gradient_is_wanted():
+    """Like torch's own layers: an output with a grad_fn when the input or a parameter
+    wants a gradient and grad mode is on, a plain tensor otherwise; the same values."""
+    reference, ours = pair("ConvTranspose", 2, 2, 3, 3, stride=2, dtype=torch.float64)
+    x = torch.randn(2, 2, 4, 4, dtype=torch.float64)
+    expected = reference(x)
+    trained = ours(x)
+    assert trained.grad_fn is not None and expected.grad_fn is not None
+    with torch.no_grad():
+        inferred = ours(x)
+    ours.requires_grad_(False)
+    frozen = ours(x)
+    for out in (inferred, frozen):
+        assert out.grad_fn is None and not out.requires_grad
+    for out in (trained, inferred, frozen):
+        torch.testing.assert_close(out, expected, rtol=1e-12, atol=1e-12)
+    frozen_input = ours(x.requires_grad_())  # only the input wants its gradient
+    (grad,) = torch.autograd.grad(frozen_input.sum(), x)
+    (expected_grad,) = torch.autograd.grad(reference(x).sum(), x)
+    torch.testing.assert_close(grad, expected_grad, rtol=1e-12, atol=1e-12)
+
+
+def test_a_copied_module_computes_alike():
+    _, ours = pair("Conv", 2, 2, 3, 3, stride=2)
+    x = torch.randn(1, 2, 7, 7)
+    torch.testing.assert_close(copy.deepcopy(ours)(x), ours(x), rtol=0, atol=0)
 
 
 def test_double_backward_is_refused():
