@@ -26,6 +26,10 @@ typedef struct shape {
  * Returns the count, or -1 with a message on stderr. `*out` is malloc'ed. */
 int shapes_read(const char *path, tconv_layer layer, shape **out);
 
+/* Splits a CSV line at its commas, in place (the bench's files quote nothing), into at most
+ * `most` fields (the last keeps the rest of the line); returns the field count. */
+int csv_split(char *line, char **fields, int most);
+
 /* A geometry of the map-size family: ConvTranspose2d(4 -> 4, k 4, s 2, p 1), batch 1, on
  * an n x n input. */
 void shape_family(int64_t n, shape *s);

@@ -31,7 +31,8 @@
 static const char *const default_algos = "auto,gemm,phase,dense,sparse,scatter,gather";
 static const char *const default_providers = "default,openblas,onednn";
 
-static void usage(void)
+/* Says how to call the bench; false, for the parser to return. */
+static bool usage(void)
 {
     fprintf(stderr,
             "usage: tconv_bench [options]\n"
@@ -63,6 +64,7 @@ static void usage(void)
             "  --no-peers           tconv and the bare GEMMs only\n"
             "  --no-family          skip the map-size family\n",
             TCONV_BENCH_DIR, TCONV_BENCH_DIR, default_algos, default_providers);
+    return false;
 }
 
 /* Whether `name` contains one of the comma-separated items of `list`. */
@@ -111,6 +113,16 @@ static bool parse_providers(const char *list, bool asked, config *c)
     return c->n_providers > 0;
 }
 
+/* Which of two choices a comma-separated list names, into out[0] and out[1] (the second
+ * may have an alias); false when it names neither. */
+static bool pick(const char *list, const char *first, const char *second, const char *alias,
+                 bool out[2])
+{
+    out[0] = listed(list, first);
+    out[1] = listed(list, second) || (alias && listed(list, alias));
+    return out[0] || out[1];
+}
+
 static bool parse(int argc, char **argv, config *c)
 {
     memset(c, 0, sizeof *c);
@@ -155,25 +167,14 @@ static bool parse(int argc, char **argv, config *c)
         else if (v && strcmp(a, "--reference-gflop") == 0)
             reference_gflop = atof(argv[++i]);
         else if (v && strcmp(a, "--suite") == 0) {
-            ++i;
-            c->suite[TCONV_LAYER_CONVT] = listed(v, "transposed") || listed(v, "convt");
-            c->suite[TCONV_LAYER_CONV] = listed(v, "conv");
-            if (!c->suite[TCONV_LAYER_CONVT] && !c->suite[TCONV_LAYER_CONV]) {
-                usage();
-                return false;
-            }
+            if (!pick(argv[++i], "conv", "transposed", "convt", c->suite))
+                return usage();
         } else if (v && strcmp(a, "--layout") == 0) {
-            ++i;
-            c->layout[TCONV_LAYOUT_CHANNELS_FIRST] = listed(v, "nchw");
-            c->layout[TCONV_LAYOUT_CHANNELS_LAST] = listed(v, "nhwc");
-            if (!c->layout[TCONV_LAYOUT_CHANNELS_FIRST] && !c->layout[TCONV_LAYOUT_CHANNELS_LAST]) {
-                usage();
-                return false;
-            }
+            if (!pick(argv[++i], "nchw", "nhwc", NULL, c->layout))
+                return usage();
         } else if (v && strcmp(a, "--pass") == 0) {
-            ++i;
-            c->pass[PASS_FWD] = listed(v, "fwd");
-            c->pass[PASS_FWDBWD] = listed(v, "fwd+bwd") || listed(v, "fwdbwd");
+            if (!pick(argv[++i], "fwd", "fwd+bwd", "fwdbwd", c->pass))
+                return usage();
         } else if (v && strcmp(a, "--threads") == 0) {
             ++i;
             c->n_threads = 0;
@@ -188,8 +189,7 @@ static bool parse(int argc, char **argv, config *c)
                 ++p;
             }
         } else {
-            usage();
-            return false;
+            return usage();
         }
     }
     if (!parse_providers(providers ? providers : default_providers, providers != NULL, c))

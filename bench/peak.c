@@ -11,64 +11,45 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
-/* acc = acc * m + c on each accumulator: m slightly under 1, so nothing overflows and
- * no denormal ever appears. */
-#define FMA_STEP(V, F) V = F(V, m, c)
+/*
+ * One kernel per ISA, from one template: `chains` accumulators of VEC, each updated as
+ * acc = acc * m + c (m slightly under 1: nothing overflows, no denormal ever appears). The
+ * accumulator loop is unrolled completely, so that the array lives in registers.
+ */
+#define FMA_CHAINS(name, isa, VEC, chains, set1, fmadd, add, reduce)                         \
+    __attribute__((target(isa))) static float name(int64_t iters)                          \
+    {                                                                                      \
+        const VEC m = set1(0.9999999f), c = set1(1e-7f);                                   \
+        VEC acc[chains];                                                                   \
+        _Pragma("GCC unroll 32") for (int j = 0; j < (chains); ++j) acc[j] =               \
+            set1(0.1f * (float)(j + 1));                                                   \
+        for (int64_t i = 0; i < iters; ++i) {                                              \
+            _Pragma("GCC unroll 32") for (int j = 0; j < (chains); ++j) acc[j] =           \
+                fmadd(acc[j], m, c);                                                       \
+        }                                                                                  \
+        _Pragma("GCC unroll 32") for (int j = 1; j < (chains); ++j) acc[0] =               \
+            add(acc[0], acc[j]);                                                           \
+        return reduce(acc[0]);                                                             \
+    }
 
 /* AVX2 + FMA: 12 chains of 8 floats (16 ymm registers: 12 accumulators, 2 constants). */
 enum { AVX2_CHAINS = 12, AVX2_LANES = 8 };
 
-__attribute__((target("avx2,fma"))) static float chains_avx2(int64_t iters)
+__attribute__((target("avx2,fma"))) static float sum_avx2(__m256 v)
 {
-    const __m256 m = _mm256_set1_ps(0.9999999f), c = _mm256_set1_ps(1e-7f);
-    __m256 a0 = _mm256_set1_ps(0.1f), a1 = _mm256_set1_ps(0.2f), a2 = _mm256_set1_ps(0.3f),
-           a3 = _mm256_set1_ps(0.4f), a4 = _mm256_set1_ps(0.5f), a5 = _mm256_set1_ps(0.6f),
-           a6 = _mm256_set1_ps(0.7f), a7 = _mm256_set1_ps(0.8f), a8 = _mm256_set1_ps(0.9f),
-           a9 = _mm256_set1_ps(1.0f), a10 = _mm256_set1_ps(1.1f), a11 = _mm256_set1_ps(1.2f);
-    for (int64_t i = 0; i < iters; ++i) {
-        FMA_STEP(a0, _mm256_fmadd_ps), FMA_STEP(a1, _mm256_fmadd_ps);
-        FMA_STEP(a2, _mm256_fmadd_ps), FMA_STEP(a3, _mm256_fmadd_ps);
-        FMA_STEP(a4, _mm256_fmadd_ps), FMA_STEP(a5, _mm256_fmadd_ps);
-        FMA_STEP(a6, _mm256_fmadd_ps), FMA_STEP(a7, _mm256_fmadd_ps);
-        FMA_STEP(a8, _mm256_fmadd_ps), FMA_STEP(a9, _mm256_fmadd_ps);
-        FMA_STEP(a10, _mm256_fmadd_ps), FMA_STEP(a11, _mm256_fmadd_ps);
-    }
-    __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
-                             _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
-    s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
     float out[8];
-    _mm256_storeu_ps(out, s);
+    _mm256_storeu_ps(out, v);
     return out[0] + out[7];
 }
+
+FMA_CHAINS(chains_avx2, "avx2,fma", __m256, AVX2_CHAINS, _mm256_set1_ps, _mm256_fmadd_ps,
+           _mm256_add_ps, sum_avx2)
 
 /* AVX-512F: 16 chains of 16 floats (32 zmm registers). */
 enum { AVX512_CHAINS = 16, AVX512_LANES = 16 };
 
-__attribute__((target("avx512f"))) static float chains_avx512(int64_t iters)
-{
-    const __m512 m = _mm512_set1_ps(0.9999999f), c = _mm512_set1_ps(1e-7f);
-    __m512 a0 = _mm512_set1_ps(0.1f), a1 = _mm512_set1_ps(0.2f), a2 = _mm512_set1_ps(0.3f),
-           a3 = _mm512_set1_ps(0.4f), a4 = _mm512_set1_ps(0.5f), a5 = _mm512_set1_ps(0.6f),
-           a6 = _mm512_set1_ps(0.7f), a7 = _mm512_set1_ps(0.8f), a8 = _mm512_set1_ps(0.9f),
-           a9 = _mm512_set1_ps(1.0f), a10 = _mm512_set1_ps(1.1f), a11 = _mm512_set1_ps(1.2f),
-           a12 = _mm512_set1_ps(1.3f), a13 = _mm512_set1_ps(1.4f), a14 = _mm512_set1_ps(1.5f),
-           a15 = _mm512_set1_ps(1.6f);
-    for (int64_t i = 0; i < iters; ++i) {
-        FMA_STEP(a0, _mm512_fmadd_ps), FMA_STEP(a1, _mm512_fmadd_ps);
-        FMA_STEP(a2, _mm512_fmadd_ps), FMA_STEP(a3, _mm512_fmadd_ps);
-        FMA_STEP(a4, _mm512_fmadd_ps), FMA_STEP(a5, _mm512_fmadd_ps);
-        FMA_STEP(a6, _mm512_fmadd_ps), FMA_STEP(a7, _mm512_fmadd_ps);
-        FMA_STEP(a8, _mm512_fmadd_ps), FMA_STEP(a9, _mm512_fmadd_ps);
-        FMA_STEP(a10, _mm512_fmadd_ps), FMA_STEP(a11, _mm512_fmadd_ps);
-        FMA_STEP(a12, _mm512_fmadd_ps), FMA_STEP(a13, _mm512_fmadd_ps);
-        FMA_STEP(a14, _mm512_fmadd_ps), FMA_STEP(a15, _mm512_fmadd_ps);
-    }
-    __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
-                             _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
-    s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)));
-    s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(a12, a13), _mm512_add_ps(a14, a15)));
-    return _mm512_reduce_add_ps(s);
-}
+FMA_CHAINS(chains_avx512, "avx512f", __m512, AVX512_CHAINS, _mm512_set1_ps, _mm512_fmadd_ps,
+           _mm512_add_ps, _mm512_reduce_add_ps)
 
 typedef struct kernel {
     const char *isa;

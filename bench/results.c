@@ -85,19 +85,6 @@ void cell_finish(cell *c, const shape *s, double ms, int runs, progress *pr)
 
 /* ---- an earlier run ------------------------------------------------------------------- */
 
-/* Splits a CSV line at commas in place; returns the field count. */
-static int fields_of(char *line, char **f, int most)
-{
-    int n = 0;
-    f[n++] = line;
-    for (char *c = line; *c && n < most; ++c)
-        if (*c == ',') {
-            *c = '\0';
-            f[n++] = c + 1;
-        }
-    return n;
-}
-
 static int column(char **f, int n, const char *name)
 {
     for (int i = 0; i < n; ++i)
@@ -120,7 +107,7 @@ bool results_read_csv(results *r, const char *path)
         line[strcspn(line, "\r\n")] = '\0';
         if (line[0] == '#' || line[0] == '\0')
             continue;
-        const int n = fields_of(line, fld, 32);
+        const int n = csv_split(line, fld, 32);
         if (shape_at < 0) { /* the header: this format names the label "cell", the one
                                before providers "algo" */
             shape_at = column(fld, n, "shape");

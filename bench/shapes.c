@@ -39,8 +39,7 @@ static double forward_flops(const tconv_geometry *g)
     return f;
 }
 
-/* Splits a CSV line at commas (no quoting in this file); returns the field count. */
-static int split(char *line, char **fields, int most)
+int csv_split(char *line, char **fields, int most)
 {
     int n = 0;
     fields[n++] = line;
@@ -124,7 +123,7 @@ int shapes_read(const char *path, tconv_layer layer, shape **out)
             continue;
         }
         char *fld[13];
-        if (split(line, fld, 13) < 13) {
+        if (csv_split(line, fld, 13) < 13) {
             fprintf(stderr, "tconv_bench: %s:%d: expected 13 fields\n", path, line_no);
             goto fail;
         }
