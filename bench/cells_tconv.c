@@ -142,17 +142,21 @@ static bool tconv_cell(results *r, const shape *s, const char *label, tconv_job 
     return true;
 }
 
-/* With --quick and no --algo, only NCHW with the default provider runs every algorithm;
- * the other providers run auto in NCHW, channels-last runs auto with the default provider:
- * the cells the summary and the targets read. */
+/* With --quick and no --algo, the first provider of --gemm in the first layout (by default:
+ * the default provider in NCHW) runs every algorithm, the other providers run auto in that
+ * layout, and the first provider runs auto in the other layout: the cells the summary and
+ * the targets read. */
 static bool wanted(const config *c, tconv_algo algo, tconv_provider p, tconv_layout l)
 {
     if (!c->quick || !c->every_row)
         return true;
-    if (p == TCONV_PROVIDER_DEFAULT && l == TCONV_LAYOUT_CHANNELS_FIRST)
+    const tconv_provider first_p = c->providers[0];
+    const tconv_layout first_l = c->layout[TCONV_LAYOUT_CHANNELS_FIRST]
+                                     ? TCONV_LAYOUT_CHANNELS_FIRST
+                                     : TCONV_LAYOUT_CHANNELS_LAST;
+    if (p == first_p && l == first_l)
         return true;
-    return algo == TCONV_ALGO_AUTO && (p == TCONV_PROVIDER_DEFAULT ||
-                                       l == TCONV_LAYOUT_CHANNELS_FIRST);
+    return algo == TCONV_ALGO_AUTO && (p == first_p || l == first_l);
 }
 
 /* Every thread count and pass of one (algorithm, provider, layout); stops at a refusal. */

@@ -37,8 +37,9 @@ static bool usage(void)
     fprintf(stderr,
             "usage: tconv_bench [options]\n"
             "  --quick              short budgets; reference loops on small shapes and one\n"
-            "                       thread count only; the other providers and channels-last\n"
-            "                       run auto only\n"
+            "                       thread count only; all algorithms for the first provider\n"
+            "                       in the first layout, auto only for the other providers\n"
+            "                       and the other layout\n"
             "  --suite a,b          transposed (%s/shapes.csv) and/or conv\n"
             "                       (%s/conv_shapes.csv); default both, transposed first\n"
             "  --filter a,b         shapes whose name contains one of these\n"

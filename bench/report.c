@@ -26,7 +26,7 @@ void report_shape(const results *r, const shape *s, const run_info *info)
     tconv_geometry_format(&s->g, geo, sizeof geo);
     printf("\n== %s: %s\n   %s; %.4g GFLOP per forward\n", s->name, s->source, geo,
            s->flops / 1e9);
-    printf("   %-32s %-8s", "cell", "pass");
+    printf("   %-34s %-8s", "cell", "pass");
     for (int i = 0; i < info->n_threads; ++i)
         printf(" %7dt ms %7s", info->threads[i], "GFLOP/s");
     printf(" %11s %11s  %s\n", "workspace", "peak RSS", "check");
@@ -42,7 +42,7 @@ void report_shape(const results *r, const shape *s, const run_info *info)
             continue;
         char label[64];
         snprintf(label, sizeof label, c->note[0] ? "%s (%s)" : "%s", c->label, c->note);
-        printf("   %-32s %-8s", label, pass_name(c->pass));
+        printf("   %-34s %-8s", label, pass_name(c->pass));
         int64_t ws = -1, rss = -1;
         for (int t = 0; t < info->n_threads; ++t) {
             const cell *k = results_find(r, s->name, c->label, c->pass, info->threads[t]);
