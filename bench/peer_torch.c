@@ -1,10 +1,9 @@
 /*
- * PyTorch as a peer (torch.nn.functional.conv{,_transpose}{1,2,3}d, the shape's layer):
- * a /usr/bin/python3 child running bench/torch_peer.py, spoken to one
- * line at a time through pipes; tensors travel as raw float32 files in a private
- * temporary directory. The child runs with OMP_WAIT_POLICY=PASSIVE: without it PyTorch's
- * OpenMP threads spin against OpenBLAS's and its 2-thread runs are slower than 1-thread
- * ones.
+ * PyTorch as a peer (torch.nn.functional.conv{,_transpose}{1,2,3}d, the shape's layer): a
+ * /usr/bin/python3 child running bench/torch_peer.py, spoken to one line at a time through
+ * pipes; tensors travel as raw float32 files in a private temporary directory. The child
+ * runs with OMP_WAIT_POLICY=PASSIVE: without it PyTorch's OpenMP threads spin against
+ * OpenBLAS's and its 2-thread runs are slower than 1-thread ones.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "bench.h"
