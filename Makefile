@@ -7,11 +7,13 @@
 #   make test         every suite in a Release build and in an ASan+UBSan build, then the
 #                     hardening checks: the thread stress test under ThreadSanitizer, a
 #                     seeded 60 s fuzz run, and a subset of the suites under valgrind
-#   make bench        tconv against PyTorch, oneDNN and bare sgemm on bench/shapes.csv, then
-#                     tconv.torch's per-call cost on a tiny layer against torch.nn's
-#   make bench-quick  the same with short budgets (under 3 minutes)
+#   make bench        tconv against PyTorch, oneDNN and each GEMM provider's bare GEMM, on
+#                     bench/shapes.csv (transposed convolutions) then bench/conv_shapes.csv
+#                     (convolutions), per provider and layout, in one run; then tconv.torch's
+#                     per-call cost on a tiny layer against torch.nn's
+#   make bench-quick  the same with short budgets (6-8 minutes on 2 cores)
 # Benchmark results go to $(BENCH_BUILD)/results (CSV and SVG); BENCH_ARGS adds options,
-# e.g. make bench-quick BENCH_ARGS="--filter dcgan --threads 2".
+# e.g. make bench-quick BENCH_ARGS="--filter dcgan --threads 2" or BENCH_ARGS="--suite conv".
 # Longer runs of the hardening checks, each on its own:
 #   make fuzz         the fuzzer for FUZZ_SECONDS (1800) from FUZZ_SEED (1)
 #   make tsan         the thread stress test under ThreadSanitizer

@@ -1,11 +1,15 @@
 /*
- * oneDNN as a peer: deconvolution forward, backward-data and backward-weights through its
- * C API (2.x), on plain memory (NCHW, weights as PyTorch stores them) or on the formats
- * oneDNN picks itself (format_tag_any). Tensors are reordered in and out outside the
- * timed region: a run is the primitive alone.
+ * oneDNN as a peer: convolution or deconvolution (the shape's layer; onednn_layer.h says
+ * what differs) forward, backward-data and backward-weights through its C API (2.x), on
+ * plain memory (NCHW, weights as PyTorch stores them), on the formats oneDNN picks itself
+ * (format_tag_any), or on channels-last activations (nwc, nhwc, ndhwc) with the weights
+ * in oneDNN's format. Tensors are reordered in and out outside the timed region: a run is
+ * the primitive alone.
  *
- * Conventions translated: oneDNN's dilation counts the gaps (PyTorch's d is its d + 1),
- * and output_padding becomes a right padding smaller by that much.
+ * Conventions translated, the same for both layers: oneDNN's dilation counts the gaps
+ * (PyTorch's d is its d + 1), and the geometry's output_padding (the remainder a
+ * convolution's floor drops, or the transposed convolution's extra rows) becomes a right
+ * padding smaller by that much.
  */
 #include "bench.h"
 
@@ -13,8 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *onednn_label(onednn_format f)
+{
+    return f == ONEDNN_ANY ? "onednn_any" : f == ONEDNN_NHWC ? "onednn_nhwc" : "onednn";
+}
+
 #if TCONV_BENCH_ONEDNN
-#include <oneapi/dnnl/dnnl.h>
+#include "onednn_layer.h"
+
 #include <oneapi/dnnl/dnnl_debug.h>
 
 /* One primitive with its memories, in the formats its descriptor chose. */
@@ -119,67 +129,78 @@ static dnnl_memory_t arg_of(const prim *q, int arg)
     return NULL;
 }
 
-onednn_peer *onednn_create(const shape *s, bool any, const tensors *t, char *why,
+/* Tags by dims - 1: dense in the order of the dimensions (activations (N, C, spatial...),
+ * weights (O, I, k...)), channels-last activations, and the weights with and without the
+ * group axis when PyTorch stores them (I, O) per group. */
+static const dnnl_format_tag_t plain[3] = {dnnl_abc, dnnl_abcd, dnnl_abcde};
+static const dnnl_format_tag_t act_last[3] = {dnnl_nwc, dnnl_nhwc, dnnl_ndhwc};
+static const dnnl_format_tag_t w_io[3] = {dnnl_bac, dnnl_bacd, dnnl_bacde};
+static const dnnl_format_tag_t gw_oi[3] = {dnnl_abcd, dnnl_abcde, dnnl_abcdef};
+static const dnnl_format_tag_t gw_io[3] = {dnnl_acbd, dnnl_acbde, dnnl_acbdef};
+
+onednn_peer *onednn_create(const shape *s, onednn_format f, const tensors *t, char *why,
                            size_t why_size)
 {
     const tconv_geometry *g = &s->g;
+    const onednn_layer *L = g->layer == TCONV_LAYER_CONV ? &onednn_convolution
+                                                         : &onednn_deconvolution;
+    const layer_io io = layer_io_of(g);
     const int nd = g->dims + 2;
     onednn_peer *p = calloc(1, sizeof *p);
     if (!p) {
         snprintf(why, why_size, "out of memory");
         return NULL;
     }
-    dnnl_dims_t src = {g->batch, g->y_channels}, dst = {g->batch, g->x_channels};
-    dnnl_dims_t w, b = {g->x_channels}, strides, dilates, pad_l, pad_r;
+    dnnl_dims_t src = {g->batch, io.in_ch}, dst = {g->batch, io.out_ch};
+    dnnl_dims_t w, b = {io.out_ch}, strides, dilates, pad_l, pad_r;
     for (int a = 0; a < g->dims; ++a) {
-        src[2 + a] = g->y_size[a];
-        dst[2 + a] = g->x_size[a];
+        src[2 + a] = io.in_size[a];
+        dst[2 + a] = io.out_size[a];
         strides[a] = g->stride[a];
         dilates[a] = g->dilation[a] - 1;
         pad_l[a] = g->padding[a];
         pad_r[a] = g->padding[a] - g->output_padding[a];
     }
-    /* weights: PyTorch's (C_y, C_x/g, k...) is oneDNN's (g, O, I, k...) stored as g, I, O */
+    /* weights: oneDNN's (g, O, I, k...), O and I the primitive's channels per group */
     const bool grouped = g->groups > 1;
     int wd = 0;
     if (grouped)
         w[wd++] = g->groups;
-    w[wd++] = g->x_channels / g->groups;
-    w[wd++] = g->y_channels / g->groups;
+    w[wd++] = io.out_ch / g->groups;
+    w[wd++] = io.in_ch / g->groups;
     for (int a = 0; a < g->dims; ++a)
         w[wd++] = g->kernel[a];
-    const dnnl_format_tag_t plain[3] = {dnnl_abc, dnnl_abcd, dnnl_abcde};
-    const dnnl_format_tag_t w_plain[3] = {dnnl_bac, dnnl_bacd, dnnl_bacde};
-    const dnnl_format_tag_t gw_plain[3] = {dnnl_acbd, dnnl_acbde, dnnl_acbdef};
-    const dnnl_format_tag_t act = plain[g->dims - 1];
-    const dnnl_format_tag_t wt = grouped ? gw_plain[g->dims - 1] : w_plain[g->dims - 1];
+    const int k = g->dims - 1;
+    const dnnl_format_tag_t act = plain[k];
+    const dnnl_format_tag_t wt = grouped ? (L->weight_in_out ? gw_io : gw_oi)[k]
+                                         : (L->weight_in_out ? w_io : plain)[k];
+    const dnnl_format_tag_t act_used = f == ONEDNN_ANY    ? dnnl_format_tag_any
+                                       : f == ONEDNN_NHWC ? act_last[k]
+                                                          : act;
+    const dnnl_format_tag_t w_used = f == ONEDNN_PLAIN ? wt : dnnl_format_tag_any;
 
     dnnl_memory_desc_t src_md, dst_md, w_md, b_md;
     TRY(dnnl_memory_desc_init_by_tag(&p->plain_src, nd, src, dnnl_f32, act));
     TRY(dnnl_memory_desc_init_by_tag(&p->plain_dst, nd, dst, dnnl_f32, act));
     TRY(dnnl_memory_desc_init_by_tag(&p->plain_w, wd, w, dnnl_f32, wt));
     TRY(dnnl_memory_desc_init_by_tag(&p->plain_b, 1, b, dnnl_f32, dnnl_a));
-    TRY(dnnl_memory_desc_init_by_tag(&src_md, nd, src, dnnl_f32, any ? dnnl_format_tag_any : act));
-    TRY(dnnl_memory_desc_init_by_tag(&dst_md, nd, dst, dnnl_f32, any ? dnnl_format_tag_any : act));
-    TRY(dnnl_memory_desc_init_by_tag(&w_md, wd, w, dnnl_f32, any ? dnnl_format_tag_any : wt));
+    TRY(dnnl_memory_desc_init_by_tag(&src_md, nd, src, dnnl_f32, act_used));
+    TRY(dnnl_memory_desc_init_by_tag(&dst_md, nd, dst, dnnl_f32, act_used));
+    TRY(dnnl_memory_desc_init_by_tag(&w_md, wd, w, dnnl_f32, w_used));
     b_md = p->plain_b;
 
     TRY(dnnl_engine_create(&p->engine, dnnl_cpu, 0));
     TRY(dnnl_stream_create(&p->stream, p->engine, dnnl_stream_default_flags));
 
-    dnnl_deconvolution_desc_t fd, bd, wdsc;
-    TRY(dnnl_dilated_deconvolution_forward_desc_init(&fd, dnnl_forward_training,
-                                                     dnnl_deconvolution_direct, &src_md, &w_md,
-                                                     &b_md, &dst_md, strides, dilates, pad_l,
-                                                     pad_r));
+    dnnl_convolution_desc_t fd, bd, wdsc;
+    TRY(L->forward(&fd, dnnl_forward_training, L->alg, &src_md, &w_md, &b_md, &dst_md, strides,
+                   dilates, pad_l, pad_r));
     TRY(dnnl_primitive_desc_create(&p->fwd.pd, &fd, NULL, p->engine, NULL));
-    TRY(dnnl_dilated_deconvolution_backward_data_desc_init(&bd, dnnl_deconvolution_direct,
-                                                           &src_md, &w_md, &dst_md, strides,
-                                                           dilates, pad_l, pad_r));
+    TRY(L->backward_data(&bd, L->alg, &src_md, &w_md, &dst_md, strides, dilates, pad_l,
+                         pad_r));
     TRY(dnnl_primitive_desc_create(&p->bwd_data.pd, &bd, NULL, p->engine, p->fwd.pd));
-    TRY(dnnl_dilated_deconvolution_backward_weights_desc_init(
-        &wdsc, dnnl_deconvolution_direct, &src_md, &w_md, &b_md, &dst_md, strides, dilates,
-        pad_l, pad_r));
+    TRY(L->backward_weights(&wdsc, L->alg, &src_md, &w_md, &b_md, &dst_md, strides, dilates,
+                            pad_l, pad_r));
     TRY(dnnl_primitive_desc_create(&p->bwd_weights.pd, &wdsc, NULL, p->engine, p->fwd.pd));
 
     const argspec fa[4] = {{DNNL_ARG_SRC, dnnl_query_src_md, 0},
@@ -285,10 +306,10 @@ const char *onednn_version(void)
     return "oneDNN not built in (install libdnnl-dev and reconfigure)";
 }
 
-onednn_peer *onednn_create(const shape *s, bool any, const tensors *t, char *why,
+onednn_peer *onednn_create(const shape *s, onednn_format f, const tensors *t, char *why,
                            size_t why_size)
 {
-    (void)s, (void)any, (void)t;
+    (void)s, (void)f, (void)t;
     snprintf(why, why_size, "oneDNN not built in");
     return NULL;
 }

@@ -1,9 +1,9 @@
 /*
- * PyTorch as a peer: a /usr/bin/python3 child running bench/torch_peer.py, spoken to one
- * line at a time through pipes; tensors travel as raw float32 files in a private
- * temporary directory. The child runs with OMP_WAIT_POLICY=PASSIVE: without it PyTorch's
- * OpenMP threads spin against OpenBLAS's and its 2-thread runs are slower than 1-thread
- * ones.
+ * PyTorch as a peer (torch.nn.functional.conv{,_transpose}{1,2,3}d, the shape's layer): a
+ * /usr/bin/python3 child running bench/torch_peer.py, spoken to one line at a time through
+ * pipes; tensors travel as raw float32 files in a private temporary directory. The child
+ * runs with OMP_WAIT_POLICY=PASSIVE: without it PyTorch's OpenMP threads spin against
+ * OpenBLAS's and its 2-thread runs are slower than 1-thread ones.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "bench.h"
@@ -167,21 +167,22 @@ static void axes(char *cmd, size_t size, const int64_t *v, int dims)
 bool torch_check(const shape *s, const tensors *t, tensors *got)
 {
     const tconv_geometry *g = &s->g;
+    const layer_io io = layer_io_of(g);
     if (!child.to || !write_file("in", t->in, t->n_in) ||
         !write_file("weight", t->weight, t->n_weight) || !write_file("bias", t->bias, t->n_bias) ||
         !write_file("gout", t->grad_out, t->n_out))
         return false;
     char cmd[512], answer[512];
-    snprintf(cmd, sizeof cmd, "shape %s %d %lld %lld %lld %lld", child.dir, g->dims,
-             (long long)g->batch, (long long)g->y_channels, (long long)g->x_channels,
-             (long long)g->groups);
-    axes(cmd, sizeof cmd, g->y_size, g->dims);
+    snprintf(cmd, sizeof cmd, "shape %s %s %d %lld %lld %lld %lld", child.dir,
+             g->layer == TCONV_LAYER_CONV ? "conv" : "convt", g->dims, (long long)g->batch,
+             (long long)io.in_ch, (long long)io.out_ch, (long long)g->groups);
+    axes(cmd, sizeof cmd, io.in_size, g->dims);
     axes(cmd, sizeof cmd, g->kernel, g->dims);
     axes(cmd, sizeof cmd, g->stride, g->dims);
     axes(cmd, sizeof cmd, g->padding, g->dims);
     axes(cmd, sizeof cmd, g->output_padding, g->dims);
     axes(cmd, sizeof cmd, g->dilation, g->dims);
-    axes(cmd, sizeof cmd, g->x_size, g->dims);
+    axes(cmd, sizeof cmd, io.out_size, g->dims);
     if (!ask(cmd, answer, sizeof answer) || strcmp(answer, "ok") != 0 ||
         !ask("check", answer, sizeof answer) || strcmp(answer, "ok") != 0) {
         fprintf(stderr, "tconv_bench: PyTorch peer on %s: %s\n", s->name, answer);

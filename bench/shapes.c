@@ -1,4 +1,6 @@
-/* The benchmark's shapes: bench/shapes.csv, and the map-size family. */
+/* The benchmark's shapes: the suites' CSV files (bench/shapes.csv, transposed convolutions;
+ * bench/conv_shapes.csv, convolutions), the map-size family, and what a shape's layer
+ * reads, writes and multiplies. */
 #include "bench.h"
 
 #include <stdio.h>
@@ -37,8 +39,7 @@ static double forward_flops(const tconv_geometry *g)
     return f;
 }
 
-/* Splits a CSV line at commas (no quoting in this file); returns the field count. */
-static int split(char *line, char **fields, int most)
+int csv_split(char *line, char **fields, int most)
 {
     int n = 0;
     fields[n++] = line;
@@ -50,7 +51,58 @@ static int split(char *line, char **fields, int most)
     return n;
 }
 
-int shapes_read(const char *path, shape **out)
+const char *suite_name(tconv_layer layer)
+{
+    return layer == TCONV_LAYER_CONV ? "conv" : "transposed";
+}
+
+layer_io layer_io_of(const tconv_geometry *g)
+{
+    const bool conv = g->layer == TCONV_LAYER_CONV;
+    layer_io io;
+    io.in_ch = conv ? g->x_channels : g->y_channels;
+    io.out_ch = conv ? g->y_channels : g->x_channels;
+    io.in_size = conv ? g->x_size : g->y_size;
+    io.out_size = conv ? g->y_size : g->x_size;
+    io.in = conv ? TCONV_TENSOR_X : TCONV_TENSOR_Y;
+    io.out = conv ? TCONV_TENSOR_Y : TCONV_TENSOR_X;
+    io.bias = conv ? TCONV_TENSOR_Y_BIAS : TCONV_TENSOR_X_BIAS;
+    return io;
+}
+
+gemm_view gemm_view_of(const tconv_geometry *g)
+{
+    int64_t taps = 1, ys = 1;
+    for (int a = 0; a < g->dims; ++a)
+        taps *= g->kernel[a], ys *= g->y_size[a];
+    const int64_t cx = g->x_channels / g->groups * taps, cy = g->y_channels / g->groups;
+    const bool conv = g->layer == TCONV_LAYER_CONV;
+    gemm_view v = {conv ? cy : cx, g->batch * ys, conv ? cx : cy, g->groups, !conv};
+    return v;
+}
+
+/* A convolution has no output_padding of its own (tconv_geometry_init_conv derives it):
+ * its column must be 0. */
+static bool init_geometry(tconv_geometry *g, tconv_layer layer, int dims, char **fld,
+                          const int64_t *in, const int64_t *k, const int64_t *st,
+                          const int64_t *p, const int64_t *op, const int64_t *d,
+                          tconv_error *err)
+{
+    if (layer == TCONV_LAYER_CONVT)
+        return tconv_geometry_init_transposed(g, dims, atoll(fld[2]), atoll(fld[3]),
+                                              atoll(fld[4]), atoll(fld[5]), in, k, st, p, op,
+                                              d, err) == TCONV_OK;
+    for (int a = 0; a < dims; ++a)
+        if (op[a] != 0) {
+            snprintf(err->message, sizeof err->message,
+                     "output_padding must be 0 in a convolution suite");
+            return false;
+        }
+    return tconv_geometry_init_conv(g, dims, atoll(fld[2]), atoll(fld[3]), atoll(fld[4]),
+                                    atoll(fld[5]), in, k, st, p, d, err) == TCONV_OK;
+}
+
+int shapes_read(const char *path, tconv_layer layer, shape **out)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -71,14 +123,14 @@ int shapes_read(const char *path, shape **out)
             continue;
         }
         char *fld[13];
-        if (split(line, fld, 13) < 12) {
+        if (csv_split(line, fld, 13) < 13) {
             fprintf(stderr, "tconv_bench: %s:%d: expected 13 fields\n", path, line_no);
             goto fail;
         }
         shape s;
         memset(&s, 0, sizeof s);
         snprintf(s.name, sizeof s.name, "%s", fld[0]);
-        snprintf(s.source, sizeof s.source, "%s", fld[12] ? fld[12] : "");
+        snprintf(s.source, sizeof s.source, "%s", fld[12]);
         const int dims = atoi(fld[1]);
         int64_t in[3], k[3], st[3], p[3], op[3], d[3];
         if (dims < 1 || dims > 3 || !per_axis(fld[6], dims, in) || !per_axis(fld[7], dims, k) ||
@@ -87,10 +139,8 @@ int shapes_read(const char *path, shape **out)
             fprintf(stderr, "tconv_bench: %s:%d: malformed spatial field\n", path, line_no);
             goto fail;
         }
-        tconv_error err;
-        if (tconv_geometry_init_transposed(&s.g, dims, atoll(fld[2]), atoll(fld[3]),
-                                           atoll(fld[4]), atoll(fld[5]), in, k, st, p, op, d,
-                                           &err) != TCONV_OK) {
+        tconv_error err = {0};
+        if (!init_geometry(&s.g, layer, dims, fld, in, k, st, p, op, d, &err)) {
             fprintf(stderr, "tconv_bench: %s:%d (%s): %s\n", path, line_no, s.name, err.message);
             goto fail;
         }

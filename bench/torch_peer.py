@@ -4,7 +4,9 @@
 Runs as a child of the bench: reads one command per line on stdin, answers one line on
 stdout. Tensors come and go as raw float32 files in a directory the bench names.
 
-  shape DIR DIMS N CIN COUT GROUPS IN.. K.. S.. P.. OP.. D.. OUT..  load DIR/{in,weight,bias,gout}.bin
+  shape DIR LAYER DIMS N CIN COUT GROUPS IN.. K.. S.. P.. OP.. D.. OUT..
+                            LAYER conv (Conv{1,2,3}d) or convt (ConvTranspose{1,2,3}d):
+                            load DIR/{in,weight,bias,gout}.bin (OP is ignored for conv)
   check                     forward + the three gradients once, into DIR/{out,gin,gw,gb}.bin
   time PASS THREADS BUDGET MIN MAX WARMUP   -> "ms MEDIAN runs N rss BYTES"
   quit
@@ -53,7 +55,8 @@ def rss_peak():
     return -1
 
 
-CONV = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
+CONVT = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
+CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 st = {}
 
 
@@ -68,19 +71,26 @@ def save(name, t):
 
 def cmd_shape(args):
     st["dir"] = args[0]
-    dims, n, cin, cout, groups = (int(v) for v in args[1:6])
-    v = [int(x) for x in args[6:]]
+    layer = args[1]
+    dims, n, cin, cout, groups = (int(v) for v in args[2:7])
+    v = [int(x) for x in args[7:]]
     ax = [v[i * dims:(i + 1) * dims] for i in range(7)]
     size_in, k, s, p, op, d, size_out = ax
-    st.update(conv=CONV[dims], stride=s, padding=p, output_padding=op, groups=groups,
-              dilation=d)
+    st.update(layer=layer, stride=s, padding=p, output_padding=op, groups=groups, dilation=d)
     st["x"] = load("in.bin", [n, cin] + size_in)
-    st["w"] = load("weight.bin", [cin, cout // groups] + k)
+    if layer == "conv":
+        st["w"] = load("weight.bin", [cout, cin // groups] + k)
+    else:
+        st["w"] = load("weight.bin", [cin, cout // groups] + k)
     st["b"] = load("bias.bin", [cout])
     st["g"] = load("gout.bin", [n, cout] + size_out)
+    st["conv"] = CONV[dims] if layer == "conv" else CONVT[dims]
 
 
 def forward(x, w, b):
+    if st["layer"] == "conv":
+        return st["conv"](x, w, b, stride=st["stride"], padding=st["padding"],
+                          dilation=st["dilation"], groups=st["groups"])
     return st["conv"](x, w, b, stride=st["stride"], padding=st["padding"],
                       output_padding=st["output_padding"], groups=st["groups"],
                       dilation=st["dilation"])
