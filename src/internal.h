@@ -107,6 +107,7 @@ typedef struct tconv__ctx {
     const void *bias; /* for apply / apply_t of an algorithm that fuses the bias: added over
                        * the output's channels (NULL: none) */
     const tconv__provider *provider; /* GEMMs go to this provider; NULL: the default rule */
+    const tconv__provider *widest;   /* the default rule's provider for the dtype */
     atomic_int *failed; /* set by a GEMM whose provider failed (NULL: nobody is told) */
 } tconv__ctx;
 
@@ -264,6 +265,13 @@ const tconv__algo *tconv__algo_resolve(tconv_algo a, const tconv__ctx *c);
  * dtype; TCONV_PROVIDER_DEFAULT gives NULL: the default rule picks per GEMM. */
 tconv_status tconv__provider_select(tconv_provider requested, tconv_dtype dtype,
                                     const tconv__provider **out, tconv_error *err);
+/* The provider whose kernels are the widest for `dtype` on this CPU: the default rule's
+ * (see providers.c). */
+const tconv__provider *tconv__provider_widest(tconv_dtype dtype);
+/* Whether the call's GEMMs go to the onednn provider (asked for, or the default's), whose
+ * packing is slow on a transposed A with a large power-of-two leading dimension: the
+ * planners then transpose such a weight once per call. */
+bool tconv__gemm_prefers_untransposed(const tconv__ctx *c);
 /* A provider's name ("onednn"). */
 const char *tconv__provider_name_of(const tconv__provider *p);
 /* The provider a failed product is computed again with: openblas when built, else the

@@ -121,13 +121,13 @@ static void check_all(const tconv_geometry *g, uint64_t seed, const size_t limit
                 const tconv_dtype dt = d % 2 ? TCONV_F32 : TCONV_F64;
                 const tconv_layout layout = (tconv_layout)(d / 2);
                 /* a channels-first copy of each input for channels-last algorithms */
-                /* channels-last gemm also keeps the weight (or its gradient) in (tap,
-                 * channel) order under the bound, where channels-first packs the Y side */
+                /* gemm also keeps a copy of the weight under the bound: W_gᵀ for apply_t,
+                 * and in channels-last the weight (or its gradient) in (tap, channel)
+                 * order */
                 const size_t weight =
                     (size_t)numel(g, TCONV_TENSOR_WEIGHT) * sizeof(double) + 2 * 64;
                 const size_t limit = !limits ? 0
-                                     : limits[i] + (d / 2 && algos[i] != TCONV_ALGO_PHASE
-                                                        ? weight : 0);
+                                     : limits[i] + (algos[i] != TCONV_ALGO_PHASE ? weight : 0);
                 char what[400];
                 snprintf(what, sizeof what, "%s/%s/%s product %d limit %zu [%s]",
                          tconv_algo_name(algos[i]), d % 2 ? "f32" : "f64",

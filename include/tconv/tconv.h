@@ -151,12 +151,17 @@ TCONV_API tconv_status tconv_algo_from_name(const char *name, tconv_algo *out);
  *              BLAS (WebAssembly) uses it; slow.
  *
  * The default (TCONV_PROVIDER_DEFAULT, options.provider = 0) is a fixed rule, never a
- * timing: for float32 onednn when built, except GEMMs whose reduction (k) is shorter than
- * 32 or whose output has fewer than 32 columns and rows both, which go to openblas
- * (measured: dnnl_sgemm is the slower of the two there); openblas otherwise; reference
- * when no BLAS is built. Every provider keeps the library's contract: bit-identical
- * results for any thread count, outputs never read, and no partial result when a GEMM
- * fails (the product is computed again by openblas, or the reference loops).
+ * timing: for each dtype, the provider whose kernels run the widest fused multiply-adds on
+ * this CPU (AVX-512 over AVX2 + FMA over SSE or AVX without FMA: oneDNN's effective ISA,
+ * OpenBLAS's kernel set as its CPU table or OPENBLAS_CORETYPE chose it), openblas on a
+ * tie; GEMMs whose reduction (k) is shorter than 32 go to openblas whatever the rule
+ * picked. So oneDNN computes float32 where it runs AVX-512 and OpenBLAS does not (a CPU
+ * its table does not know, or OPENBLAS_CORETYPE=Haswell on an AVX-512 machine), openblas
+ * float64 always; reference only when no BLAS is built. tconv_provider_info(DEFAULT, ...)
+ * says what the rule resolves to here. Every provider keeps the library's contract:
+ * bit-identical results for any thread count, outputs never read, and no partial result
+ * when a GEMM fails (the call's products are computed again by openblas, or the
+ * reference loops).
  */
 typedef enum tconv_provider {
     TCONV_PROVIDER_DEFAULT = 0,

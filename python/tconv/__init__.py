@@ -17,10 +17,11 @@ tconv.torch (imported on its own, needs PyTorch) has the autograd functions and 
 nn.Module drop-ins.
 """
 
-from ._native import Error, algorithms, blas_info, library_path, version
+from ._native import (Error, algorithms, blas_info, library_path, provider_info, providers,
+                      version)
 from .functional import *  # noqa: F401,F403 (the twelve functions)
 from .functional import __all__ as _functional_names
 
 __version__ = version()
-__all__ = ["Error", "algorithms", "blas_info", "library_path", "version",
-           *_functional_names]
+__all__ = ["Error", "algorithms", "blas_info", "library_path", "provider_info", "providers",
+           "version", *_functional_names]

@@ -45,6 +45,29 @@ class Geometry(ctypes.Structure):
         return buf.value.decode()
 
 
+LAYOUT_CHANNELS_FIRST, LAYOUT_CHANNELS_LAST = 0, 1
+
+
+class Options(ctypes.Structure):
+    """struct tconv_options (zeroed: the library's defaults). The binding sets the
+    provider, the layout and the input views; the function pointers stay NULL."""
+
+    _fields_ = [
+        ("num_threads", ctypes.c_int),
+        ("workspace", ctypes.c_void_p),
+        ("workspace_bytes", ctypes.c_size_t),
+        ("workspace_limit", ctypes.c_size_t),
+        ("dense_limit", ctypes.c_size_t),
+        ("alloc", ctypes.c_void_p),
+        ("free", ctypes.c_void_p),
+        ("alloc_ctx", ctypes.c_void_p),
+        ("provider", ctypes.c_int),
+        ("layout", ctypes.c_int),
+        ("x_strides", ctypes.POINTER(ctypes.c_int64)),
+        ("y_strides", ctypes.POINTER(ctypes.c_int64)),
+    ]
+
+
 class ErrorRecord(ctypes.Structure):
     """struct tconv_error."""
 
@@ -94,6 +117,10 @@ _PROTOTYPES = {
     "tconv_status_name": (ctypes.c_char_p, [_int]),
     "tconv_algo_name": (ctypes.c_char_p, [_int]),
     "tconv_algo_from_name": (_int, [ctypes.c_char_p, ctypes.POINTER(_int)]),
+    "tconv_provider_name": (ctypes.c_char_p, [_int]),
+    "tconv_provider_from_name": (_int, [ctypes.c_char_p, ctypes.POINTER(_int)]),
+    "tconv_provider_available": (_int, [_int, _int]),
+    "tconv_provider_info": (ctypes.c_size_t, [_int, ctypes.c_char_p, ctypes.c_size_t]),
     "tconv_geometry_format": (ctypes.c_size_t, [_geo, ctypes.c_char_p, ctypes.c_size_t]),
     "tconv_geometry_init_conv": (
         _int,
@@ -159,6 +186,41 @@ def algo_id(name):
     return out.value
 
 
+def providers():
+    """Names of the GEMM providers this build of the library has, "default" first (each
+    serves float32; "onednn" does not serve float64)."""
+    names = []
+    for p in range(16):
+        name = _lib.tconv_provider_name(p).decode()
+        if name != "?" and (_lib.tconv_provider_available(p, F32) or
+                            _lib.tconv_provider_available(p, F64)):
+            names.append(name)
+    return names
+
+
+def provider_id(name):
+    """The library's number for a provider name (None: the default); ValueError for an
+    unknown one. One the build lacks is refused by the call, with the library's message."""
+    if name is None:
+        return 0
+    out = _int()
+    if not isinstance(name, str) or _lib.tconv_provider_from_name(name.encode(),
+                                                                 ctypes.byref(out)):
+        raise ValueError(f"provider={name!r}: not a GEMM provider (one of "
+                         f"{', '.join(providers())})")
+    return out.value
+
+
+def provider_info(name=None):
+    """What a provider is, as the library describes it (version, kernels or ISA,
+    threading); for None or "default", the default rule."""
+    p = provider_id(name)
+    size = _lib.tconv_provider_info(p, None, 0) + 1
+    buf = ctypes.create_string_buffer(size)
+    _lib.tconv_provider_info(p, buf, size)
+    return buf.value.decode()
+
+
 def error(status, record):
     """The Error of a failed call: its status name and the library's message."""
     return Error(_lib.tconv_status_name(status).decode(),
@@ -210,9 +272,10 @@ def layer_functions(layer):
 
 
 def blas_info():
-    """The BLAS the library computes with, as the library describes it (build, kernel set,
-    threading). libtconv.so carries a private, hidden copy of OpenBLAS's OpenMP build, so
-    this is the same whatever numpy or torch loaded: see python/README.md."""
+    """Every GEMM provider the library has, one per line as the library describes it
+    ("openblas: OpenBLAS 0.3.21 ...; kernels ...", "onednn: oneDNN 2.6.3; dnnl_sgemm JIT
+    for ..."). libtconv.so carries a private, hidden copy of OpenBLAS's OpenMP build, so
+    its line is the same whatever numpy or torch loaded: see python/README.md."""
     size = _lib.tconv_blas_info(None, 0) + 1
     buf = ctypes.create_string_buffer(size)
     _lib.tconv_blas_info(buf, size)

@@ -54,6 +54,45 @@ def _string_padding(padding, dims, stride, dilation, kernel):
     return tuple(t // 2 for t in total), tuple(t % 2 for t in total)
 
 
+def _strides_in(shape, order):
+    """Element strides of the dense tensor of `shape` whose axes, outermost first, are
+    `order`."""
+    strides, run = [0] * len(shape), 1
+    for axis in reversed(order):
+        strides[axis] = run
+        run *= shape[axis]
+    return strides
+
+
+def memory(shape, strides, batched):
+    """How a tensor of logical shape (N, C, *spatial) (or (C, *spatial) unbatched) with
+    these element strides lies in memory: "first" (dense channels-first), "last" (dense
+    channels-last: the channels of a position contiguous, as torch's channels_last), or
+    None (a view: gaps, steps, reversed axes, another order). Axes of extent 1 may have
+    any stride."""
+    n = len(shape)
+    channel = 1 if batched else 0
+    first = list(range(n))
+    last = [a for a in first if a != channel] + [channel]
+    for name, order in (("first", first), ("last", last)):
+        if all(e == 1 or s == t for e, s, t in zip(shape, strides, _strides_in(shape, order))):
+            return name
+    return None
+
+
+def distinct(shape, strides):
+    """Whether distinct indices reach distinct elements, by the library's rule (the axes of
+    extent > 1 sorted by |stride|, each stride past the reach of the smaller ones): a view
+    the library takes. A broadcast (stride 0) is not."""
+    reach = 0
+    for extent, stride in sorted(((e, abs(s)) for e, s in zip(shape, strides) if e > 1),
+                                 key=lambda es: es[1]):
+        if stride <= reach:
+            return False
+        reach += stride * (extent - 1)
+    return True
+
+
 class Plan:
     """One layer call's arguments checked and turned into the library's geometry.
 
@@ -66,12 +105,14 @@ class Plan:
 
     __slots__ = ("key", "name", "dims", "dtype", "batched", "pad_end", "x_shape", "in_shape",
                  "weight_shape", "out_channels", "out_shape", "geometry", "_g", "_algo",
-                 "_dtype", "_forward", "_backward")
+                 "_dtype", "_forward", "_backward", "_provider", "_in_is_x")
 
     def __init__(self, transposed, dims, dtype, x_shape, weight_shape, stride, padding,
-                 output_padding, groups, dilation, output_size, algo):
+                 output_padding, groups, dilation, output_size, algo, provider=None):
         self.key = (transposed, dims, dtype, x_shape, weight_shape, stride, padding,
-                    output_padding, groups, dilation, output_size, algo)
+                    output_padding, groups, dilation, output_size, algo, provider)
+        self._provider = _native.provider_id(provider)
+        self._in_is_x = not transposed  # the layer's input is X for the conv, Y else
         self.name = name = f"conv_transpose{dims}d" if transposed else f"conv{dims}d"
         self.dims, self.dtype = dims, dtype
         x_shape, weight_shape = tuple(x_shape), tuple(weight_shape)
@@ -147,19 +188,56 @@ class Plan:
             raise ValueError(f"grad_output of shape {tuple(shape)}: the layer's output "
                              f"has shape {self.out_shape}")
 
-    def forward_ptrs(self, x, weight, bias, out):
-        """The layer's forward: in_shape x, weight, bias (0: none) into out_shape out."""
+    def memory_shape(self, shape, layout):
+        """(allocation shape, axes) of a dense tensor of logical `shape` in `layout`: the
+        tensor is np.empty(allocation).transpose(axes) (torch: .permute)."""
+        if layout != "last":
+            return shape, tuple(range(len(shape)))
+        channel = 1 if self.batched else 0
+        order = [a for a in range(len(shape)) if a != channel] + [channel]
+        axes = [0] * len(shape)
+        for position, axis in enumerate(order):
+            axes[axis] = position
+        return tuple(shape[a] for a in order), tuple(axes)
+
+    def _options(self, layout, in_view, other_view):
+        """The call's options (None: every default), with the views' strides (logical
+        order; None: dense in `layout`) in the library's order (N, C, *spatial)."""
+        if layout != "last" and in_view is None and other_view is None and not self._provider:
+            return None
+        o = _native.Options()
+        o.provider = self._provider
+        o.layout = _native.LAYOUT_CHANNELS_LAST if layout == "last" else 0
+        keep = []  # the stride arrays live as long as the options
+        for view, x_side in ((in_view, self._in_is_x), (other_view, not self._in_is_x)):
+            if view is None:
+                continue
+            full = tuple(view) if self.batched else (0, *view)
+            arr = (ctypes.c_int64 * len(full))(*full)
+            keep.append(arr)
+            setattr(o, "x_strides" if x_side else "y_strides",
+                    ctypes.cast(arr, ctypes.POINTER(ctypes.c_int64)))
+        return (o, keep)
+
+    def forward_ptrs(self, x, weight, bias, out, layout="first", in_view=None):
+        """The layer's forward: in_shape x, weight, bias (0: none) into out_shape out, the
+        activations in `layout` ("first", "last"), x a view of these strides if given."""
         record = _native.ErrorRecord()
-        status = self._forward(self._g, self._algo, self._dtype, x, weight, bias, out, None,
-                               ctypes.byref(record))
+        opt = self._options(layout, in_view, None)
+        status = self._forward(self._g, self._algo, self._dtype, x, weight, bias, out,
+                               ctypes.byref(opt[0]) if opt else None, ctypes.byref(record))
         if status:
             raise _native.error(status, record)
 
-    def backward_ptrs(self, x, weight, grad_out, grad_in, grad_weight, grad_bias):
-        """The layer's backward; a gradient address 0 is not computed."""
+    def backward_ptrs(self, x, weight, grad_out, grad_in, grad_weight, grad_bias,
+                      layout="first", in_view=None, grad_out_view=None):
+        """The layer's backward; a gradient address 0 is not computed. Layout and views as
+        for forward_ptrs (grad_out's too)."""
         record = _native.ErrorRecord()
+        opt = self._options(layout, in_view, grad_out_view)
         status = self._backward(self._g, self._algo, self._dtype, x, weight, grad_out,
-                                grad_in, grad_weight, grad_bias, None, ctypes.byref(record))
+                                grad_in, grad_weight, grad_bias,
+                                ctypes.byref(opt[0]) if opt else None, ctypes.byref(record))
         if status:
             raise _native.error(status, record)
 
@@ -185,14 +263,15 @@ def _exact(values):
 
 
 def plan(transposed, dims, dtype, x_shape, weight_shape, stride, padding, output_padding,
-         groups, dilation, output_size, algo):
+         groups, dilation, output_size, algo, provider=None):
     """The Plan of these arguments (`dtype` a name of DTYPES): from the memo when every
     argument is plain (ints, tuples of ints, strings: what the modules pass), else made
     anew."""
     if type(output_size) is list:  # as ConvTranspose.forward is often given it
         output_size = tuple(output_size)
-    if _exact((stride, padding, output_padding, groups, dilation, output_size, algo)):
+    if _exact((stride, padding, output_padding, groups, dilation, output_size, algo,
+               provider)):
         return _memo(transposed, dims, dtype, x_shape, weight_shape, stride, padding,
-                     output_padding, groups, dilation, output_size, algo)
+                     output_padding, groups, dilation, output_size, algo, provider)
     return Plan(transposed, dims, dtype, x_shape, weight_shape, stride, padding,
-                output_padding, groups, dilation, output_size, algo)
+                output_padding, groups, dilation, output_size, algo, provider)

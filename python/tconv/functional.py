@@ -10,8 +10,14 @@ for a gradient not asked for in `needs`. Every function also takes keyword-only
 `output_size=None` (the spatial output size, instead of output_padding: what
 ConvTranspose's forward(x, output_size) does).
 
-Arrays are float32 or float64, batched (N, C, *spatial) or unbatched (C, *spatial), any
-strides (non-contiguous ones are copied). The checks PyTorch makes (dimensions, channel
+Arrays are float32 or float64, batched (N, C, *spatial) or unbatched (C, *spatial), of
+any strides, taken without a copy: an activation whose channels are contiguous
+(channels-last memory, e.g. an (N, H, W, C) array seen through .transpose(0, 3, 1, 2))
+goes to the library as channels-last, and the results come back in the input's memory
+order (channels-last arrays, seen as (N, C, *spatial)); other views (steps, reversed
+axes, gaps) go as strided views. The weight is made C-contiguous. Every function also
+takes keyword-only `provider=None` (a GEMM provider name from tconv.providers(); None:
+the library's default rule). The checks PyTorch makes (dimensions, channel
 counts, groups, dtypes, parameter ranges) raise ValueError here; what the library refuses
 raises tconv.Error, a ValueError carrying the library's message and status.
 
@@ -27,9 +33,10 @@ _DTYPES = {np.dtype(name): name for name in _plans.DTYPES}
 _ALL_GRADS = (True, True, True)
 
 
-def _array(name, value, dtype=None):
-    """`value` as an aligned C-contiguous array of a supported dtype (a copy only when
-    needed); `dtype` is the one it must have, if already known."""
+def _array(name, value, dtype=None, view=False):
+    """`value` as an aligned array of a supported dtype in native byte order, C-contiguous
+    unless `view` (a copy only when needed); `dtype` is the one it must have, if already
+    known."""
     a = np.asarray(value)
     native = a.dtype.newbyteorder("=") if a.dtype.kind == "f" else a.dtype
     if native not in _DTYPES:
@@ -37,7 +44,28 @@ def _array(name, value, dtype=None):
     if dtype is not None and native != dtype:
         raise ValueError(f"{name} has dtype {native} but the input has {dtype}: the "
                          "tensors of one call must have the same dtype")
-    return np.require(a, native, ["C_CONTIGUOUS", "ALIGNED"])
+    a = np.require(a, native, ["ALIGNED"] if view else ["C_CONTIGUOUS", "ALIGNED"])
+    if view and (any(st % a.itemsize for st in a.strides) or
+                 not _plans.distinct(a.shape, [st // a.itemsize for st in a.strides])):
+        a = np.ascontiguousarray(a)  # a stride between elements, or a broadcast
+    return a
+
+
+def _memory(plan, a, layout=None):
+    """(layout, view) of an activation for the call: its own memory order when dense
+    (or `layout`'s, the call's, when given and the array is dense in it), else the
+    strides of the view it is."""
+    strides = tuple(st // a.itemsize for st in a.strides)
+    found = _plans.memory(a.shape, strides, plan.batched)
+    if layout is None:
+        return (found, None) if found else ("first", strides)
+    return layout, None if found == layout else strides
+
+
+def _empty(plan, shape, layout, dtype):
+    """A new array of logical `shape`, dense in `layout`."""
+    alloc, axes = plan.memory_shape(shape, layout)
+    return np.empty(alloc, dtype).transpose(axes)
 
 
 def _address(array):
@@ -52,12 +80,13 @@ def _padded(plan, x):
 
 
 def _plan(transposed, dims, x, weight, stride, padding, output_padding, groups, dilation,
-          output_size, algo):
+          output_size, algo, provider):
     """The checked arrays x and weight, and their call's plan."""
-    x = _array("input", x)
+    x = _array("input", x, view=True)
     weight = _array("weight", weight, x.dtype)
     plan = _plans.plan(transposed, dims, _DTYPES[x.dtype], x.shape, weight.shape, stride,
-                       padding, output_padding, groups, dilation, output_size, algo)
+                       padding, output_padding, groups, dilation, output_size, algo,
+                       provider)
     return plan, _padded(plan, x), weight
 
 
@@ -65,8 +94,10 @@ def _forward(plan, x, weight, bias):
     if bias is not None:
         bias = _array("bias", bias, x.dtype)
         plan.check_bias_shape(bias.shape)
-    out = np.empty(plan.out_shape, x.dtype)
-    plan.forward_ptrs(_address(x), _address(weight), _address(bias), _address(out))
+    layout, view = _memory(plan, x)
+    out = _empty(plan, plan.out_shape, layout, x.dtype)
+    plan.forward_ptrs(_address(x), _address(weight), _address(bias), _address(out), layout,
+                      view)
     return out
 
 
@@ -74,12 +105,15 @@ def _backward(plan, x, weight, grad_output, needs):
     needs = tuple(bool(n) for n in needs)
     if len(needs) != 3:
         raise ValueError(f"needs={needs!r}: expected three flags (input, weight, bias)")
-    grad_output = _array("grad_output", grad_output, x.dtype)
+    grad_output = _array("grad_output", grad_output, x.dtype, view=True)
     plan.check_grad_output_shape(grad_output.shape)
+    layout, view = _memory(plan, x)
+    _, grad_view = _memory(plan, grad_output, layout)
     shapes = (plan.in_shape, plan.weight_shape, (plan.out_channels,))
-    grads = [np.empty(shape, x.dtype) if need else None for shape, need in zip(shapes, needs)]
+    grads = [(_empty(plan, shape, layout, x.dtype) if i == 0 else np.empty(shape, x.dtype))
+             if need else None for i, (shape, need) in enumerate(zip(shapes, needs))]
     plan.backward_ptrs(_address(x), _address(weight), _address(grad_output),
-                       *map(_address, grads))
+                       *map(_address, grads), layout, view, grad_view)
     if grads[0] is not None and plan.pad_end is not None:
         grads[0] = np.ascontiguousarray(
             grads[0][(Ellipsis, *(slice(0, n) for n in plan.x_shape[-plan.dims:]))])
@@ -101,9 +135,9 @@ def _named(obj, name, doc, module=__name__):
 
 def _conv(dims):
     def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
-             algo="auto"):
+             algo="auto", provider=None):
         plan, x, weight = _plan(False, dims, x, weight, stride, padding, None, groups,
-                                dilation, None, algo)
+                                dilation, None, algo, provider)
         return _forward(plan, x, weight, bias)
 
     doc = f"""{dims}-D convolution, as torch.nn.functional.conv{dims}d.
@@ -118,9 +152,9 @@ def _conv(dims):
 
 def _conv_backward(dims):
     def conv_backward(x, weight, grad_output, stride=1, padding=0, dilation=1, groups=1, *,
-                      needs=_ALL_GRADS, algo="auto"):
+                      needs=_ALL_GRADS, algo="auto", provider=None):
         plan, x, weight = _plan(False, dims, x, weight, stride, padding, None, groups,
-                                dilation, None, algo)
+                                dilation, None, algo, provider)
         return _backward(plan, x, weight, grad_output, needs)
 
     doc = f"""Gradients of conv{dims}d.
@@ -134,9 +168,9 @@ def _conv_backward(dims):
 
 def _conv_transpose(dims):
     def conv_transpose(x, weight, bias=None, stride=1, padding=0, output_padding=0,
-                       groups=1, dilation=1, *, output_size=None, algo="auto"):
+                       groups=1, dilation=1, *, output_size=None, algo="auto", provider=None):
         plan, x, weight = _plan(True, dims, x, weight, stride, padding, output_padding,
-                                groups, dilation, output_size, algo)
+                                groups, dilation, output_size, algo, provider)
         return _forward(plan, x, weight, bias)
 
     doc = f"""{dims}-D transposed convolution, as torch.nn.functional.conv_transpose{dims}d.
@@ -154,9 +188,9 @@ def _conv_transpose(dims):
 def _conv_transpose_backward(dims):
     def conv_transpose_backward(x, weight, grad_output, stride=1, padding=0,
                                 output_padding=0, groups=1, dilation=1, *, output_size=None,
-                                needs=_ALL_GRADS, algo="auto"):
+                                needs=_ALL_GRADS, algo="auto", provider=None):
         plan, x, weight = _plan(True, dims, x, weight, stride, padding, output_padding,
-                                groups, dilation, output_size, algo)
+                                groups, dilation, output_size, algo, provider)
         return _backward(plan, x, weight, grad_output, needs)
 
     doc = f"""Gradients of conv_transpose{dims}d.

@@ -14,7 +14,12 @@ initialisation (torch's own reset_parameters) and state_dict, so a model's layer
 swapped and its weights loaded unchanged. ConvTranspose's forward(input, output_size)
 hands output_size to the library's output_size geometry.
 
-CPU tensors of dtype float32 or float64. The backward is not itself differentiable
+CPU tensors of dtype float32 or float64, in any memory format: a channels_last (or
+channels_last_3d, or for 1-D a channels-contiguous) input goes to the library as it is,
+computed channels-last, and the output and the input's gradient come back in the input's
+memory format, as torch's own layers do; other strided views go as views. Keyword-only
+`provider=None` (functions) or the `provider` attribute (modules) picks the GEMM provider
+(a name from tconv.providers()). The backward is not itself differentiable
 (double backward raises). Importing this module before or after torch both work: the
 library computes with its own private OpenBLAS (python/README.md, tconv.blas_info()).
 """
@@ -57,32 +62,61 @@ def _dense(t):
     return t.resolve_neg().contiguous()
 
 
+def _readable(t):
+    """An activation the C library can read as it is, in whatever memory format: t itself,
+    or a dense copy when torch's lazy negation or a broadcast (stride 0) stands in the way."""
+    if t.is_neg():
+        t = t.resolve_neg()
+    if not _plans.distinct(t.shape, t.stride()):
+        t = t.contiguous()
+    return t
+
+
 def _address(t):
     return 0 if t is None else t.data_ptr()
 
 
+def _memory(plan, t, layout=None):
+    """(layout, view) of an activation, as functional._memory does for arrays."""
+    found = _plans.memory(t.shape, t.stride(), plan.batched)
+    if layout is None:
+        return (found, None) if found else ("first", t.stride())
+    return layout, None if found == layout else t.stride()
+
+
+def _empty(plan, like, shape, layout):
+    """A new tensor of logical `shape`, dense in `layout` (channels_last for "last")."""
+    alloc, axes = plan.memory_shape(shape, layout)
+    return like.new_empty(alloc).permute(axes)
+
+
 def _input(plan, x):
-    """The input the C call reads: dense, with the extra end zeros of 'same' padding."""
-    x = _dense(x)
+    """The input the C call reads: as it is, with the extra end zeros of 'same' padding."""
+    x = _readable(x)
     if plan.pad_end is not None:
-        x = F.pad(x, [n for e in reversed(plan.pad_end) for n in (0, e)])
+        x = F.pad(x.contiguous(), [n for e in reversed(plan.pad_end) for n in (0, e)])
     return x
 
 
 def _forward(plan, x, weight, bias):
     x, weight = _input(plan, x), _dense(weight)
     bias = None if bias is None else _dense(bias)
-    out = x.new_empty(plan.out_shape)
-    plan.forward_ptrs(x.data_ptr(), weight.data_ptr(), _address(bias), out.data_ptr())
+    layout, view = _memory(plan, x)
+    out = _empty(plan, x, plan.out_shape, layout)
+    plan.forward_ptrs(x.data_ptr(), weight.data_ptr(), _address(bias), out.data_ptr(),
+                      layout, view)
     return out
 
 
 def _backward(plan, x, weight, grad_output, needs):
-    x, weight, grad_output = _input(plan, x), _dense(weight), _dense(grad_output)
+    x, weight, grad_output = _input(plan, x), _dense(weight), _readable(grad_output)
+    layout, view = _memory(plan, x)
+    _, grad_view = _memory(plan, grad_output, layout)
     shapes = (plan.in_shape, plan.weight_shape, (plan.out_channels,))
-    grads = [x.new_empty(shape) if need else None for shape, need in zip(shapes, needs)]
+    grads = [(_empty(plan, x, shape, layout) if i == 0 else x.new_empty(shape))
+             if need else None for i, (shape, need) in enumerate(zip(shapes, needs))]
     plan.backward_ptrs(x.data_ptr(), weight.data_ptr(), grad_output.data_ptr(),
-                       *map(_address, grads))
+                       *map(_address, grads), layout, view, grad_view)
     if grads[0] is not None and plan.pad_end is not None:
         grads[0] = grads[0][(Ellipsis, *(slice(0, n) for n in plan.x_shape[-plan.dims:]))]
     return grads
@@ -105,13 +139,13 @@ class _Layer(torch.autograd.Function):
 
 
 def _call(transposed, dims, input, weight, bias, stride, padding, output_padding, groups,
-          dilation, output_size, algo):
+          dilation, output_size, algo, provider=None):
     """One layer call: arguments checked (once per distinct arguments: the plan), then the
     forward, through autograd when a gradient is wanted."""
     dtype = _dtype("input", input)
     _dtype("weight", weight, input)
     plan = _plans.plan(transposed, dims, dtype, input.shape, weight.shape, stride, padding,
-                       output_padding, groups, dilation, output_size, algo)
+                       output_padding, groups, dilation, output_size, algo, provider)
     if bias is not None:
         _dtype("bias", bias, input)
         plan.check_bias_shape(bias.shape)
@@ -129,9 +163,9 @@ def _named(obj, name, doc):
 
 def _conv(dims):
     def conv(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
-             algo="auto"):
+             algo="auto", provider=None):
         return _call(False, dims, input, weight, bias, stride, padding, None, groups,
-                     dilation, None, algo)
+                     dilation, None, algo, provider)
 
     doc = f"""torch.nn.functional.conv{dims}d computed by tconv
     (forward and backward); see tconv.functional.conv{dims}d for the arguments."""
@@ -140,9 +174,9 @@ def _conv(dims):
 
 def _conv_transpose(dims):
     def conv_transpose(input, weight, bias=None, stride=1, padding=0, output_padding=0,
-                       groups=1, dilation=1, *, output_size=None, algo="auto"):
+                       groups=1, dilation=1, *, output_size=None, algo="auto", provider=None):
         return _call(True, dims, input, weight, bias, stride, padding, output_padding,
-                     groups, dilation, output_size, algo)
+                     groups, dilation, output_size, algo, provider)
 
     doc = f"""torch.nn.functional.conv_transpose{dims}d computed by tconv (forward and
     backward); see tconv.functional.conv_transpose{dims}d for the arguments, output_size
@@ -160,6 +194,9 @@ def _conv_module(dims):
     class Conv(getattr(torch.nn, f"Conv{dims}d")):
         #: tconv algorithm for this layer's calls ("auto" or a name of tconv.algorithms())
         algo = "auto"
+        #: GEMM provider for this layer's calls (None: the default rule; a name of
+        #: tconv.providers())
+        provider = None
 
         def forward(self, input):
             padding = self.padding
@@ -168,7 +205,7 @@ def _conv_module(dims):
                               mode=self.padding_mode)
                 padding = 0
             return _call(False, dims, input, self.weight, self.bias, self.stride, padding,
-                         None, self.groups, self.dilation, None, self.algo)
+                         None, self.groups, self.dilation, None, self.algo, self.provider)
 
     doc = f"""torch.nn.Conv{dims}d whose forward and backward tconv computes.
 
@@ -182,6 +219,8 @@ def _conv_transpose_module(dims):
     class ConvTranspose(getattr(torch.nn, f"ConvTranspose{dims}d")):
         #: tconv algorithm for this layer's calls ("auto" or a name of tconv.algorithms())
         algo = "auto"
+        #: GEMM provider for this layer's calls (None: the default rule)
+        provider = None
 
         def forward(self, input, output_size=None):
             if self.padding_mode != "zeros":
@@ -189,7 +228,7 @@ def _conv_transpose_module(dims):
                                  f"{type(self).__name__}")
             return _call(True, dims, input, self.weight, self.bias, self.stride,
                          self.padding, self.output_padding, self.groups, self.dilation,
-                         output_size, self.algo)
+                         output_size, self.algo, self.provider)
 
     doc = f"""torch.nn.ConvTranspose{dims}d whose forward and backward tconv computes.
 

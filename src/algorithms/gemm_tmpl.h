@@ -105,12 +105,39 @@ static void TC(unit_map)(const tconv__ctx *c, const tconv__product_plan *pp, tco
     }
 }
 
+/* wt[g][r][cy] = w[g·C_y/g + cy][r]: each group's W_gᵀ. Eight rows of w at a time are
+ * copied into a small buffer in runs of 64 (contiguous reads; rows of w R apart would
+ * fight over a few cache sets when R is a power of two), then written out as runs of
+ * eight; the (group, 8-row) blocks are split among the team (a worksharing loop). */
+TCONV__VECTOR_CLONES
+static void TC(transpose_weight)(const tconv__shape *sh, int64_t R, const T *restrict w,
+                                 T *restrict wt)
+{
+    enum { ROWS = 8, RUN = 64 };
+    const int64_t cyg = sh->cyg, blocks = (cyg + ROWS - 1) / ROWS;
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < sh->groups * blocks; ++t) {
+        const int64_t g = t / blocks, c0 = t % blocks * ROWS, nc = min64(ROWS, cyg - c0);
+        const T *wg = w + (g * cyg + c0) * R;
+        T *wtg = wt + g * R * cyg + c0;
+        T buf[ROWS][RUN];
+        for (int64_t r0 = 0; r0 < R; r0 += RUN) {
+            const int64_t nr = min64(RUN, R - r0);
+            for (int64_t c = 0; c < nc; ++c)
+                memcpy(buf[c], wg + c * R + r0, (size_t)nr * sizeof(T));
+            for (int64_t r = 0; r < nr; ++r)
+                for (int64_t c = 0; c < nc; ++c)
+                    wtg[(r0 + r) * cyg + c] = buf[c][r];
+        }
+    }
+}
+
 /* ---- pointwise layout: the tensors are the column matrices ----------------------------- */
 
 /* One GEMM per (image, group), all their tiles in one worksharing loop:
  * apply y_ng = W_g · x_ng, apply_t x_ng = W_gᵀ · y_ng. */
 static void TC(pointwise)(const tconv__ctx *c, const tconv__product_plan *pp, tconv_product p,
-                          const T *in, const T *w, T *out)
+                          const T *in, const T *w, T *out, T *ws)
 {
     const tconv__shape *sh = &c->sh;
     const bool t_ = p == TCONV_APPLY_T;
@@ -118,16 +145,22 @@ static void TC(pointwise)(const tconv__ctx *c, const tconv__product_plan *pp, tc
     const int64_t tn = tconv__tiles(Yc, TCONV__TILE_N);
     const int64_t per = tconv__tiles(M, TCONV__TILE_M) * tn;
     const T *bias = c->bias;
+    const plan *pl = (const plan *)pp->data.bytes;
+    T *wt = ws; /* apply_t for dnnl_sgemm: W_gᵀ, so that every GEMM reads A untransposed */
 #pragma omp parallel num_threads(tconv__team(c, pp))
     {
         tconv__team_member();
+        if (t_ && pl->wbuf)
+            TC(transpose_weight)(sh, sh->cxg, w, wt);
 #pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < sh->batch * sh->groups * per; ++t) {
             const int64_t n = t / per / sh->groups, g = t / per % sh->groups, tile = t % per;
             T *out_ng = out + (n * M * sh->groups + g * M) * Yc;
-            TC(tconv__mm_tile)(c, t_, false, M, Yc, K, w + g * sh->cyg * sh->cxg, sh->cxg,
-                                 in + (n * K * sh->groups + g * K) * Yc, Yc, (T)0, out_ng, Yc,
-                                 tile);
+            const bool flat = t_ && pl->wbuf; /* W_gᵀ as made above */
+            const T *a = flat ? wt + g * sh->cxg * sh->cyg : w + g * sh->cyg * sh->cxg;
+            TC(tconv__mm_tile)(c, t_ && !flat, false, M, Yc, K, a, flat ? K : sh->cxg,
+                               in + (n * K * sh->groups + g * K) * Yc, Yc, (T)0, out_ng, Yc,
+                               tile);
             if (bias) { /* the tile's rows, while in cache */
                 const int64_t i0 = tile / tn * TCONV__TILE_M, j0 = tile % tn * TCONV__TILE_N;
                 TC(add_bias)(out_ng + i0 * Yc + j0, min64(TCONV__TILE_M, M - i0),
@@ -200,7 +233,7 @@ static void TC(apply)(const tconv__ctx *c, const tconv__product_plan *pp, const 
     T *y = out;
     const plan *pl = (const plan *)pp->data.bytes;
     if (pl->layout == TCONV__PATH_POINTWISE) {
-        TC(pointwise)(c, pp, TCONV_APPLY, x, w, y);
+        TC(pointwise)(c, pp, TCONV_APPLY, x, w, y, ws);
         return;
     }
     if (pl->layout == TCONV__PATH_UNIT_MAP) {
@@ -299,7 +332,7 @@ static void TC(apply_t)(const tconv__ctx *c, const tconv__product_plan *pp, cons
     T *x = out;
     const plan *pl = (const plan *)pp->data.bytes;
     if (pl->layout == TCONV__PATH_POINTWISE) {
-        TC(pointwise)(c, pp, TCONV_APPLY_T, y, w, x);
+        TC(pointwise)(c, pp, TCONV_APPLY_T, y, w, x, ws);
         return;
     }
     if (pl->layout == TCONV__PATH_UNIT_MAP) {
@@ -312,11 +345,14 @@ static void TC(apply_t)(const tconv__ctx *c, const tconv__product_plan *pp, cons
     const int64_t K = sh->k_count, R = pl->R;
     const int64_t columns = pl->folded ? pl->tiles : in_order ? sh->batch : sh->batch * pl->tiles;
     const int64_t tasks = sh->groups * pl->blocks * columns;
+    T *wt = ws; /* W_gᵀ of every group: [g][R][C_y/g], in the shared region */
 #pragma omp parallel num_threads(tconv__team(c, pp))
     {
         tconv__team_member();
         T *pack, *cols;
         TC(thread_buffers)(pp, pl, ws, &pack, &cols);
+        if (pl->wbuf)
+            TC(transpose_weight)(sh, R, w, wt); /* its closing barrier: W_gᵀ is complete */
 #pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < tasks; ++t) {
             const int64_t g = t / columns / pl->blocks, blk = t / columns % pl->blocks;
@@ -329,8 +365,13 @@ static void TC(apply_t)(const tconv__ctx *c, const tconv__product_plan *pp, cons
                 const tile k = tile_at(sh, pl, n, lt);
                 int64_t ld;
                 const T *yside = TC(y_side)(sh, &k, g, y, pack, &ld);
-                MM(c, true, false, nch * K, k.width, sh->cyg, (T)1,
-                     w + g * sh->cyg * R + c0 * K, R, yside, ld, (T)0, cols, k.width);
+                if (pl->wbuf) /* W_gᵀ made above */
+                    MM(c, false, false, nch * K, k.width, sh->cyg, (T)1,
+                       wt + (g * R + c0 * K) * sh->cyg, sh->cyg, yside, ld, (T)0, cols,
+                       k.width);
+                else
+                    MM(c, true, false, nch * K, k.width, sh->cyg, (T)1,
+                       w + g * sh->cyg * R + c0 * K, R, yside, ld, (T)0, cols, k.width);
                 const T *bias_c = bias ? bias + g * sh->cxg + c0 : NULL;
                 T *x_c = x + (k.n0 * sh->cx + g * sh->cxg + c0) * sh->x_count;
                 const tconv__span sp = TC(span_of)(sh, &k);

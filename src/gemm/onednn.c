@@ -57,5 +57,24 @@ static size_t info(char *buf, size_t size)
     return n < 0 ? 0 : (size_t)n;
 }
 
+/* The ISA dnnl_sgemm's kernels are generated for. */
+static int vector_bits(void)
+{
+    switch (dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_avx512_core:
+    case dnnl_cpu_isa_avx512_core_vnni:
+    case dnnl_cpu_isa_avx512_core_bf16:
+    case dnnl_cpu_isa_avx512_core_amx:
+    case dnnl_cpu_isa_avx512_mic:
+    case dnnl_cpu_isa_avx512_mic_4ops:
+        return 512;
+    case dnnl_cpu_isa_avx2:
+    case dnnl_cpu_isa_avx2_vnni:
+        return 256;
+    default:
+        return 128;
+    }
+}
+
 const tconv__provider tconv__provider_onednn = {TCONV_PROVIDER_ONEDNN, "onednn", sgemm, NULL,
-                                                single_thread, info};
+                                                single_thread, info, vector_bits};

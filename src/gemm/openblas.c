@@ -11,6 +11,7 @@
 
 #include <cblas.h>
 #include <stdio.h>
+#include <string.h>
 
 static enum CBLAS_TRANSPOSE trans(bool t)
 {
@@ -53,5 +54,21 @@ static size_t info(char *buf, size_t size)
     return n < 0 ? 0 : (size_t)n;
 }
 
+/* The kernels OpenBLAS chose (its CPU table, or OPENBLAS_CORETYPE), by name: its AVX-512
+ * kernel sets, its AVX2 + FMA ones, and the rest (SSE, or AVX without FMA). */
+static int vector_bits(void)
+{
+    static const char *const avx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
+    static const char *const avx2[] = {"Haswell", "Zen", "Excavator", "Steamroller"};
+    const char *core = openblas_get_corename();
+    for (size_t i = 0; core && i < sizeof avx512 / sizeof avx512[0]; ++i)
+        if (strcmp(core, avx512[i]) == 0)
+            return 512;
+    for (size_t i = 0; core && i < sizeof avx2 / sizeof avx2[0]; ++i)
+        if (strcmp(core, avx2[i]) == 0)
+            return 256;
+    return 128;
+}
+
 const tconv__provider tconv__provider_openblas = {TCONV_PROVIDER_OPENBLAS, "openblas", sgemm,
-                                                  dgemm, single_thread, info};
+                                                  dgemm, single_thread, info, vector_bits};

@@ -30,6 +30,11 @@ struct tconv__provider {
     void (*single_thread)(void);
     /* Version, kernels or ISA, threading; snprintf's contract. */
     size_t (*info)(char *buf, size_t size);
+    /* Bits of the fused multiply-adds its float32 kernels run on this CPU (512 for
+     * AVX-512, 256 for AVX2 with FMA, 128 for SSE or AVX without FMA, 0 for plain loops):
+     * what the default rule compares. A property of the CPU and of the library, the same
+     * for the whole process. */
+    int (*vector_bits)(void);
 };
 
 #ifdef TCONV_HAVE_OPENBLAS
@@ -40,8 +45,9 @@ extern const tconv__provider tconv__provider_onednn;
 #endif
 extern const tconv__provider tconv__provider_reference;
 
-/* The provider of the default rule for a GEMM of this shape and dtype (providers.c). */
-const tconv__provider *tconv__provider_default(tconv_dtype dtype, int64_t m, int64_t n,
-                                               int64_t k);
+/* The provider of the default rule for a GEMM of this shape, for a call whose plan found
+ * `wide` (the provider with the widest kernels for the dtype; providers.c). */
+const tconv__provider *tconv__provider_default(const tconv__provider *wide, int64_t m,
+                                               int64_t n, int64_t k);
 
 #endif /* TCONV_GEMM_PROVIDER_H */

@@ -45,24 +45,31 @@ const tconv__provider *tconv__provider_fallback(void)
 }
 
 /*
- * The default rule, by dtype and shape alone (a fixed rule: never a timing taken at run
- * time, so a call's results never depend on the machine's load). float32: onednn when
- * built, except where its JIT kernels lose to OpenBLAS's (see tconv.h); openblas for
- * float64; the reference loops without any BLAS.
+ * The default rule: a fixed rule, never a timing taken at run time, so a call's results
+ * never depend on the machine's load. For each dtype, the provider whose kernels run the
+ * widest fused multiply-adds on this CPU (vector_bits), the first of the table on a tie
+ * (openblas where it is built): oneDNN earns its place where it runs AVX-512 and OpenBLAS
+ * does not (its table does not know the CPU, or OPENBLAS_CORETYPE holds it to AVX2); at
+ * equal width OpenBLAS was the faster on tconv's tiles. GEMMs whose reduction is shorter
+ * than TCONV__WIDE_MIN_K go to the fallback, where dnnl_sgemm was measured slower (the
+ * weight gradient over a small batch, e.g.).
  */
-#define TCONV__ONEDNN_MIN_K 32
-#define TCONV__ONEDNN_MIN_SIDE 32
+#define TCONV__WIDE_MIN_K 32
 
-const tconv__provider *tconv__provider_default(tconv_dtype dtype, int64_t m, int64_t n,
-                                               int64_t k)
+const tconv__provider *tconv__provider_widest(tconv_dtype dtype)
 {
-#ifdef TCONV_HAVE_ONEDNN
-    if (dtype == TCONV_F32 && k >= TCONV__ONEDNN_MIN_K &&
-        (m >= TCONV__ONEDNN_MIN_SIDE || n >= TCONV__ONEDNN_MIN_SIDE))
-        return &tconv__provider_onednn;
-#endif
-    (void)dtype, (void)m, (void)n, (void)k;
-    return tconv__provider_fallback();
+    const tconv__provider *best = NULL;
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; ++i)
+        if (serves(table[i], dtype) && (!best || table[i]->vector_bits() > best->vector_bits()))
+            best = table[i];
+    return best;
+}
+
+const tconv__provider *tconv__provider_default(const tconv__provider *wide, int64_t m,
+                                               int64_t n, int64_t k)
+{
+    (void)m, (void)n;
+    return wide && k >= TCONV__WIDE_MIN_K ? wide : tconv__provider_fallback();
 }
 
 tconv_status tconv__provider_select(tconv_provider requested, tconv_dtype dtype,
@@ -83,6 +90,17 @@ tconv_status tconv__provider_select(tconv_provider requested, tconv_dtype dtype,
                            "only, not float64", names[requested]);
     *out = p;
     return TCONV_OK;
+}
+
+bool tconv__gemm_prefers_untransposed(const tconv__ctx *c)
+{
+#ifdef TCONV_HAVE_ONEDNN
+    const tconv__provider *p = c->provider ? c->provider : c->widest;
+    return p == &tconv__provider_onednn;
+#else
+    (void)c;
+    return false;
+#endif
 }
 
 void tconv__team_member(void)
@@ -138,13 +156,13 @@ size_t tconv_provider_info(tconv_provider p, char *buf, size_t size)
     if (buf && size)
         buf[0] = '\0';
     if (p == TCONV_PROVIDER_DEFAULT) {
+        const tconv__provider *f32 = tconv__provider_widest(TCONV_F32);
+        const tconv__provider *f64 = tconv__provider_widest(TCONV_F64);
         const tconv__provider *f = tconv__provider_fallback();
-#ifdef TCONV_HAVE_ONEDNN
-        const char *f32 = "onednn (openblas for k < 32, or fewer than 32 rows and columns)";
-#else
-        const char *f32 = f->name;
-#endif
-        const int n = snprintf(buf, buf ? size : 0, "float32: %s; float64: %s", f32, f->name);
+        const int n = snprintf(
+            buf, buf ? size : 0, "the provider with the widest kernels on this CPU: float32 "
+            "%s (%d-bit%s), float64 %s (%d-bit)", f32->name, f32->vector_bits(),
+            f32 != f ? ", GEMMs with k < 32: openblas" : "", f64->name, f64->vector_bits());
         return n < 0 ? 0 : (size_t)n;
     }
     const tconv__provider *q = (unsigned)p < TCONV_PROVIDER_COUNT ? find(p) : NULL;

@@ -17,6 +17,11 @@ static size_t info(char *buf, size_t size)
     return n < 0 ? 0 : (size_t)n;
 }
 
+static int vector_bits(void)
+{
+    return 0; /* plain loops: never the default where a BLAS is built */
+}
+
 const tconv__provider tconv__provider_reference = {TCONV_PROVIDER_REFERENCE, "reference",
                                                    reference_gemm_f32, reference_gemm_f64,
-                                                   NULL, info};
+                                                   NULL, info, vector_bits};

@@ -150,6 +150,12 @@ void TC(tconv__col2im_lines)(const tconv__shape *sh, const T *cols, int64_t c0, 
     const int64_t Y1 = sh->y[1], Y2 = sh->y[2], X1 = sh->x[1], X2 = sh->x[2];
     const int64_t s2 = sh->s[2], Q = (X2 + s2 - 1) / s2, lines = sh->x[0] * X1;
     const int64_t K = sh->k_count;
+    /* the taps' geometry once for every channel and image (computed on the way when there
+     * are more taps than the table holds) */
+    enum { TABLE = 64 };
+    tap table[TABLE];
+    for (int64_t kk = 0; kk < K && kk < TABLE; ++kk)
+        tap_of_row(sh, kk, &table[kk]);
     for (int64_t ch = c0; ch < c1; ++ch)
         for (int64_t m = 0; m < sp->images; ++m) {
             const T b = bias ? bias[ch] : (T)0;
@@ -157,7 +163,10 @@ void TC(tconv__col2im_lines)(const tconv__shape *sh, const T *cols, int64_t c0, 
                 plane[j] = b;
             for (int64_t r = ch * K; r < (ch + 1) * K; ++r) {
                 tap t;
-                tap_of_row(sh, r, &t);
+                if (r - ch * K < TABLE)
+                    t = table[r - ch * K];
+                else
+                    tap_of_row(sh, r, &t);
                 /* o2·s2 + off2 is phase f, position o2 + shift */
                 const int64_t f = ((t.off[2] % s2) + s2) % s2, shift = (t.off[2] - f) / s2;
                 const int64_t run = t.hi[2] - t.lo[2];

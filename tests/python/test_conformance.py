@@ -66,12 +66,33 @@ def ours_through_numpy(case, x, w, b, grad):
     return [torch.from_numpy(a) for a in (out, *grads)]
 
 
-def compare(case, dtype):
-    """Checks one case in one dtype; returns {tensor: (max |diff|, max |diff| / max M,
-    max |diff| / tolerance)}."""
+def channels_last(t):
+    """t with the same values in channels-last memory (the channel axis innermost), as
+    torch's channels_last / channels_last_3d give it, for any rank."""
+    channel = 1 if t.dim() >= 3 else 0
+    order = [a for a in range(t.dim()) if a != channel] + [channel]
+    back = [order.index(a) for a in range(t.dim())]
+    return t.permute(order).contiguous().permute(back)
+
+
+def is_channels_last(t):
+    return t.numel() == 0 or channels_last(t).stride() == t.stride()
+
+
+def compare(case, dtype, memory="contiguous"):
+    """Checks one case in one dtype, its activations (input, output gradient) in
+    `memory` ("contiguous" or "channels_last"); returns {tensor: (max |diff|, max |diff|
+    / max M, max |diff| / tolerance)}."""
     (x, w, b), grad, expected, bounds, lengths = torch_reference(case, dtype)
+    if memory == "channels_last" and case.batch is not None:
+        x, grad = channels_last(x), channels_last(grad)
     ours = (ours_through_torch if case.seed % 2 == 0 else ours_through_numpy)(
         case, x, w, b, grad)
+    if memory == "channels_last" and case.batch is not None and case.padding != "same":
+        # the output and the input's gradient come back in the input's memory order
+        assert is_channels_last(ours[0]) and is_channels_last(ours[1]), (
+            f"channels-last input gave strides {ours[0].stride()} / {ours[1].stride()} for "
+            f"{case}")
     eps = torch.finfo(dtype).eps
     errors = {}
     for name, got, ref, bound, length in zip(TENSORS, ours, expected, bounds, lengths):
@@ -96,6 +117,14 @@ def compare(case, dtype):
 @pytest.mark.parametrize("seed", range(GEOMETRIES))
 def test_sweep_matches_pytorch(seed, dtype):
     compare(random_case(seed), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=("float32", "float64"))
+@pytest.mark.parametrize("seed", range(GEOMETRIES))
+def test_sweep_channels_last_matches_pytorch(seed, dtype):
+    """The same sweep with channels-last tensors: through tconv.torch and the NumPy
+    functions they go to the library as they are (channels-last), not copied."""
+    compare(random_case(seed), dtype, "channels_last")
 
 
 def test_sweep_covers_every_parameter():
