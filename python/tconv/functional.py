@@ -55,6 +55,8 @@ def _memory(plan, a, layout=None):
     """(layout, view) of an activation for the call: its own memory order when dense
     (or `layout`'s, the call's, when given and the array is dense in it), else the
     strides of the view it is."""
+    if a.size == 0:  # nothing to read: any layout, no view
+        return layout or "first", None
     strides = tuple(st // a.itemsize for st in a.strides)
     found = _plans.memory(a.shape, strides, plan.batched)
     if layout is None:

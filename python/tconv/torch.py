@@ -78,6 +78,8 @@ def _address(t):
 
 def _memory(plan, t, layout=None):
     """(layout, view) of an activation, as functional._memory does for arrays."""
+    if t.numel() == 0:  # nothing to read: any layout, no view
+        return layout or "first", None
     found = _plans.memory(t.shape, t.stride(), plan.batched)
     if layout is None:
         return (found, None) if found else ("first", t.stride())

@@ -88,7 +88,8 @@ def compare(case, dtype, memory="contiguous"):
         x, grad = channels_last(x), channels_last(grad)
     ours = (ours_through_torch if case.seed % 2 == 0 else ours_through_numpy)(
         case, x, w, b, grad)
-    if memory == "channels_last" and case.batch is not None and case.padding != "same":
+    if (memory == "channels_last" and case.batch is not None and case.padding != "same"
+            and not x.is_contiguous()):  # a map of one position is both layouts at once
         # the output and the input's gradient come back in the input's memory order
         assert is_channels_last(ours[0]) and is_channels_last(ours[1]), (
             f"channels-last input gave strides {ours[0].stride()} / {ours[1].stride()} for "

@@ -71,8 +71,9 @@ def test_numpy_views_go_in_as_they_are(case, dtype):
         assert np.array_equal(view, x), what
         out = getattr(tconv, name)(view, w, **kw)
         np.testing.assert_allclose(out, ref, rtol=tol, atol=tol, err_msg=what)
-        assert _is_channels_last(out) == (what == "channels-last memory"), (
-            f"{what}: output strides {out.strides}")
+        if not (view.flags.c_contiguous and _is_channels_last(view)):  # 1x1 maps: both
+            assert _is_channels_last(out) == (what == "channels-last memory"), (
+                f"{what}: output strides {out.strides}")
 
 
 @pytest.mark.parametrize("case", range(len(CASES)))
@@ -91,7 +92,8 @@ def test_numpy_backward_with_mixed_memory(case):
         gi, gw, _ = getattr(tconv, name + "_backward")(xv, w, gv, **kw)
         np.testing.assert_allclose(gi, tx.grad.numpy(), rtol=1e-11, atol=1e-11)
         np.testing.assert_allclose(gw, tw.grad.numpy(), rtol=1e-11, atol=1e-11)
-        assert _is_channels_last(gi) == _is_channels_last(xv)
+        if not (xv.flags.c_contiguous and _is_channels_last(xv)):
+            assert _is_channels_last(gi) == _is_channels_last(xv)
 
 
 def _channels_last(t):
@@ -107,10 +109,11 @@ def test_torch_channels_last_in_and_out(case):
     x = _channels_last(torch.randn(xs, generator=gen)).requires_grad_()
     w = torch.randn(ws, generator=gen, requires_grad=True)
     ours = getattr(tt, name)(x, w, **kw)
-    assert ours.stride() == _channels_last(ours).stride(), ours.stride()
+    ambiguous = x.is_contiguous()  # a 1x1 map is channels-first and channels-last at once
+    assert ambiguous or ours.stride() == _channels_last(ours).stride(), ours.stride()
     g = torch.randn(ours.shape, generator=gen)
     gx, gw = torch.autograd.grad(ours, (x, w), g)
-    assert gx.stride() == _channels_last(gx).stride(), gx.stride()
+    assert ambiguous or gx.stride() == _channels_last(gx).stride(), gx.stride()
     xr = x.detach().clone().requires_grad_()
     wr = w.detach().clone().requires_grad_()
     ref = getattr(F, name)(xr, wr, **kw)
