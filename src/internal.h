@@ -151,8 +151,9 @@ typedef struct tconv__product_plan {
  *   wgrad:   a = y, b = x,      out = dW
  * `apply_wgrad` (NULL: the algorithm has none, the two run one after the other) computes
  * y = C x into out and dW = Σ y' ⊗ x into out2, with a = x, b = weight, a2 = y'.
- * `channels_last`: the products take dense channels-last activations as they come; for
- * the others a run gives them channels-first copies.
+ * `channels_last(c)`: whether the products take dense channels-last activations of this
+ * call as they come (by shape, dtype and workspace bound, never the thread count); for the
+ * others a run gives them channels-first copies.
  */
 typedef void (*tconv__product_fn)(const tconv__ctx *c, const tconv__product_plan *pp,
                                   const void *a, const void *b, void *out, void *ws);
@@ -168,7 +169,7 @@ typedef struct tconv__algo {
     tconv__product_fn apply, apply_t, wgrad;
     tconv__fused_fn apply_wgrad;
     bool fuses_bias;    /* apply and apply_t add ctx->bias where they write the output */
-    bool channels_last; /* see above */
+    bool (*channels_last)(const tconv__ctx *c); /* see above; NULL: never */
 } tconv__algo;
 
 /* Defines `op(ctx, pp, a, b, out, ws)` forwarding to op_f32 or op_f64 by the context's
@@ -376,6 +377,35 @@ void tconv__row2im_tiled_f32(const tconv__shape *sh, const float *cols, int64_t 
 void tconv__row2im_tiled_f64(const tconv__shape *sh, const double *cols, int64_t ld,
                              int64_t c0, int64_t c1, const tconv__span *sp, const double *bias,
                              double *x);
+
+/* ---- depthwise products on channels-last tensors (kernels/depthwise.c) ---------------- */
+
+/* Taps per axis the depthwise loops take (a larger kernel goes through channels-first). */
+#define TCONV__DEPTHWISE_MAX_TAPS 64
+/* Whether the depthwise loops take this shape: one x channel per y channel per group, and
+ * kernels of at most TCONV__DEPTHWISE_MAX_TAPS taps per axis. */
+bool tconv__depthwise_fits(const tconv__shape *sh);
+/* wt[k][c] = w[c][k]: the weight in [tap][channel] order the loops read. */
+void tconv__depthwise_weight_f32(const tconv__shape *sh, const float *w, float *wt);
+void tconv__depthwise_weight_f64(const tconv__shape *sh, const double *w, double *wt);
+/* y (apply) or x (apply_t) for the lines l0..l1 of image n, bias added (NULL: none). */
+void tconv__depthwise_apply_f32(const tconv__shape *sh, const float *x, const float *wt,
+                                const float *bias, int64_t n, int64_t l0, int64_t l1,
+                                float *y);
+void tconv__depthwise_apply_f64(const tconv__shape *sh, const double *x, const double *wt,
+                                const double *bias, int64_t n, int64_t l0, int64_t l1,
+                                double *y);
+void tconv__depthwise_apply_t_f32(const tconv__shape *sh, const float *y, const float *wt,
+                                  const float *bias, int64_t n, int64_t l0, int64_t l1,
+                                  float *x);
+void tconv__depthwise_apply_t_f64(const tconv__shape *sh, const double *y, const double *wt,
+                                  const double *bias, int64_t n, int64_t l0, int64_t l1,
+                                  double *x);
+/* dw for channels c0..c0+nc over the batch; `acc` is scratch of Πk·nc elements. */
+void tconv__depthwise_wgrad_f32(const tconv__shape *sh, const float *y, const float *x,
+                                int64_t c0, int64_t nc, float *acc, float *dw);
+void tconv__depthwise_wgrad_f64(const tconv__shape *sh, const double *y, const double *x,
+                                int64_t c0, int64_t nc, double *acc, double *dw);
 
 /* ---- transformation matrices (matrix.c) ----------------------------------------------- */
 

@@ -7,7 +7,8 @@
  *   - batch folding (small maps: several images in one GEMM),
  *   - chunking under a small workspace_limit (an image cut into lines), and the refusal
  *     of a bound below one line,
- *   - phase's loops (depthwise-like layers) and its stride-1 GEMM written in place,
+ *   - phase's loops (depthwise-like layers; channels-last depthwise ones by the loops of
+ *     kernels/depthwise.c) and its stride-1 GEMM written in place,
  *   - gemm's apply cut into blocks of rows (small maps, many output channels),
  *   - the transposed conv's backward with both GEMMs on the same columns (fused).
  * Each geometry first asserts that it takes the path it is meant to test; then every
@@ -384,6 +385,7 @@ Test(fastpaths, a_bound_below_one_line_is_refused)
 
 Test(fastpaths, phase_loops_for_depthwise_layers)
 {
+    int depthwise = 0;
     for (uint64_t seed = 1; seed <= PER_FAMILY; ++seed) {
         rng r = {seed * 49979687};
         draw w = draw_common(&r);
@@ -401,9 +403,24 @@ Test(fastpaths, phase_loops_for_depthwise_layers)
         make(&w, &g);
         const tconv__ctx c = context(&g, 0);
         cr_assert(tconv__phase_uses_loops(&c.sh), "[%s]", describe(&g));
+        if (c.sh.cxg == 1 && c.sh.cyg == 1) { /* channels-last: the depthwise loops */
+            const tconv_options o = {.layout = TCONV_LAYOUT_CHANNELS_LAST};
+            tconv_plan *plan;
+            cr_assert_eq(tconv_plan_create(&plan, &g, TCONV_CONVT_BACKWARD, 0, TCONV_ALGO_AUTO,
+                                           TCONV_F32, &o, NULL),
+                         TCONV_OK);
+            char text[600];
+            tconv_plan_describe(plan, text, sizeof text);
+            tconv_plan_destroy(plan);
+            cr_assert(strstr(text, "channels-last depthwise loops") &&
+                          !strstr(text, "computed channels-first"),
+                      "%s [%s]", text, describe(&g));
+            ++depthwise;
+        }
         check_all(&g, seed, NULL);
         check_bias(&g, seed);
     }
+    cr_assert(depthwise >= PER_FAMILY / 8, "only %d pure depthwise draws", depthwise);
 }
 
 Test(fastpaths, phase_stride_one_in_place)

@@ -63,4 +63,4 @@ TCONV__DTYPE_DISPATCH(apply_t)
 TCONV__DTYPE_DISPATCH(wgrad)
 
 const tconv__algo tconv__algo_dense = {TCONV_ALGO_DENSE, "dense", plan, apply, apply_t, wgrad,
-                                       NULL, false, false};
+                                       NULL, false, NULL};

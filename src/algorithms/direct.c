@@ -95,6 +95,6 @@ TCONV__DTYPE_DISPATCH(gather_wgrad)
 
 const tconv__algo tconv__algo_scatter = {TCONV_ALGO_SCATTER, "scatter", plan_scatter,
                                          scatter_apply, scatter_apply_t, scatter_wgrad,
-                                         NULL, false, false};
+                                         NULL, false, NULL};
 const tconv__algo tconv__algo_gather = {TCONV_ALGO_GATHER, "gather", plan_gather, gather_apply,
-                                        gather_apply_t, gather_wgrad, NULL, false, false};
+                                        gather_apply_t, gather_wgrad, NULL, false, NULL};

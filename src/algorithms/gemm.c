@@ -332,8 +332,15 @@ void tconv__gemm_apply_wgrad(const tconv__ctx *c, const tconv__product_plan *pp,
         apply_wgrad_f32(c, pp, a, b, a2, out, out2, ws);
 }
 
+/* Every shape: the channels-last formulation of gemm_nhwc.c. */
+static bool takes_channels_last(const tconv__ctx *c)
+{
+    (void)c;
+    return true;
+}
+
 const tconv__algo tconv__algo_gemm = {TCONV_ALGO_GEMM,         "gemm",
                                       tconv__gemm_plan,        tconv__gemm_apply,
                                       apply_t,                 tconv__gemm_wgrad,
                                       tconv__gemm_apply_wgrad, true,
-                                      true};
+                                      takes_channels_last};

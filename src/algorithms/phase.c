@@ -198,6 +198,10 @@ _Static_assert(offsetof(plan, ph) <= TCONV__PLAN_DATA, "the phase plan outgrows 
 /* The products' paths besides gemm's own (apply and wgrad outside the loops are gemm's). */
 #define PHASE_PATH_LOOPS 16
 #define PHASE_PATH_GEMM 17
+#define PHASE_PATH_DEPTHWISE_NHWC 18
+
+/* Channels per task of the channels-last depthwise weight gradient. */
+#define PHASE_DEPTHWISE_WGRAD_RUN 16
 
 static int64_t min64(int64_t a, int64_t b)
 {
@@ -322,12 +326,57 @@ static void buffer_offsets(const plan *pl, size_t size, int64_t *cols, int64_t *
 /* No shift, for tap_axpy's side that is not shifted. */
 static const int64_t zero3[3] = {0, 0, 0};
 
+/* Lines of a task of the channels-last depthwise loops: a batch's lines cut so that there
+ * are TCONV__PHASE_MIN_TASKS tasks at least when there are that many lines. */
+#define TCONV__PHASE_MIN_TASKS 16
+static int64_t depthwise_lines(const tconv__shape *sh, int64_t lines)
+{
+    const int64_t all = sh->batch * lines;
+    const int64_t per = (all + TCONV__PHASE_MIN_TASKS - 1) / TCONV__PHASE_MIN_TASKS;
+    return per < 1 ? 1 : per > lines ? lines : per;
+}
+
 #define TCONV_TEMPLATE "algorithms/phase_tmpl.h"
 #include "instantiate.h"
+
+/* Channels-last depthwise layers (one x channel per y channel) take the loops of
+ * kernels/depthwise.c as they are, when the weight in [tap][channel] order and the weight
+ * gradient's running sums (of a team as large as the call may ask for) fit under the
+ * bound; every other call computes on channels-first copies. */
+static bool takes_channels_last(const tconv__ctx *c)
+{
+    const tconv__shape *sh = &c->sh;
+    if (!tconv__phase_uses_loops(sh) || !tconv__depthwise_fits(sh))
+        return false;
+    const size_t size = tconv__dtype_size(c->dtype);
+    const double need = ((double)sh->cy + (double)TCONV_MAX_THREADS * PHASE_DEPTHWISE_WGRAD_RUN)
+                        * (double)sh->k_count * (double)size + 4 * TCONV__ALIGN;
+    return need <= (double)c->ws_limit;
+}
+
+static tconv_status plan_depthwise_nhwc(const tconv__ctx *c, tconv_product p,
+                                        tconv__product_plan *pp)
+{
+    if (p == TCONV__APPLY_WGRAD) {
+        pp->path = TCONV__PATH_DECLINED;
+        return TCONV_OK;
+    }
+    pp->path = PHASE_PATH_DEPTHWISE_NHWC;
+    const int64_t K = c->sh.k_count;
+    /* the weight in [tap][channel] order for all; wgrad: running sums per thread */
+    const int64_t shared = p == TCONV_WGRAD ? 0 : c->sh.cy * K;
+    const int64_t per_thread = p == TCONV_WGRAD ? K * PHASE_DEPTHWISE_WGRAD_RUN : 0;
+    return tconv__plan_ws(pp, c->dtype, shared, per_thread, c->threads)
+               ? TCONV_OK : TCONV_EOVERFLOW;
+}
 
 static tconv_status plan_product(const tconv__ctx *c, tconv_product p, tconv__product_plan *pp,
                                  tconv_error *err)
 {
+    if (c->layout == TCONV_LAYOUT_CHANNELS_LAST) { /* only takes_channels_last shapes */
+        const tconv_status s = plan_depthwise_nhwc(c, p, pp);
+        return s == TCONV_OK ? s : tconv__fail(err, s, "phase: workspace size overflows");
+    }
     plan pl;
     tconv_status s = plan_of(c, p == TCONV__APPLY_WGRAD ? TCONV_WGRAD : p, &pl, err);
     if (s != TCONV_OK)
@@ -360,4 +409,5 @@ TCONV__DTYPE_DISPATCH(apply_t)
 TCONV__DTYPE_DISPATCH(wgrad)
 
 const tconv__algo tconv__algo_phase = {TCONV_ALGO_PHASE, "phase", plan_product, apply, apply_t,
-                                       wgrad, tconv__gemm_apply_wgrad, true, false};
+                                       wgrad, tconv__gemm_apply_wgrad, true,
+                                       takes_channels_last};

@@ -432,6 +432,45 @@ static void TC(loops_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, 
 
 /* ---- the three products ---------------------------------------------------------------- */
 
+/* ---- channels-last depthwise layers: the loops of kernels/depthwise.c ----------------- */
+
+/* apply (conv direction) or apply_t: tasks are runs of one image's output lines. */
+static void TC(depthwise_nhwc)(const tconv__ctx *c, const tconv__product_plan *pp, bool t_,
+                               const T *in, const T *w, T *out, T *ws)
+{
+    const tconv__shape *sh = &c->sh;
+    const int64_t lines = t_ ? sh->x[0] * sh->x[1] : sh->y[0] * sh->y[1];
+    const int64_t per = depthwise_lines(sh, lines), chunks = (lines + per - 1) / per;
+    T *wt = ws;
+    TC(tconv__depthwise_weight)(sh, w, wt);
+#pragma omp parallel for num_threads(tconv__team(c, pp)) schedule(dynamic)
+    for (int64_t t = 0; t < sh->batch * chunks; ++t) {
+        const int64_t n = t / chunks, l0 = t % chunks * per;
+        const int64_t l1 = l0 + per < lines ? l0 + per : lines;
+        if (t_)
+            TC(tconv__depthwise_apply_t)(sh, in, wt, c->bias, n, l0, l1, out);
+        else
+            TC(tconv__depthwise_apply)(sh, in, wt, c->bias, n, l0, l1, out);
+    }
+}
+
+/* wgrad: tasks are runs of channels, each summing the whole batch in order. */
+static void TC(depthwise_nhwc_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp,
+                                     const T *y, const T *x, T *dw, T *ws)
+{
+    const tconv__shape *sh = &c->sh;
+    const int64_t run = PHASE_DEPTHWISE_WGRAD_RUN, runs = (sh->cy + run - 1) / run;
+#pragma omp parallel num_threads(tconv__team(c, pp))
+    {
+        T *acc = (T *)tconv__thread_ws(pp, ws, tconv__thread_num());
+#pragma omp for schedule(dynamic)
+        for (int64_t r = 0; r < runs; ++r) {
+            const int64_t c0 = r * run, nc = sh->cy - c0 < run ? sh->cy - c0 : run;
+            TC(tconv__depthwise_wgrad)(sh, y, x, c0, nc, acc, dw);
+        }
+    }
+}
+
 /* The plan of a product: what its plan kept, and the phase tables again. */
 static void TC(load)(const tconv__ctx *c, const tconv__product_plan *pp, plan *pl)
 {
@@ -442,6 +481,10 @@ static void TC(load)(const tconv__ctx *c, const tconv__product_plan *pp, plan *p
 static void TC(apply)(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
                       const void *b, void *out, void *ws)
 {
+    if (pp->path == PHASE_PATH_DEPTHWISE_NHWC) {
+        TC(depthwise_nhwc)(c, pp, false, a, b, out, ws);
+        return;
+    }
     if (pp->path != PHASE_PATH_LOOPS) {
         tconv__gemm_apply(c, pp, a, b, out, ws);
         return;
@@ -456,6 +499,10 @@ static void TC(apply_t)(const tconv__ctx *c, const tconv__product_plan *pp, cons
 {
     if (c->sh.batch == 0)
         return;
+    if (pp->path == PHASE_PATH_DEPTHWISE_NHWC) {
+        TC(depthwise_nhwc)(c, pp, true, a, b, out, ws);
+        return;
+    }
     plan pl;
     TC(load)(c, pp, &pl);
     if (pl.loops)
@@ -472,6 +519,10 @@ static void TC(apply_t)(const tconv__ctx *c, const tconv__product_plan *pp, cons
 static void TC(wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
                       const void *b, void *out, void *ws)
 {
+    if (pp->path == PHASE_PATH_DEPTHWISE_NHWC) {
+        TC(depthwise_nhwc_wgrad)(c, pp, a, b, out, ws);
+        return;
+    }
     if (pp->path != PHASE_PATH_LOOPS) {
         tconv__gemm_wgrad(c, pp, a, b, out, ws);
         return;

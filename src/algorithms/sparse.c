@@ -65,4 +65,4 @@ TCONV__DTYPE_DISPATCH(apply_t)
 TCONV__DTYPE_DISPATCH(wgrad)
 
 const tconv__algo tconv__algo_sparse = {TCONV_ALGO_SPARSE, "sparse", plan, apply, apply_t,
-                                        wgrad, NULL, false, false};
+                                        wgrad, NULL, false, NULL};

@@ -1,0 +1,42 @@
+/* Depthwise products on channels-last tensors (see depthwise_tmpl.h). */
+#include "internal.h"
+
+/* Channels per run of running sums. */
+#define RUN 64
+
+/* The taps of one axis that connect a position to the other side, and where they land. */
+typedef struct taps {
+    int64_t n;
+    int64_t k[TCONV__DEPTHWISE_MAX_TAPS], at[TCONV__DEPTHWISE_MAX_TAPS];
+} taps;
+
+/* Output position o of axis a reads input i = o·s - p + k·d: the taps inside the map. */
+static void reading_taps(const tconv__shape *sh, int a, int64_t o, taps *t)
+{
+    t->n = 0;
+    for (int64_t k = 0; k < sh->k[a]; ++k) {
+        const int64_t i = o * sh->s[a] - sh->p[a] + k * sh->d[a];
+        if ((uint64_t)i < (uint64_t)sh->x[a]) /* 0 <= i < X: one unsigned compare */
+            t->k[t->n] = k, t->at[t->n++] = i;
+    }
+}
+
+/* Input position i of axis a is reached from the outputs o with o·s = i + p - k·d. */
+static void reached_taps(const tconv__shape *sh, int a, int64_t i, taps *t)
+{
+    t->n = 0;
+    for (int64_t k = 0; k < sh->k[a]; ++k) {
+        const int64_t q = i + sh->p[a] - k * sh->d[a];
+        if (q >= 0 && q % sh->s[a] == 0 && q / sh->s[a] < sh->y[a])
+            t->k[t->n] = k, t->at[t->n++] = q / sh->s[a];
+    }
+}
+
+#define TCONV_TEMPLATE "kernels/depthwise_tmpl.h"
+#include "instantiate.h"
+
+bool tconv__depthwise_fits(const tconv__shape *sh)
+{
+    return sh->cxg == 1 && sh->cyg == 1 && sh->k[0] <= TCONV__DEPTHWISE_MAX_TAPS &&
+           sh->k[1] <= TCONV__DEPTHWISE_MAX_TAPS && sh->k[2] <= TCONV__DEPTHWISE_MAX_TAPS;
+}

@@ -1,0 +1,134 @@
+/*
+ * Depthwise products on channels-last tensors, for one element type (included by
+ * depthwise.c through instantiate.h): one x channel per y channel (C_x/g = C_y/g = 1), so
+ * every tap is a product of channel vectors,
+ *
+ *   apply     y[o][c]  = Σ_k w[c][k] · x[i(o, k)][c]
+ *   apply_t   x[i][c]  = Σ_(o, k): i(o, k) = i  w[c][k] · y[o][c]
+ *   wgrad     dw[c][k] = Σ_o y[o][c] · x[i(o, k)][c]
+ *
+ * with i(o, k) = o·s - p + k·d per axis, vectorised over c (contiguous). Channels are
+ * taken in runs of at most RUN so that the running sums stay in cache. Every element sums
+ * its terms in a fixed order: taps ascending (apply, apply_t), positions ascending (wgrad).
+ * wt is the weight in [tap][channel] order (depthwise_weight).
+ */
+
+/* wt[k][c] = w[c][k] */
+void TC(tconv__depthwise_weight)(const tconv__shape *sh, const T *w, T *wt)
+{
+    for (int64_t c = 0; c < sh->cy; ++c)
+        for (int64_t k = 0; k < sh->k_count; ++k)
+            wt[k * sh->cy + c] = w[c * sh->k_count + k];
+}
+
+/* y for the lines l0..l1 (o0·Y1 + o1) of image n. */
+TCONV__VECTOR_CLONES
+void TC(tconv__depthwise_apply)(const tconv__shape *sh, const T *x, const T *wt,
+                                const T *bias, int64_t n, int64_t l0, int64_t l1, T *y)
+{
+    const int64_t C = sh->cy, Y1 = sh->y[1], Y2 = sh->y[2];
+    const T *xn = x + n * sh->x_count * C;
+    T *yn = y + n * sh->y_count * C;
+    taps t0, t1, t2;
+    for (int64_t l = l0; l < l1; ++l) {
+        const int64_t o0 = l / Y1, o1 = l % Y1;
+        reading_taps(sh, 0, o0, &t0);
+        reading_taps(sh, 1, o1, &t1);
+        for (int64_t o2 = 0; o2 < Y2; ++o2) {
+            reading_taps(sh, 2, o2, &t2);
+            T *restrict out = yn + (l * Y2 + o2) * C;
+            for (int64_t c0 = 0; c0 < C; c0 += RUN) {
+                const int64_t nc = C - c0 < RUN ? C - c0 : RUN;
+                T acc[RUN];
+                for (int64_t c = 0; c < nc; ++c)
+                    acc[c] = bias ? bias[c0 + c] : (T)0;
+                for (int64_t a = 0; a < t0.n; ++a)
+                    for (int64_t b = 0; b < t1.n; ++b)
+                        for (int64_t e = 0; e < t2.n; ++e) {
+                            const int64_t k = (t0.k[a] * sh->k[1] + t1.k[b]) * sh->k[2] + t2.k[e];
+                            const int64_t i = (t0.at[a] * sh->x[1] + t1.at[b]) * sh->x[2] + t2.at[e];
+                            const T *restrict wk = wt + k * C + c0;
+                            const T *restrict xi = xn + i * C + c0;
+                            for (int64_t c = 0; c < nc; ++c)
+                                acc[c] += wk[c] * xi[c];
+                        }
+                for (int64_t c = 0; c < nc; ++c)
+                    out[c0 + c] = acc[c];
+            }
+        }
+    }
+}
+
+/* x for the lines l0..l1 (i0·X1 + i1) of image n, each element written once. */
+TCONV__VECTOR_CLONES
+void TC(tconv__depthwise_apply_t)(const tconv__shape *sh, const T *y, const T *wt,
+                                  const T *bias, int64_t n, int64_t l0, int64_t l1, T *x)
+{
+    const int64_t C = sh->cy, X1 = sh->x[1], X2 = sh->x[2];
+    const T *yn = y + n * sh->y_count * C;
+    T *xn = x + n * sh->x_count * C;
+    taps t0, t1, t2;
+    for (int64_t l = l0; l < l1; ++l) {
+        const int64_t i0 = l / X1, i1 = l % X1;
+        reached_taps(sh, 0, i0, &t0);
+        reached_taps(sh, 1, i1, &t1);
+        for (int64_t i2 = 0; i2 < X2; ++i2) {
+            reached_taps(sh, 2, i2, &t2);
+            T *restrict out = xn + (l * X2 + i2) * C;
+            for (int64_t c0 = 0; c0 < C; c0 += RUN) {
+                const int64_t nc = C - c0 < RUN ? C - c0 : RUN;
+                T acc[RUN];
+                for (int64_t c = 0; c < nc; ++c)
+                    acc[c] = bias ? bias[c0 + c] : (T)0;
+                for (int64_t a = 0; a < t0.n; ++a)
+                    for (int64_t b = 0; b < t1.n; ++b)
+                        for (int64_t e = 0; e < t2.n; ++e) {
+                            const int64_t k = (t0.k[a] * sh->k[1] + t1.k[b]) * sh->k[2] + t2.k[e];
+                            const int64_t o = (t0.at[a] * sh->y[1] + t1.at[b]) * sh->y[2] + t2.at[e];
+                            const T *restrict wk = wt + k * C + c0;
+                            const T *restrict yo = yn + o * C + c0;
+                            for (int64_t c = 0; c < nc; ++c)
+                                acc[c] += wk[c] * yo[c];
+                        }
+                for (int64_t c = 0; c < nc; ++c)
+                    out[c0 + c] = acc[c];
+            }
+        }
+    }
+}
+
+/* dw[c][k] for the channels c0..c0+nc over the whole batch; `acc` holds K·nc elements. */
+TCONV__VECTOR_CLONES
+void TC(tconv__depthwise_wgrad)(const tconv__shape *sh, const T *y, const T *x, int64_t c0,
+                                int64_t nc, T *acc, T *dw)
+{
+    const int64_t C = sh->cy, Y1 = sh->y[1], Y2 = sh->y[2], K = sh->k_count;
+    for (int64_t j = 0; j < K * nc; ++j)
+        acc[j] = 0;
+    taps t0, t1, t2;
+    for (int64_t n = 0; n < sh->batch; ++n) {
+        const T *xn = x + n * sh->x_count * C + c0;
+        const T *yn = y + n * sh->y_count * C + c0;
+        for (int64_t l = 0; l < sh->y[0] * Y1; ++l) {
+            reading_taps(sh, 0, l / Y1, &t0);
+            reading_taps(sh, 1, l % Y1, &t1);
+            for (int64_t o2 = 0; o2 < Y2; ++o2) {
+                reading_taps(sh, 2, o2, &t2);
+                const T *restrict yo = yn + (l * Y2 + o2) * C;
+                for (int64_t a = 0; a < t0.n; ++a)
+                    for (int64_t b = 0; b < t1.n; ++b)
+                        for (int64_t e = 0; e < t2.n; ++e) {
+                            const int64_t k = (t0.k[a] * sh->k[1] + t1.k[b]) * sh->k[2] + t2.k[e];
+                            const int64_t i = (t0.at[a] * sh->x[1] + t1.at[b]) * sh->x[2] + t2.at[e];
+                            T *restrict ak = acc + k * nc;
+                            const T *restrict xi = xn + i * C;
+                            for (int64_t c = 0; c < nc; ++c)
+                                ak[c] += yo[c] * xi[c];
+                        }
+            }
+        }
+    }
+    for (int64_t c = 0; c < nc; ++c)
+        for (int64_t k = 0; k < K; ++k)
+            dw[(c0 + c) * K + k] = acc[k * nc + c];
+}
