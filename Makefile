@@ -73,7 +73,7 @@ build: deps
 # lib/<multiarch> when PREFIX is /usr). The build configures PREFIX (the command's run
 # path to the library is relative to it); tconv.pc and the CMake files find the prefix
 # from their own place, so a DESTDIR tree moved to PREFIX works as is. Into the system's
-# library directories, ldconfig then makes libtconv.so.0 known to the loader.
+# library directories, ldconfig then makes libtconv.so.1 known to the loader.
 install: build
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then ldconfig; fi

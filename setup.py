@@ -2,7 +2,7 @@
 the project's own CMake build makes (no second build system).
 
 build_py runs CMake, then copies the shared library into the package as
-tconv/libtconv.so.0, where tconv._native looks for it after TCONV_LIBRARY. The wheel is
+tconv/libtconv.so.1, where tconv._native looks for it after TCONV_LIBRARY. The wheel is
 tagged py3-none-<platform>: no Python extension (ctypes), but a native library built for
 this machine. Its run-time needs are those of libtconv.so: libgomp and, when the build
 found oneDNN, libdnnl.so.2 (Debian's libgomp1 and libdnnl2).
@@ -28,7 +28,7 @@ from wheel.bdist_wheel import bdist_wheel
 ROOT = pathlib.Path(__file__).resolve().parent
 # setuptools' own scratch goes beside CMake's, not into the build/ that `make` uses
 SCRATCH = ROOT / "build-python"
-PACKAGED_LIBRARY = "libtconv.so.0"  # as tconv._native.PACKAGED_LIBRARY
+PACKAGED_LIBRARY = "libtconv.so.1"  # as tconv._native.PACKAGED_LIBRARY
 
 
 def header_version():

@@ -1,7 +1,7 @@
 # `cmake --install` (and `make install`): the shared library (with SONAME) and the static
 # one, the public header, the `tconv` command, a pkg-config file and a CMake package:
 #   pkg-config --cflags --libs tconv            (--static for libtconv.a)
-#   find_package(tconv 0.1 REQUIRED)  ->  tconv::tconv (shared), tconv::tconv_static
+#   find_package(tconv 1.0 REQUIRED)  ->  tconv::tconv (shared), tconv::tconv_static
 include(CMakePackageConfigHelpers)
 
 set(TCONV_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/tconv")

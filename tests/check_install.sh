@@ -43,7 +43,7 @@ check_output() {
 }
 # check_links_installed <what> <program>: libtconv comes from the installed prefix
 check_links_installed() {
-    ldd "$2" | grep -q "libtconv.so.0 => $prefix/" || {
+    ldd "$2" | grep -q "libtconv.so.$major => $prefix/" || {
         ldd "$2" >&2
         fail "$1: libtconv not from $prefix"
     }
@@ -64,9 +64,14 @@ cmp -s "$tmp/tree" "$tmp/staged" || {
 rm -rf "$tmp/stage"
 echo "ok: DESTDIR stages the prefix's tree ($(grep -c . "$tmp/tree") entries)"
 
+# The header's version (the SONAME carries its major)
+version=$(sed -n 's/^#define TCONV_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$/\2/p' \
+          "$prefix/include/tconv/tconv.h" | paste -sd.)
+major=${version%%.*}
+
 # The command is installed and runs on the prefix's library (its run path is relative).
 [ -x "$prefix/bin/tconv" ] || fail "no $prefix/bin/tconv"
-ldd "$prefix/bin/tconv" | grep -q "libtconv.so.0 => $prefix/" || {
+ldd "$prefix/bin/tconv" | grep -q "libtconv.so.$major => $prefix/" || {
     ldd "$prefix/bin/tconv" >&2
     fail "bin/tconv: libtconv not from $prefix"
 }
@@ -78,9 +83,6 @@ grep -q "9 x 25" "$tmp/explain" || fail "bin/tconv explain --example 1: no 9 x 2
 echo "ok: bin/tconv runs from the prefix"
 
 # Versions: header, pkg-config, shared library file name, SONAME, run time.
-version=$(sed -n 's/^#define TCONV_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$/\2/p' \
-          "$prefix/include/tconv/tconv.h" | paste -sd.)
-major=${version%%.*}
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 [ "$(pkg-config --modversion tconv)" = "$version" ] ||
     fail "pkg-config says $(pkg-config --modversion tconv), the header $version"
@@ -171,7 +173,7 @@ run "pkg-config static build" cc "$src/examples/quickstart.c" -o "$tmp/qs_pc_sta
 check_static_needs "pkg-config static" "$tmp/qs_pc_static"
 check_output "pkg-config static" "$tmp/qs_pc_static"
 
-# CMake package: find_package(tconv 0.1) from the installed tree.
+# CMake package: find_package(tconv 1.0) from the installed tree.
 run "cmake configure examples" cmake -S "$src/examples" -B "$tmp/cmake" \
     -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
 grep -q "tconv $version from $libdir/cmake/tconv" "$log" || fail "find_package found another tconv"

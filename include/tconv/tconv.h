@@ -48,13 +48,13 @@ extern "C" {
 #endif
 
 /* Same major version = same ABI. */
-#define TCONV_VERSION_MAJOR 0
-#define TCONV_VERSION_MINOR 1
+#define TCONV_VERSION_MAJOR 1
+#define TCONV_VERSION_MINOR 0
 #define TCONV_VERSION_PATCH 0
 #define TCONV_VERSION_HEX                                                                  \
     ((TCONV_VERSION_MAJOR << 16) | (TCONV_VERSION_MINOR << 8) | TCONV_VERSION_PATCH)
 
-/** Runtime version, e.g. "0.1.0"; compare with TCONV_VERSION_* to detect a mismatch. */
+/** Runtime version, e.g. "1.0.0"; compare with TCONV_VERSION_* to detect a mismatch. */
 TCONV_API const char *tconv_version_string(void);
 /** Runtime version as TCONV_VERSION_HEX would give it. */
 TCONV_API unsigned tconv_version(void);

@@ -1,9 +1,9 @@
 """tconv: convolution and transposed convolution on the CPU through the matrix view.
 
 A ctypes binding of the C library libtconv, found through the environment variable
-TCONV_LIBRARY if set, else inside this package (tconv/libtconv.so.0, where pip install
+TCONV_LIBRARY if set, else inside this package (tconv/libtconv.so.1, where pip install
 puts it), else in the build tree of the repository this package sits in
-(build/libtconv.so), else as the system's libtconv.so.0.
+(build/libtconv.so), else as the system's libtconv.so.1.
 
 NumPy functions with PyTorch's functional signatures (see tconv.functional):
 

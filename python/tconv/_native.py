@@ -11,7 +11,7 @@ import os
 import pathlib
 
 #: The major version (= ABI) these declarations describe.
-ABI_MAJOR = 0
+ABI_MAJOR = 1
 
 MAX_DIMS = 3
 F32, F64 = 0, 1
@@ -84,12 +84,12 @@ class Error(ValueError):
 
 
 #: The library's file name inside an installed package (pip install puts it there).
-PACKAGED_LIBRARY = "libtconv.so.0"
+PACKAGED_LIBRARY = "libtconv.so.1"
 
 
 def _library_path():
     """TCONV_LIBRARY if set; else the library installed inside this package; else the
-    build tree of the repository this package sits in; else the system's libtconv.so.0."""
+    build tree of the repository this package sits in; else the system's libtconv.so.1."""
     explicit = os.environ.get("TCONV_LIBRARY")
     if explicit:
         return explicit
@@ -100,7 +100,7 @@ def _library_path():
     build_tree = here.parents[1] / "build" / "libtconv.so"
     if build_tree.exists():
         return str(build_tree)
-    return ctypes.util.find_library("tconv") or "libtconv.so.0"
+    return ctypes.util.find_library("tconv") or "libtconv.so.1"
 
 
 _p = ctypes.c_void_p
@@ -164,7 +164,7 @@ _lib, library_path = _load()
 
 
 def version():
-    """The C library's version string, e.g. "0.1.0"."""
+    """The C library's version string, e.g. "1.0.0"."""
     return _lib.tconv_version_string().decode()
 
 

@@ -221,9 +221,11 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
     if (p == TCONV_APPLY_T && pl->folded && pl->layout == TCONV__PATH_GENERAL) {
         /* the phase plane of col2im, when it fits beside the columns (else the span col2im
          * adds into x directly) */
-        pl->line = sh->x[0] * sh->x[1] * sh->s[2] * ceil_div(sh->x[2], sh->s[2]);
-        if (after(columns, pl->line, size) > budget)
-            pl->line = 0;
+        int64_t line;
+        if (tconv__mul(sh->x[0], sh->x[1], &line) && tconv__mul(line, sh->s[2], &line) &&
+            tconv__mul(line, ceil_div(sh->x[2], sh->s[2]), &line) && line <= budget - columns &&
+            after(columns, line, size) <= budget)
+            pl->line = line;
     }
     pl->buffer = after(columns, pl->line, size);
     if (p == TCONV_APPLY) { /* too few tiles: cut W_g's rows too */

@@ -30,9 +30,10 @@ static inline int64_t max64(int64_t a, int64_t b)
     return a > b ? a : b;
 }
 
+/* ⌈a / b⌉ for a >= 0, b > 0, without forming a + b - 1 (which overflows for huge a). */
 static inline int64_t ceil_div(int64_t a, int64_t b)
 {
-    return (a + b - 1) / b;
+    return a == 0 ? 0 : (a - 1) / b + 1;
 }
 
 /*

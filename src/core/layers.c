@@ -73,16 +73,7 @@ tconv_status tconv_workspace_size(const tconv_geometry *g, tconv_op op, tconv_al
                                   tconv_error *err)
 {
     tconv__task task;
-    switch (op) {
-    case TCONV_CONV_FORWARD:
-    case TCONV_CONVT_FORWARD:
-        task = TCONV__TASK_FORWARD;
-        break;
-    case TCONV_CONV_BACKWARD:
-    case TCONV_CONVT_BACKWARD:
-        task = TCONV__TASK_BACKWARD;
-        break;
-    default:
+    if (!tconv__task_of(op, &task)) {
         CHECK(tconv_geometry_check(g, err));
         return tconv__fail(err, TCONV_EINVAL, "op = %d: not an operation", (int)op);
     }

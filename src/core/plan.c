@@ -653,6 +653,21 @@ tconv_status tconv__plan_product(const tconv_plan *pl, const void *a, const void
 
 /* ---- public plan objects ---------------------------------------------------------------- */
 
+bool tconv__task_of(tconv_op op, tconv__task *task)
+{
+    switch (op) {
+    case TCONV_CONV_FORWARD:
+    case TCONV_CONVT_FORWARD:
+        *task = TCONV__TASK_FORWARD;
+        return true;
+    case TCONV_CONV_BACKWARD:
+    case TCONV_CONVT_BACKWARD:
+        *task = TCONV__TASK_BACKWARD;
+        return true;
+    }
+    return false;
+}
+
 tconv_status tconv_plan_create(tconv_plan **plan, const tconv_geometry *g, tconv_op op,
                                unsigned grads, tconv_algo algo, tconv_dtype dtype,
                                const tconv_options *opt, tconv_error *err)
@@ -660,18 +675,8 @@ tconv_status tconv_plan_create(tconv_plan **plan, const tconv_geometry *g, tconv
     if (!plan)
         return tconv__fail(err, TCONV_EINVAL, "plan is NULL");
     tconv__task task;
-    switch (op) {
-    case TCONV_CONV_FORWARD:
-    case TCONV_CONVT_FORWARD:
-        task = TCONV__TASK_FORWARD;
-        break;
-    case TCONV_CONV_BACKWARD:
-    case TCONV_CONVT_BACKWARD:
-        task = TCONV__TASK_BACKWARD;
-        break;
-    default:
+    if (!tconv__task_of(op, &task))
         return tconv__fail(err, TCONV_EINVAL, "op = %d: not an operation", (int)op);
-    }
     if (grads & ~TCONV_GRAD_ALL)
         return tconv__fail(err, TCONV_EINVAL, "grads = %#x: only TCONV_GRAD_INPUT, _WEIGHT "
                            "and _BIAS bits", grads);

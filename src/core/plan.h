@@ -45,6 +45,9 @@ struct tconv_plan {
     void *alloc_ctx;
 };
 
+/* The task of a layer operation; false for a value that is not one. */
+bool tconv__task_of(tconv_op op, tconv__task *task);
+
 /* Plans into `pl` (the caller's storage, e.g. the stack; it must not move while used). */
 tconv_status tconv__plan_init(tconv_plan *pl, const tconv_geometry *g, tconv__task task,
                               tconv_op op, tconv_product product, unsigned grads,

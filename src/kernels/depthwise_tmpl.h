@@ -21,22 +21,28 @@ void TC(tconv__depthwise_weight)(const tconv__shape *sh, const T *w, T *wt)
             wt[k * sh->cy + c] = w[c * sh->k_count + k];
 }
 
-/* y for the lines l0..l1 (o0·Y1 + o1) of image n. */
+/* The output lines l0..l1 of image n: y of apply (from x), or x of apply_t (from y, when
+ * `transposed`), each element written once: bias, then the taps in ascending order. */
 TCONV__VECTOR_CLONES
-void TC(tconv__depthwise_apply)(const tconv__shape *sh, const T *x, const T *wt,
-                                const T *bias, int64_t n, int64_t l0, int64_t l1, T *y)
+static void TC(depthwise_lines)(const tconv__shape *sh, bool transposed, const T *in,
+                                const T *wt, const T *bias, int64_t n, int64_t l0, int64_t l1,
+                                T *out)
 {
-    const int64_t C = sh->cy, Y1 = sh->y[1], Y2 = sh->y[2];
-    const T *xn = x + n * sh->x_count * C;
-    T *yn = y + n * sh->y_count * C;
+    const int64_t C = sh->cy;
+    const int64_t *in_ext = transposed ? sh->y : sh->x, *out_ext = transposed ? sh->x : sh->y;
+    const int64_t in_count = transposed ? sh->y_count : sh->x_count;
+    const int64_t out_count = transposed ? sh->x_count : sh->y_count;
+    void (*const taps_of)(const tconv__shape *, int, int64_t, taps *) =
+        transposed ? reached_taps : reading_taps;
+    const T *src = in + n * in_count * C;
+    T *dst = out + n * out_count * C;
     taps t0, t1, t2;
     for (int64_t l = l0; l < l1; ++l) {
-        const int64_t o0 = l / Y1, o1 = l % Y1;
-        reading_taps(sh, 0, o0, &t0);
-        reading_taps(sh, 1, o1, &t1);
-        for (int64_t o2 = 0; o2 < Y2; ++o2) {
-            reading_taps(sh, 2, o2, &t2);
-            T *restrict out = yn + (l * Y2 + o2) * C;
+        taps_of(sh, 0, l / out_ext[1], &t0);
+        taps_of(sh, 1, l % out_ext[1], &t1);
+        for (int64_t q2 = 0; q2 < out_ext[2]; ++q2) {
+            taps_of(sh, 2, q2, &t2);
+            T *restrict to = dst + (l * out_ext[2] + q2) * C;
             for (int64_t c0 = 0; c0 < C; c0 += RUN) {
                 const int64_t nc = C - c0 < RUN ? C - c0 : RUN;
                 T acc[RUN];
@@ -46,55 +52,32 @@ void TC(tconv__depthwise_apply)(const tconv__shape *sh, const T *x, const T *wt,
                     for (int64_t b = 0; b < t1.n; ++b)
                         for (int64_t e = 0; e < t2.n; ++e) {
                             const int64_t k = (t0.k[a] * sh->k[1] + t1.k[b]) * sh->k[2] + t2.k[e];
-                            const int64_t i = (t0.at[a] * sh->x[1] + t1.at[b]) * sh->x[2] + t2.at[e];
+                            const int64_t at = (t0.at[a] * in_ext[1] + t1.at[b]) * in_ext[2] +
+                                               t2.at[e];
                             const T *restrict wk = wt + k * C + c0;
-                            const T *restrict xi = xn + i * C + c0;
+                            const T *restrict from = src + at * C + c0;
                             for (int64_t c = 0; c < nc; ++c)
-                                acc[c] += wk[c] * xi[c];
+                                acc[c] += wk[c] * from[c];
                         }
                 for (int64_t c = 0; c < nc; ++c)
-                    out[c0 + c] = acc[c];
+                    to[c0 + c] = acc[c];
             }
         }
     }
 }
 
-/* x for the lines l0..l1 (i0·X1 + i1) of image n, each element written once. */
-TCONV__VECTOR_CLONES
+/* y for the lines l0..l1 (o0·Y1 + o1) of image n. */
+void TC(tconv__depthwise_apply)(const tconv__shape *sh, const T *x, const T *wt,
+                                const T *bias, int64_t n, int64_t l0, int64_t l1, T *y)
+{
+    TC(depthwise_lines)(sh, false, x, wt, bias, n, l0, l1, y);
+}
+
+/* x for the lines l0..l1 (i0·X1 + i1) of image n. */
 void TC(tconv__depthwise_apply_t)(const tconv__shape *sh, const T *y, const T *wt,
                                   const T *bias, int64_t n, int64_t l0, int64_t l1, T *x)
 {
-    const int64_t C = sh->cy, X1 = sh->x[1], X2 = sh->x[2];
-    const T *yn = y + n * sh->y_count * C;
-    T *xn = x + n * sh->x_count * C;
-    taps t0, t1, t2;
-    for (int64_t l = l0; l < l1; ++l) {
-        const int64_t i0 = l / X1, i1 = l % X1;
-        reached_taps(sh, 0, i0, &t0);
-        reached_taps(sh, 1, i1, &t1);
-        for (int64_t i2 = 0; i2 < X2; ++i2) {
-            reached_taps(sh, 2, i2, &t2);
-            T *restrict out = xn + (l * X2 + i2) * C;
-            for (int64_t c0 = 0; c0 < C; c0 += RUN) {
-                const int64_t nc = C - c0 < RUN ? C - c0 : RUN;
-                T acc[RUN];
-                for (int64_t c = 0; c < nc; ++c)
-                    acc[c] = bias ? bias[c0 + c] : (T)0;
-                for (int64_t a = 0; a < t0.n; ++a)
-                    for (int64_t b = 0; b < t1.n; ++b)
-                        for (int64_t e = 0; e < t2.n; ++e) {
-                            const int64_t k = (t0.k[a] * sh->k[1] + t1.k[b]) * sh->k[2] + t2.k[e];
-                            const int64_t o = (t0.at[a] * sh->y[1] + t1.at[b]) * sh->y[2] + t2.at[e];
-                            const T *restrict wk = wt + k * C + c0;
-                            const T *restrict yo = yn + o * C + c0;
-                            for (int64_t c = 0; c < nc; ++c)
-                                acc[c] += wk[c] * yo[c];
-                        }
-                for (int64_t c = 0; c < nc; ++c)
-                    out[c0 + c] = acc[c];
-            }
-        }
-    }
+    TC(depthwise_lines)(sh, true, y, wt, bias, n, l0, l1, x);
 }
 
 /* dw[c][k] for the channels c0..c0+nc over the whole batch; `acc` holds K·nc elements. */

@@ -60,15 +60,15 @@ static void TC(init_rows)(const tconv__shape *sh, int64_t c0, int64_t c1,
  * x[position of row through tap t][c0 + c] += cols[row][t·(c1 - c0) + c]: the columns of
  * channels c0..c1 of one group added back, each row and tap one vector of channels. With
  * `init` the span's images are first set to the bias. Each x element sums its
- * contributions in row then tap order, whatever splits the channels.
+ * contributions in row then tap order, whatever splits the channels. When the taps tile X
+ * exactly (`tiled`, TCONV__PATH_TILED) each x element has one source: written (plus the
+ * bias), not added, and no init is needed.
  */
 TCONV__VECTOR_CLONES
-void TC(tconv__row2im)(const tconv__shape *sh, const T *cols, int64_t ld, int64_t c0,
-                       int64_t c1, const tconv__span *sp, bool init, const T *bias, T *x)
+static void TC(rows_back)(const tconv__shape *sh, const T *cols, int64_t ld, int64_t c0,
+                          int64_t c1, const tconv__span *sp, bool tiled, const T *bias, T *x)
 {
     const int64_t C = sh->cx, Y1 = sh->y[1], Y2 = sh->y[2], K = sh->k_count, nb = c1 - c0;
-    if (init)
-        TC(init_rows)(sh, c0, c1, sp, bias, x);
     int64_t row = 0;
     for (int64_t m = 0; m < sp->images; ++m) {
         T *xm = x + m * sp->x_stride + c0;
@@ -79,11 +79,17 @@ void TC(tconv__row2im)(const tconv__shape *sh, const T *cols, int64_t ld, int64_
                 int64_t k[3] = {0, 0, 0};
                 for (int64_t t = 0; t < K; ++t, src += nb) {
                     int64_t at;
-                    if (position_of(sh, o0, o1, o2, k, &at)) {
+                    if (position_of(sh, o0, o1, o2, k, &at)) { /* always inside when tiled */
                         T *restrict d = xm + at * C;
                         const T *restrict s = src;
-                        for (int64_t c = 0; c < nb; ++c)
-                            d[c] += s[c];
+                        if (!tiled)
+                            for (int64_t c = 0; c < nb; ++c)
+                                d[c] += s[c];
+                        else if (bias)
+                            for (int64_t c = 0; c < nb; ++c)
+                                d[c] = s[c] + bias[c0 + c];
+                        else
+                            memcpy(d, s, (size_t)nb * sizeof(T));
                     }
                     next_tap(sh, k);
                 }
@@ -94,37 +100,16 @@ void TC(tconv__row2im)(const tconv__shape *sh, const T *cols, int64_t ld, int64_
     }
 }
 
-/* row2im when the taps tile X exactly (TCONV__PATH_TILED): each x element has one
- * source, written (plus bias[c] unless NULL), not added. */
-TCONV__VECTOR_CLONES
+void TC(tconv__row2im)(const tconv__shape *sh, const T *cols, int64_t ld, int64_t c0,
+                       int64_t c1, const tconv__span *sp, bool init, const T *bias, T *x)
+{
+    if (init)
+        TC(init_rows)(sh, c0, c1, sp, bias, x);
+    TC(rows_back)(sh, cols, ld, c0, c1, sp, false, NULL, x);
+}
+
 void TC(tconv__row2im_tiled)(const tconv__shape *sh, const T *cols, int64_t ld, int64_t c0,
                              int64_t c1, const tconv__span *sp, const T *bias, T *x)
 {
-    const int64_t C = sh->cx, Y1 = sh->y[1], Y2 = sh->y[2], K = sh->k_count, nb = c1 - c0;
-    int64_t row = 0;
-    for (int64_t m = 0; m < sp->images; ++m) {
-        T *xm = x + m * sp->x_stride + c0;
-        int64_t o0 = sp->l0 / Y1, o1 = sp->l0 % Y1;
-        for (int64_t l = sp->l0; l < sp->l1; ++l) {
-            for (int64_t o2 = 0; o2 < Y2; ++o2, ++row) {
-                const T *src = cols + row * ld;
-                int64_t k[3] = {0, 0, 0};
-                for (int64_t t = 0; t < K; ++t, src += nb) {
-                    int64_t at;
-                    position_of(sh, o0, o1, o2, k, &at); /* always inside */
-                    T *restrict d = xm + at * C;
-                    const T *restrict s = src;
-                    if (bias)
-                        for (int64_t c = 0; c < nb; ++c)
-                            d[c] = s[c] + bias[c0 + c];
-                    else
-                        for (int64_t c = 0; c < nb; ++c)
-                            d[c] = s[c];
-                    next_tap(sh, k);
-                }
-            }
-            if (++o1 == Y1)
-                o1 = 0, ++o0;
-        }
-    }
+    TC(rows_back)(sh, cols, ld, c0, c1, sp, true, bias, x);
 }

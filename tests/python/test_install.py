@@ -114,12 +114,12 @@ def test_pip_wheel_install_use_elsewhere_uninstall(tmp_path):
     with zipfile.ZipFile(wheels[0]) as wheel:
         names = set(wheel.namelist())
     assert {"tconv/__init__.py", "tconv/_native.py", "tconv/_plans.py",
-            "tconv/functional.py", "tconv/torch.py", "tconv/libtconv.so.0"} <= names
+            "tconv/functional.py", "tconv/torch.py", "tconv/libtconv.so.1"} <= names
 
     # pip install of the wheel; used from another directory, with the library it carries
     run([python, "-m", "pip", "install", "--no-index", wheels[0]], tmp_path, env)
     report = json.loads(run([python, "-c", USE], elsewhere, env))
-    assert same_file(report["library_path"], site / "tconv" / "libtconv.so.0")
+    assert same_file(report["library_path"], site / "tconv" / "libtconv.so.1")
     assert same_file(report["tconv_file"], site / "tconv" / "__init__.py")
     assert report["version"] == header_version()
     assert report["conv_error"] <= 1 and report["convt_error"] <= 1
@@ -140,7 +140,7 @@ def test_pip_wheel_install_use_elsewhere_uninstall(tmp_path):
     run([python, "-m", "pip", "install", "--no-build-isolation", "--no-index", src],
         tmp_path, env)
     report = json.loads(run([python, "-c", USE], elsewhere, env))
-    assert same_file(report["library_path"], site / "tconv" / "libtconv.so.0")
+    assert same_file(report["library_path"], site / "tconv" / "libtconv.so.1")
     assert report["conv_error"] <= 1 and report["convt_error"] <= 1
     run([python, "-m", "pip", "uninstall", "-y", "tconv"], tmp_path, env)
     assert sorted(p.name for p in site.glob("tconv*")) == []
