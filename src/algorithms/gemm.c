@@ -36,6 +36,18 @@ tconv__gemm_path tconv__gemm_path_of(const tconv__shape *sh)
                                                       : TCONV__PATH_GENERAL;
 }
 
+/*
+ * Whether the fused backward pays with `segments` segments: enough tasks, and partial sums
+ * of dW that cost less than the second im2col they save. Both are R long per element: the
+ * columns a group's second im2col would write (N·|Sy| of them) against the partial weight
+ * gradients added up at the end ((segments - 1)·C_y of them, each read and added).
+ */
+static bool fused_pays(const tconv__shape *sh, int64_t segments)
+{
+    return sh->groups * segments >= TCONV__MIN_FUSED_TASKS &&
+           (segments - 1) * sh->cy <= sh->batch * sh->y_count;
+}
+
 /* Most columns per tile for the products whose tasks are tiles (apply, wgrad, both). */
 static int64_t task_width(const tconv__shape *sh)
 {
@@ -139,7 +151,7 @@ static tconv_status plan_nhwc(const tconv__ctx *c, tconv_product p, plan *pl,
                                "and the columns of one line", c->ws_limit, (long long)partial,
                                size);
         pl->shared += pl->segments * partial;
-        if (p == TCONV__APPLY_WGRAD && sh->groups * pl->segments < TCONV__MIN_FUSED_TASKS)
+        if (p == TCONV__APPLY_WGRAD && !fused_pays(sh, pl->segments))
             pl->declined = true;
     }
     const int64_t room = pl->buffer ? (budget - pl->shared) / pl->buffer : c->threads;
@@ -244,7 +256,7 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
         while (pl->segments > 1 && (pl->segments - 1) * partial + pl->buffer > budget)
             --pl->segments;
         pl->shared = (pl->segments - 1) * partial;
-        if (p == TCONV__APPLY_WGRAD && sh->groups * pl->segments < TCONV__MIN_FUSED_TASKS)
+        if (p == TCONV__APPLY_WGRAD && !fused_pays(sh, pl->segments))
             pl->declined = true;
     }
     const int64_t room = (budget - pl->shared) / after(0, pl->buffer, size);
