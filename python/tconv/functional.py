@@ -57,6 +57,8 @@ def _memory(plan, a, layout=None):
     strides of the view it is."""
     if a.size == 0:  # nothing to read: any layout, no view
         return layout or "first", None
+    if layout != "last" and a.flags.c_contiguous:  # the common case
+        return "first", None
     strides = tuple(st // a.itemsize for st in a.strides)
     found = _plans.memory(a.shape, strides, plan.batched)
     if layout is None:
@@ -66,6 +68,8 @@ def _memory(plan, a, layout=None):
 
 def _empty(plan, shape, layout, dtype):
     """A new array of logical `shape`, dense in `layout`."""
+    if layout != "last":
+        return np.empty(shape, dtype)
     alloc, axes = plan.memory_shape(shape, layout)
     return np.empty(alloc, dtype).transpose(axes)
 

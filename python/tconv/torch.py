@@ -65,6 +65,8 @@ def _dense(t):
 def _readable(t):
     """An activation the C library can read as it is, in whatever memory format: t itself,
     or a dense copy when torch's lazy negation or a broadcast (stride 0) stands in the way."""
+    if t.is_contiguous() and not t.is_neg():  # the common case, checked in C
+        return t
     if t.is_neg():
         t = t.resolve_neg()
     if not _plans.distinct(t.shape, t.stride()):
@@ -80,6 +82,8 @@ def _memory(plan, t, layout=None):
     """(layout, view) of an activation, as functional._memory does for arrays."""
     if t.numel() == 0:  # nothing to read: any layout, no view
         return layout or "first", None
+    if layout != "last" and t.is_contiguous():  # the common case, checked in C
+        return "first", None
     found = _plans.memory(t.shape, t.stride(), plan.batched)
     if layout is None:
         return (found, None) if found else ("first", t.stride())
@@ -88,6 +92,8 @@ def _memory(plan, t, layout=None):
 
 def _empty(plan, like, shape, layout):
     """A new tensor of logical `shape`, dense in `layout` (channels_last for "last")."""
+    if layout != "last":  # a permute costs more than a small layer's computation
+        return like.new_empty(shape)
     alloc, axes = plan.memory_shape(shape, layout)
     return like.new_empty(alloc).permute(axes)
 
