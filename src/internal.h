@@ -90,6 +90,9 @@ typedef struct tconv__shape {
 } tconv__shape;
 
 void tconv__shape_from(const tconv_geometry *g, tconv__shape *sh);
+/* tconv_tensor_numel of a geometry already checked (a plan's): without the check, which
+ * rebuilds the geometry and cost a small layer's call more than its arithmetic. */
+int64_t tconv__numel(const tconv_geometry *g, tconv_tensor t);
 
 /* ---- algorithms ------------------------------------------------------------------------ */
 

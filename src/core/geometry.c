@@ -370,6 +370,11 @@ int64_t tconv_tensor_numel(const tconv_geometry *g, tconv_tensor t)
 {
     if (tconv_geometry_check(g, NULL) != TCONV_OK)
         return -1;
+    return tconv__numel(g, t);
+}
+
+int64_t tconv__numel(const tconv_geometry *g, tconv_tensor t)
+{
     int64_t n = 1; /* cannot overflow: build() checked every tensor's count */
     switch (t) {
     case TCONV_TENSOR_X:

@@ -257,13 +257,13 @@ tconv_status tconv__plan_init(tconv_plan *pl, const tconv_geometry *g, tconv__ta
     const tconv_tensor xt = TCONV_TENSOR_X, yt = TCONV_TENSOR_Y;
     bool fits = true;
     if (x_input && pl->x_in.pack)
-        fits = add_region(&pl->x_in.at, &pl->adapt_bytes, tconv_tensor_numel(g, xt), dtype);
+        fits = add_region(&pl->x_in.at, &pl->adapt_bytes, tconv__numel(g, xt), dtype);
     if (fits && y_input && pl->y_in.pack)
-        fits = add_region(&pl->y_in.at, &pl->adapt_bytes, tconv_tensor_numel(g, yt), dtype);
+        fits = add_region(&pl->y_in.at, &pl->adapt_bytes, tconv__numel(g, yt), dtype);
     pl->out_via_ws = has_out && c->layout != pl->layout;
     if (fits && pl->out_via_ws)
         fits = add_region(&pl->out_at, &pl->adapt_bytes,
-                          tconv_tensor_numel(g, out_x ? xt : yt), dtype);
+                          tconv__numel(g, out_x ? xt : yt), dtype);
     size_t total;
     if (!fits || !tconv__plan_bytes(pl, c->threads, &total))
         return tconv__fail(err, TCONV_EOVERFLOW, "workspace size overflows");
@@ -358,7 +358,7 @@ static void end_run(run *r)
 static tconv_status need_tensor(const tconv_plan *pl, const void *p, tconv_tensor t,
                                 const char *name, tconv_error *err)
 {
-    if (!p && tconv_tensor_numel(&pl->g, t) > 0)
+    if (!p && tconv__numel(&pl->g, t) > 0)
         return tconv__fail(err, TCONV_EINVAL, "%s is NULL", name);
     return TCONV_OK;
 }
@@ -377,7 +377,7 @@ static extent dense_extent(const tconv_plan *pl, const void *p, tconv_tensor t,
     extent e = {name, 0, 0};
     if (p) {
         e.lo = (uintptr_t)p;
-        e.hi = e.lo + (uintptr_t)tconv_tensor_numel(&pl->g, t) *
+        e.hi = e.lo + (uintptr_t)tconv__numel(&pl->g, t) *
                           tconv__dtype_size(pl->ctx.dtype);
     }
     return e;
@@ -480,7 +480,7 @@ static void product(run *r, int p, const void *a, const void *b, const void *a2,
     if (r->ctx.sh.batch == 0) {
         void *dw = p == TCONV_WGRAD ? out : p == TCONV__APPLY_WGRAD ? out2 : NULL;
         if (dw)
-            memset(dw, 0, (size_t)tconv_tensor_numel(&pl->g, TCONV_TENSOR_WEIGHT) *
+            memset(dw, 0, (size_t)tconv__numel(&pl->g, TCONV_TENSOR_WEIGHT) *
                               tconv__dtype_size(r->ctx.dtype));
         return;
     }
