@@ -21,6 +21,25 @@ static void order_by_stride(const int64_t e[5], const int64_t st[5], int o[5])
         }
 }
 
+/* The axis of extent > 1 with the smallest |stride| in `st` when that stride is small
+ * enough for its neighbours to share cache lines (else -1: no axis worth tiling for). */
+static int densest_axis(const int64_t e[5], const int64_t st[5])
+{
+    int best = -1;
+    int64_t least = INT64_MAX;
+    for (int i = 0; i < 5; ++i) {
+        const int64_t s = st[i] < 0 ? -st[i] : st[i];
+        if (e[i] > 1 && s < least) {
+            least = s;
+            best = i;
+        }
+    }
+    return least <= 4 ? best : -1;
+}
+
+/* Side of the square tiles of a transposing copy: 16 lines of 16 float64 are 2 KiB. */
+#define TCONV__COPY_TILE 16
+
 #define TCONV_TEMPLATE "kernels/layout_tmpl.h"
 #include "instantiate.h"
 
