@@ -259,6 +259,9 @@ const char *tconv__path_name(const tconv__algo *a, int path);
 /* The algorithm `a` resolves to for this context (auto picks); NULL if unknown. */
 const tconv__algo *tconv__algo_resolve(tconv_algo a, const tconv__ctx *c);
 
+/* Whether auto computes a channels-last call of algorithm `a` on channels-first copies. */
+bool tconv__auto_detours(const tconv__ctx *c, const tconv__algo *a);
+
 /* ---- GEMM, through the call's provider (src/gemm) ------------------------------------ */
 
 /* Largest GEMM dimension / leading dimension CBLAS's int can carry (every provider is held

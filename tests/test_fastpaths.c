@@ -568,3 +568,59 @@ Test(fastpaths, fused_backward)
         check_backward(&g, seed);
     }
 }
+
+/* Whether a channels-last forward plan of `algo` computes on channels-first copies. */
+static bool detours(const tconv_geometry *g, tconv_algo algo)
+{
+    const tconv_options o = {.layout = TCONV_LAYOUT_CHANNELS_LAST};
+    tconv_plan *plan;
+    tconv_error err;
+    cr_assert_eq(tconv_plan_create(&plan, g, TCONV_CONVT_FORWARD, 0, algo, TCONV_F32, &o, &err),
+                 TCONV_OK, "%s", err.message);
+    char text[600];
+    tconv_plan_describe(plan, text, sizeof text);
+    tconv_plan_destroy(plan);
+    return strstr(text, "computed channels-first") != NULL;
+}
+
+/* auto's channels-last rule for gemm: channels-first copies for 2 to 15 x channels per
+ * group and for a unit map whose weight outweighs the activations, its own formulation
+ * otherwise; an explicit gemm always its own. Both routes against the oracle. */
+Test(fastpaths, auto_channels_last_detours)
+{
+    static const int64_t per_group[] = {1, 2, 3, 15, 16, 17};
+    int routes[2][2] = {{0}}; /* [unit map][detour] */
+    for (uint64_t seed = 1; seed <= PER_FAMILY / 2; ++seed) {
+        rng r = {seed * 7919};
+        draw w = draw_common(&r);
+        const int64_t cxg = per_group[rng_int(&r, 0, 5)];
+        const bool unit = rng_int(&r, 0, 1);
+        w.groups = 1;
+        w.cout = cxg; /* x channels of the transposed convolution */
+        w.cin = rng_int(&r, 2, 24);
+        w.batch = rng_int(&r, 1, 3);
+        for (int a = 0; a < w.dims; ++a) {
+            if (unit)
+                w.in[a] = 1, w.p[a] = 0, w.d[a] = 1, w.s[a] = 1, w.k[a] = rng_int(&r, 2, 3);
+            else if (w.in[a] == 1)
+                w.in[a] = 2; /* no unit map by accident */
+        }
+        tconv_geometry g;
+        make(&w, &g);
+        const tconv__ctx c = context(&g, 0);
+        if (tconv__phase_uses_loops(&c.sh))
+            continue; /* phase's, not gemm's */
+        const double weight = (double)c.sh.cy * (double)c.sh.cxg * (double)c.sh.k_count;
+        const double acts = (double)c.sh.batch * ((double)c.sh.cx * (double)c.sh.x_count +
+                                                  (double)c.sh.cy * (double)c.sh.y_count);
+        const bool unit_map = tconv__gemm_path_of(&c.sh) == TCONV__PATH_UNIT_MAP;
+        const bool expect = (cxg > 1 && cxg < 16) || (unit_map && weight > acts);
+        cr_assert_eq(detours(&g, TCONV_ALGO_AUTO), expect, "auto [%s]", describe(&g));
+        cr_assert(!detours(&g, TCONV_ALGO_GEMM), "gemm [%s]", describe(&g));
+        ++routes[unit_map][expect];
+        check_all(&g, seed, NULL);
+    }
+    for (int u = 0; u < 2; ++u)
+        for (int d = 0; d < 2; ++d)
+            cr_assert(routes[u][d] > 0, "no draw with unit map %d, detour %d", u, d);
+}

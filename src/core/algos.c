@@ -81,3 +81,29 @@ const tconv__algo *tconv__algo_resolve(tconv_algo a, const tconv__ctx *c)
         return &tconv__algo_phase;
     return &tconv__algo_gemm;
 }
+
+/*
+ * auto in channels-last: gemm computes on channels-first copies of the activations
+ * (kernels/layout.c's tiled transposes) instead of its own formulation where that
+ * formulation loses more than the copies cost. Measured (tconv_bench, 2-core AMD EPYC):
+ *   - a unit map whose weight outweighs the activations (DCGAN's first layer): the
+ *     channels-last GEMM needs the weight reordered on every call, channels-first reads it
+ *     as it is (dcgan_z 0.21x of channels-first natively, 0.82x through copies);
+ *   - 2 to 15 x channels per group (an RGB image): im2col and col2im move runs that short
+ *     a run at a time (r50_stem 0.57x natively, 0.82x through copies). One channel lies
+ *     the same in both layouts and stays (speech_1d: the copies would cost 2x).
+ * An explicit gemm keeps its own formulation for every shape.
+ */
+bool tconv__auto_detours(const tconv__ctx *c, const tconv__algo *a)
+{
+    const tconv__shape *sh = &c->sh;
+    if (a != &tconv__algo_gemm || c->layout != TCONV_LAYOUT_CHANNELS_LAST)
+        return false;
+    if (sh->cxg > 1 && sh->cxg < 16)
+        return true;
+    const double weight = (double)sh->cy * (double)sh->cxg * (double)sh->k_count;
+    const double acts = (double)sh->batch * ((double)sh->cx * (double)sh->x_count +
+                                             (double)sh->cy * (double)sh->y_count);
+    return tconv__gemm_path_of(sh) == TCONV__PATH_UNIT_MAP && sh->groups == 1 &&
+           sh->k_count > 1 && weight > acts;
+}

@@ -224,7 +224,8 @@ tconv_status tconv__plan_init(tconv_plan *pl, const tconv_geometry *g, tconv__ta
     pl->algo = tconv__algo_resolve(algo, c);
     if (!pl->algo)
         return tconv__fail(err, TCONV_EINVAL, "algo = %d: not an algorithm", (int)algo);
-    if (!pl->algo->channels_last || !pl->algo->channels_last(c))
+    if (!pl->algo->channels_last || !pl->algo->channels_last(c) ||
+        (algo == TCONV_ALGO_AUTO && tconv__auto_detours(c, pl->algo)))
         c->layout = TCONV_LAYOUT_CHANNELS_FIRST; /* the products see channels-first */
 
     /* the products the runs need */
