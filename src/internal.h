@@ -407,11 +407,12 @@ void tconv__depthwise_apply_t_f32(const tconv__shape *sh, const float *y, const 
 void tconv__depthwise_apply_t_f64(const tconv__shape *sh, const double *y, const double *wt,
                                   const double *bias, int64_t n, int64_t l0, int64_t l1,
                                   double *x);
-/* dw for channels c0..c0+nc over the batch; `acc` is scratch of Πk·nc elements. */
-void tconv__depthwise_wgrad_f32(const tconv__shape *sh, const float *y, const float *x,
-                                int64_t c0, int64_t nc, float *acc, float *dw);
-void tconv__depthwise_wgrad_f64(const tconv__shape *sh, const double *y, const double *x,
-                                int64_t c0, int64_t nc, double *acc, double *dw);
+/* The weight gradient's part from y's lines line0..line1 of the whole batch (line = n·Y0·Y1
+ * + o0·Y1 + o1): part[k][c] (Πk·C elements), positions summed in ascending order. */
+void tconv__depthwise_wgrad_part_f32(const tconv__shape *sh, const float *y, const float *x,
+                                     int64_t line0, int64_t line1, float *part);
+void tconv__depthwise_wgrad_part_f64(const tconv__shape *sh, const double *y, const double *x,
+                                     int64_t line0, int64_t line1, double *part);
 
 /* ---- transformation matrices (matrix.c) ----------------------------------------------- */
 

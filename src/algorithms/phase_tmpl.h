@@ -454,21 +454,26 @@ static void TC(depthwise_nhwc)(const tconv__ctx *c, const tconv__product_plan *p
     }
 }
 
-/* wgrad: tasks are runs of channels, each summing the whole batch in order. */
+/* wgrad: tasks are the parts (runs of lines); then every dw element adds its parts in
+ * order. */
 static void TC(depthwise_nhwc_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp,
                                      const T *y, const T *x, T *dw, T *ws)
 {
     const tconv__shape *sh = &c->sh;
-    const int64_t run = PHASE_DEPTHWISE_WGRAD_RUN, runs = (sh->cy + run - 1) / run;
-#pragma omp parallel num_threads(tconv__team(c, pp))
-    {
-        T *acc = (T *)tconv__thread_ws(pp, ws, tconv__thread_num());
-#pragma omp for schedule(dynamic)
-        for (int64_t r = 0; r < runs; ++r) {
-            const int64_t c0 = r * run, nc = sh->cy - c0 < run ? sh->cy - c0 : run;
-            TC(tconv__depthwise_wgrad)(sh, y, x, c0, nc, acc, dw);
+    const int64_t parts = depthwise_wgrad_parts(sh), KC = sh->k_count * sh->cy;
+    const int64_t lines = sh->batch * sh->y[0] * sh->y[1];
+#pragma omp parallel for num_threads(tconv__team(c, pp)) schedule(dynamic)
+    for (int64_t r = 0; r < parts; ++r)
+        TC(tconv__depthwise_wgrad_part)(sh, y, x, r * lines / parts, (r + 1) * lines / parts,
+                                        ws + r * KC);
+#pragma omp parallel for num_threads(tconv__team(c, pp)) schedule(static)
+    for (int64_t ch = 0; ch < sh->cy; ++ch)
+        for (int64_t k = 0; k < sh->k_count; ++k) {
+            T sum = ws[k * sh->cy + ch];
+            for (int64_t r = 1; r < parts; ++r)
+                sum += ws[r * KC + k * sh->cy + ch];
+            dw[ch * sh->k_count + k] = sum;
         }
-    }
 }
 
 /* The plan of a product: what its plan kept, and the phase tables again. */

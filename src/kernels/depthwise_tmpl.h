@@ -5,11 +5,12 @@
  *
  *   apply     y[o][c]  = Σ_k w[c][k] · x[i(o, k)][c]
  *   apply_t   x[i][c]  = Σ_(o, k): i(o, k) = i  w[c][k] · y[o][c]
- *   wgrad     dw[c][k] = Σ_o y[o][c] · x[i(o, k)][c]
+ *   wgrad     dw[c][k] = Σ_o y[o][c] · x[i(o, k)][c]   (in parts over runs of lines)
  *
- * with i(o, k) = o·s - p + k·d per axis, vectorised over c (contiguous). Channels are
- * taken in runs of at most RUN so that the running sums stay in cache. Every element sums
- * its terms in a fixed order: taps ascending (apply, apply_t), positions ascending (wgrad).
+ * with i(o, k) = o·s - p + k·d per axis, vectorised over c (contiguous). apply and
+ * apply_t take channels in runs of at most RUN so that a position's sums stay in L1.
+ * Every element sums its terms in a fixed order: taps ascending (apply, apply_t),
+ * positions ascending within a part (wgrad; the caller adds the parts in order).
  * wt is the weight in [tap][channel] order (depthwise_weight).
  */
 
@@ -22,7 +23,7 @@ void TC(tconv__depthwise_weight)(const tconv__shape *sh, const T *w, T *wt)
 }
 
 /* The output lines l0..l1 of image n: y of apply (from x), or x of apply_t (from y, when
- * `transposed`), each element written once: bias, then the taps in ascending order. */
+ * `transposed`): each element is the bias, then its taps added in ascending order. */
 TCONV__VECTOR_CLONES
 static void TC(depthwise_lines)(const tconv__shape *sh, bool transposed, const T *in,
                                 const T *wt, const T *bias, int64_t n, int64_t l0, int64_t l1,
@@ -32,22 +33,31 @@ static void TC(depthwise_lines)(const tconv__shape *sh, bool transposed, const T
     const int64_t *in_ext = transposed ? sh->y : sh->x, *out_ext = transposed ? sh->x : sh->y;
     const int64_t in_count = transposed ? sh->y_count : sh->x_count;
     const int64_t out_count = transposed ? sh->x_count : sh->y_count;
-    void (*const taps_of)(const tconv__shape *, int, int64_t, taps *) =
-        transposed ? reached_taps : reading_taps;
     const T *src = in + n * in_count * C;
     T *dst = out + n * out_count * C;
     taps t0, t1, t2;
     for (int64_t l = l0; l < l1; ++l) {
-        taps_of(sh, 0, l / out_ext[1], &t0);
-        taps_of(sh, 1, l % out_ext[1], &t1);
+        if (transposed) {
+            reached_taps(sh, 0, l / out_ext[1], &t0);
+            reached_taps(sh, 1, l % out_ext[1], &t1);
+        } else {
+            reading_taps(sh, 0, l / out_ext[1], &t0);
+            reading_taps(sh, 1, l % out_ext[1], &t1);
+        }
         for (int64_t q2 = 0; q2 < out_ext[2]; ++q2) {
-            taps_of(sh, 2, q2, &t2);
+            if (transposed)
+                reached_taps(sh, 2, q2, &t2);
+            else
+                reading_taps(sh, 2, q2, &t2);
             T *restrict to = dst + (l * out_ext[2] + q2) * C;
+            /* The sums build in `to` itself (a run is in L1): the first tap writes bias +
+             * its product, the others add theirs. A staging array cost two small memcpys
+             * per position, a fifth of a 21-channel call. */
             for (int64_t c0 = 0; c0 < C; c0 += RUN) {
                 const int64_t nc = C - c0 < RUN ? C - c0 : RUN;
-                T acc[RUN];
-                for (int64_t c = 0; c < nc; ++c)
-                    acc[c] = bias ? bias[c0 + c] : (T)0;
+                T *restrict tc = to + c0;
+                const T *restrict bc = bias ? bias + c0 : NULL;
+                bool first = true;
                 for (int64_t a = 0; a < t0.n; ++a)
                     for (int64_t b = 0; b < t1.n; ++b)
                         for (int64_t e = 0; e < t2.n; ++e) {
@@ -56,11 +66,20 @@ static void TC(depthwise_lines)(const tconv__shape *sh, bool transposed, const T
                                                t2.at[e];
                             const T *restrict wk = wt + k * C + c0;
                             const T *restrict from = src + at * C + c0;
-                            for (int64_t c = 0; c < nc; ++c)
-                                acc[c] += wk[c] * from[c];
+                            if (!first)
+                                for (int64_t c = 0; c < nc; ++c)
+                                    tc[c] += wk[c] * from[c];
+                            else if (bc)
+                                for (int64_t c = 0; c < nc; ++c)
+                                    tc[c] = bc[c] + wk[c] * from[c];
+                            else
+                                for (int64_t c = 0; c < nc; ++c)
+                                    tc[c] = wk[c] * from[c];
+                            first = false;
                         }
-                for (int64_t c = 0; c < nc; ++c)
-                    to[c0 + c] = acc[c];
+                if (first) /* no tap reaches this position: the bias alone */
+                    for (int64_t c = 0; c < nc; ++c)
+                        tc[c] = bc ? bc[c] : (T)0;
             }
         }
     }
@@ -80,38 +99,36 @@ void TC(tconv__depthwise_apply_t)(const tconv__shape *sh, const T *y, const T *w
     TC(depthwise_lines)(sh, true, y, wt, bias, n, l0, l1, x);
 }
 
-/* dw[c][k] for the channels c0..c0+nc over the whole batch; `acc` holds K·nc elements. */
+/* part[k][c] = Σ over y's lines line0..line1 (across images) of y[o][c] · x[i(o, k)][c]:
+ * every position adds a channel vector per tap, contiguous in both tensors. */
 TCONV__VECTOR_CLONES
-void TC(tconv__depthwise_wgrad)(const tconv__shape *sh, const T *y, const T *x, int64_t c0,
-                                int64_t nc, T *acc, T *dw)
+void TC(tconv__depthwise_wgrad_part)(const tconv__shape *sh, const T *y, const T *x,
+                                     int64_t line0, int64_t line1, T *part)
 {
     const int64_t C = sh->cy, Y1 = sh->y[1], Y2 = sh->y[2], K = sh->k_count;
-    for (int64_t j = 0; j < K * nc; ++j)
-        acc[j] = 0;
+    const int64_t lines = sh->y[0] * Y1;
+    for (int64_t j = 0; j < K * C; ++j)
+        part[j] = 0;
     taps t0, t1, t2;
-    for (int64_t n = 0; n < sh->batch; ++n) {
-        const T *xn = x + n * sh->x_count * C + c0;
-        const T *yn = y + n * sh->y_count * C + c0;
-        for (int64_t l = 0; l < sh->y[0] * Y1; ++l) {
-            reading_taps(sh, 0, l / Y1, &t0);
-            reading_taps(sh, 1, l % Y1, &t1);
-            for (int64_t o2 = 0; o2 < Y2; ++o2) {
-                reading_taps(sh, 2, o2, &t2);
-                const T *restrict yo = yn + (l * Y2 + o2) * C;
-                for (int64_t a = 0; a < t0.n; ++a)
-                    for (int64_t b = 0; b < t1.n; ++b)
-                        for (int64_t e = 0; e < t2.n; ++e) {
-                            const int64_t k = (t0.k[a] * sh->k[1] + t1.k[b]) * sh->k[2] + t2.k[e];
-                            const int64_t i = (t0.at[a] * sh->x[1] + t1.at[b]) * sh->x[2] + t2.at[e];
-                            T *restrict ak = acc + k * nc;
-                            const T *restrict xi = xn + i * C;
-                            for (int64_t c = 0; c < nc; ++c)
-                                ak[c] += yo[c] * xi[c];
-                        }
-            }
+    for (int64_t line = line0; line < line1; ++line) {
+        const int64_t n = line / lines, l = line % lines;
+        const T *xn = x + n * sh->x_count * C;
+        const T *yn = y + n * sh->y_count * C;
+        reading_taps(sh, 0, l / Y1, &t0);
+        reading_taps(sh, 1, l % Y1, &t1);
+        for (int64_t o2 = 0; o2 < Y2; ++o2) {
+            reading_taps(sh, 2, o2, &t2);
+            const T *restrict yo = yn + (l * Y2 + o2) * C;
+            for (int64_t a = 0; a < t0.n; ++a)
+                for (int64_t b = 0; b < t1.n; ++b)
+                    for (int64_t e = 0; e < t2.n; ++e) {
+                        const int64_t k = (t0.k[a] * sh->k[1] + t1.k[b]) * sh->k[2] + t2.k[e];
+                        const int64_t i = (t0.at[a] * sh->x[1] + t1.at[b]) * sh->x[2] + t2.at[e];
+                        T *restrict pk = part + k * C;
+                        const T *restrict xi = xn + i * C;
+                        for (int64_t c = 0; c < C; ++c)
+                            pk[c] += yo[c] * xi[c];
+                    }
         }
     }
-    for (int64_t c = 0; c < nc; ++c)
-        for (int64_t k = 0; k < K; ++k)
-            dw[(c0 + c) * K + k] = acc[k * nc + c];
 }
