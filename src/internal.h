@@ -362,6 +362,11 @@ void tconv__col2im_f64(const tconv__shape *sh, const double *cols, int64_t c0, i
 
 /* ---- channels-last im2col / col2im (kernels/im2row.c) --------------------------------- */
 
+/* Whether im2row and row2im move a row's taps along the last axis as one run of x per
+ * (k0, k1) (one group, dilation 1 and more than one tap there): few channels (an RGB
+ * image, runs of 3) then move as runs of K2·C, not a tap at a time. */
+bool tconv__taps_merge(const tconv__shape *sh);
+
 /* cols[row][j - j0] for the (tap, channel) columns j in [j0, j1) of one group: row runs
  * over the span's positions (image, line, position in the line), x is channel 0 of the
  * group in the span's first image (images sp->x_stride apart), rows of cols ld apart. */

@@ -590,14 +590,15 @@ Test(fastpaths, auto_channels_last_detours)
 {
     static const int64_t per_group[] = {1, 2, 3, 15, 16, 17};
     int routes[2][2] = {{0}}; /* [unit map][detour] */
+    int few[2] = {0};         /* 2..15 channels per group: [their taps merge into runs] */
     for (uint64_t seed = 1; seed <= PER_FAMILY / 2; ++seed) {
         rng r = {seed * 7919};
         draw w = draw_common(&r);
         const int64_t cxg = per_group[rng_int(&r, 0, 5)];
         const bool unit = rng_int(&r, 0, 1);
-        w.groups = 1;
-        w.cout = cxg; /* x channels of the transposed convolution */
-        w.cin = rng_int(&r, 2, 24);
+        w.groups = rng_int(&r, 0, 2) ? 1 : 2;
+        w.cout = w.groups * cxg; /* x channels of the transposed convolution */
+        w.cin = w.groups * rng_int(&r, 1, 12);
         w.batch = rng_int(&r, 1, 3);
         for (int a = 0; a < w.dims; ++a) {
             if (unit)
@@ -614,13 +615,18 @@ Test(fastpaths, auto_channels_last_detours)
         const double acts = (double)c.sh.batch * ((double)c.sh.cx * (double)c.sh.x_count +
                                                   (double)c.sh.cy * (double)c.sh.y_count);
         const bool unit_map = tconv__gemm_path_of(&c.sh) == TCONV__PATH_UNIT_MAP;
-        const bool expect = (cxg > 1 && cxg < 16) || (unit_map && weight > acts);
+        const bool merge = tconv__taps_merge(&c.sh);
+        const bool expect = (cxg > 1 && cxg < 16 && !merge) ||
+                            (unit_map && c.sh.groups == 1 && weight > acts);
         cr_assert_eq(detours(&g, TCONV_ALGO_AUTO), expect, "auto [%s]", describe(&g));
         cr_assert(!detours(&g, TCONV_ALGO_GEMM), "gemm [%s]", describe(&g));
         ++routes[unit_map][expect];
+        if (cxg > 1 && cxg < 16)
+            ++few[merge];
         check_all(&g, seed, NULL);
     }
     for (int u = 0; u < 2; ++u)
         for (int d = 0; d < 2; ++d)
             cr_assert(routes[u][d] > 0, "no draw with unit map %d, detour %d", u, d);
+    cr_assert(few[0] > 0 && few[1] > 0, "few channels: %d unmerged, %d merged", few[0], few[1]);
 }

@@ -8,6 +8,7 @@
 
 #include <criterion/criterion.h>
 
+#include <math.h>
 #include <stdlib.h>
 
 /* The definition: cols[(ch, k)][o] = x[ch][o*s - p + k*d] inside the map, else 0. */
@@ -81,5 +82,127 @@ Test(im2col, matches_definition_and_col2im_is_its_adjoint)
             lhs += cols[i] * c[i];
         cr_assert_eq(lhs, rhs, "<im2col x, c> != <x, col2im c> [%s]", describe(&g));
         free(x), free(cols), free(c), free(back), free(xf), free(colsf), free(want), free(unit);
+    }
+}
+
+/* Channels-last: the input position row o reads through tap t (-1 in the padding). */
+static int64_t position_nhwc(const tconv__shape *sh, int64_t o, int64_t t)
+{
+    int64_t i[3];
+    for (int a = 2; a >= 0; --a) {
+        const int64_t k = t % sh->k[a], oa = o % sh->y[a];
+        t /= sh->k[a];
+        o /= sh->y[a];
+        i[a] = oa * sh->s[a] - sh->p[a] + k * sh->d[a];
+        if (i[a] < 0 || i[a] >= sh->x[a])
+            return -1;
+    }
+    return (i[0] * sh->x[1] + i[1]) * sh->x[2] + i[2];
+}
+
+/* im2row in any block of columns, and row2im in any block of channels, against their
+ * definitions (integers: exact), in one image of group 0; the taps of the last axis merge
+ * into runs of x when groups are 1 and its dilation 1 (kernels/im2row.c), which the draws
+ * cover together with the tap-by-tap form. */
+Test(im2col, im2row_and_row2im_match_their_definitions_in_any_block)
+{
+    int merged = 0;
+    for (uint64_t seed = 1; seed <= 300; ++seed) {
+        tconv_geometry g;
+        random_geometry(seed, &g);
+        tconv__shape sh;
+        tconv__shape_from(&g, &sh);
+        rng r = {seed * 7919};
+        const int64_t C = sh.cx, cxg = sh.cxg, K = sh.k_count, R = K * cxg;
+        const int64_t nx = sh.x_count * C, rows = sh.y_count;
+        const tconv__span sp = {1, nx, 0, sh.y[0] * sh.y[1], 0};
+        merged += sh.d[2] == 1 && sh.k[2] > 1 && cxg == C;
+        double *x = malloc(sizeof(double) * (size_t)nx);
+        double *back = malloc(sizeof(double) * (size_t)nx);
+        double *want = malloc(sizeof(double) * (size_t)nx);
+        double *bias = malloc(sizeof(double) * (size_t)C);
+        double *cols = malloc(sizeof(double) * (size_t)(rows * R + 1));
+        for (int64_t i = 0; i < nx; ++i)
+            x[i] = (double)rng_int(&r, -50, 50);
+        for (int64_t c = 0; c < C; ++c)
+            bias[c] = (double)rng_int(&r, -9, 9);
+
+        const int64_t j0 = rng_int(&r, 0, R - 1), j1 = rng_int(&r, j0 + 1, R);
+        tconv__im2row_f64(&sh, x, j0, j1, &sp, cols, j1 - j0);
+        for (int64_t o = 0; o < rows; ++o)
+            for (int64_t j = j0; j < j1; ++j) {
+                const int64_t at = position_nhwc(&sh, o, j / cxg);
+                const double expect = at < 0 ? 0 : x[at * C + j % cxg];
+                cr_assert_eq(cols[o * (j1 - j0) + j - j0], expect,
+                             "im2row row %lld column %lld of %lld..%lld [%s]", (long long)o,
+                             (long long)j, (long long)j0, (long long)j1, describe(&g));
+            }
+
+        const int64_t c0 = rng_int(&r, 0, cxg - 1), c1 = rng_int(&r, 0, 1) ? cxg
+                                                                           : rng_int(&r, c0 + 1, cxg);
+        const int64_t nb = c1 - c0;
+        for (int64_t i = 0; i < rows * K * nb; ++i)
+            cols[i] = (double)rng_int(&r, -50, 50);
+        for (int64_t i = 0; i < nx; ++i) {
+            back[i] = x[i]; /* outside c0..c1 row2im must leave x as it is */
+            want[i] = i % C >= c0 && i % C < c1 ? bias[i % C] : x[i];
+        }
+        for (int64_t o = 0; o < rows; ++o)
+            for (int64_t t = 0; t < K; ++t) {
+                const int64_t at = position_nhwc(&sh, o, t);
+                for (int64_t c = 0; at >= 0 && c < nb; ++c)
+                    want[at * C + c0 + c] += cols[(o * K + t) * nb + c];
+            }
+        tconv__row2im_f64(&sh, cols, K * nb, c0, c1, &sp, true, bias, back);
+        for (int64_t i = 0; i < nx; ++i)
+            cr_assert_eq(back[i], want[i], "row2im element %lld, channels %lld..%lld [%s]",
+                         (long long)i, (long long)c0, (long long)c1, describe(&g));
+        free(x), free(back), free(want), free(bias), free(cols);
+    }
+    cr_assert(merged >= 30, "only %d draws merge their last axis's taps", merged);
+}
+
+/* row2im_tiled (the taps tile X: k = s, no padding, dilation 1, so each x element has one
+ * source) writes bias + its one contribution, merged runs or not. */
+Test(im2col, row2im_tiled_writes_each_element_once)
+{
+    for (uint64_t seed = 1; seed <= 60; ++seed) {
+        rng r = {seed * 104729};
+        const int dims = (int)rng_int(&r, 1, 3);
+        const int64_t groups = rng_int(&r, 0, 1) ? 1 : 2;
+        int64_t in[3], k[3];
+        for (int a = 0; a < dims; ++a)
+            in[a] = rng_int(&r, 1, 4), k[a] = rng_int(&r, 1, 3);
+        tconv_geometry g;
+        cr_assert_eq(tconv_geometry_init_transposed(&g, dims, 1, groups * rng_int(&r, 1, 3),
+                                                    groups * rng_int(&r, 1, 3), groups, in, k,
+                                                    k, NULL, NULL, NULL, NULL),
+                     TCONV_OK);
+        tconv__shape sh;
+        tconv__shape_from(&g, &sh);
+        const int64_t C = sh.cx, cxg = sh.cxg, K = sh.k_count, nx = sh.x_count * C;
+        const tconv__span sp = {1, nx, 0, sh.y[0] * sh.y[1], 0};
+        double *cols = malloc(sizeof(double) * (size_t)(sh.y_count * K * cxg));
+        double *x = malloc(sizeof(double) * (size_t)nx), *want = malloc(sizeof(double) * (size_t)nx);
+        double bias[16];
+        for (int64_t c = 0; c < C; ++c)
+            bias[c] = (double)rng_int(&r, -9, 9);
+        for (int64_t i = 0; i < sh.y_count * K * cxg; ++i)
+            cols[i] = (double)rng_int(&r, -50, 50);
+        for (int64_t i = 0; i < nx; ++i)
+            x[i] = NAN, want[i] = NAN; /* channels of other groups stay as they are */
+        for (int64_t o = 0; o < sh.y_count; ++o)
+            for (int64_t t = 0; t < K; ++t) {
+                const int64_t at = position_nhwc(&sh, o, t);
+                cr_assert(at >= 0);
+                for (int64_t c = 0; c < cxg; ++c)
+                    want[at * C + c] = bias[c] + cols[(o * K + t) * cxg + c];
+            }
+        tconv__row2im_tiled_f64(&sh, cols, K * cxg, 0, cxg, &sp, bias, x);
+        for (int64_t i = 0; i < nx; ++i)
+            cr_assert(x[i] == want[i] || (isnan(x[i]) && isnan(want[i])),
+                      "element %lld: %g, want %g [%s]", (long long)i, x[i], want[i],
+                      describe(&g));
+        free(cols), free(x), free(want);
     }
 }

@@ -89,9 +89,12 @@ const tconv__algo *tconv__algo_resolve(tconv_algo a, const tconv__ctx *c)
  *   - a unit map whose weight outweighs the activations (DCGAN's first layer): the
  *     channels-last GEMM needs the weight reordered on every call, channels-first reads it
  *     as it is (dcgan_z 0.21x of channels-first natively, 0.82x through copies);
- *   - 2 to 15 x channels per group (an RGB image): im2col and col2im move runs that short
- *     a run at a time (r50_stem 0.57x natively, 0.82x through copies). One channel lies
- *     the same in both layouts and stays (speech_1d: the copies would cost 2x).
+ *   - 2 to 15 x channels per group whose taps do not merge into runs of x (groups, or a
+ *     dilated last axis: kernels/im2row.c): im2row and row2im move runs that short a tap
+ *     at a time (r50_stem did so at 0.57x of channels-first, 0.82x through copies). Where
+ *     they merge, the native form is as fast as channels-first (r50_stem, dcgan_5) and a
+ *     copy of the activations is a pass over memory more: no detour. One channel lies the
+ *     same in both layouts and stays (speech_1d: the copies would cost 2x).
  * An explicit gemm keeps its own formulation for every shape.
  */
 bool tconv__auto_detours(const tconv__ctx *c, const tconv__algo *a)
@@ -99,7 +102,7 @@ bool tconv__auto_detours(const tconv__ctx *c, const tconv__algo *a)
     const tconv__shape *sh = &c->sh;
     if (a != &tconv__algo_gemm || c->layout != TCONV_LAYOUT_CHANNELS_LAST)
         return false;
-    if (sh->cxg > 1 && sh->cxg < 16)
+    if (sh->cxg > 1 && sh->cxg < 16 && !tconv__taps_merge(sh))
         return true;
     const double weight = (double)sh->cy * (double)sh->cxg * (double)sh->k_count;
     const double acts = (double)sh->batch * ((double)sh->cx * (double)sh->x_count +

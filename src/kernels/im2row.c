@@ -40,5 +40,17 @@ static bool position_of(const tconv__shape *sh, int64_t o0, int64_t o1, int64_t 
     return true;
 }
 
+bool tconv__taps_merge(const tconv__shape *sh)
+{
+    return sh->groups == 1 && sh->d[2] == 1 && sh->k[2] > 1;
+}
+
+/* Whether a call with `width` columns per tap takes the merged runs: all of x's channels
+ * (a block of them would cut the runs). */
+static bool merges_taps(const tconv__shape *sh, int64_t width)
+{
+    return tconv__taps_merge(sh) && width == sh->cx;
+}
+
 #define TCONV_TEMPLATE "kernels/im2row_tmpl.h"
 #include "instantiate.h"

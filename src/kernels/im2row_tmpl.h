@@ -9,6 +9,37 @@
  * at ((i0·X1 + i1)·X2 + i2)·C_x; images are sp->x_stride apart; rows of cols `ld` apart.
  */
 
+/* One row of im2row when the last axis's taps merge (merges_taps): the columns of the
+ * taps k2 = 0..K2-1 of one (k0, k1) are x's positions a2..a2+K2-1 (a2 = o2·s - p), all
+ * channels: one run of x, copied where it lies inside X2 and zero in the padding. */
+static void TC(row_runs)(const tconv__shape *sh, const T *xm, int64_t o0, int64_t o1,
+                         int64_t o2, int64_t j0, int64_t j1, T *dst)
+{
+    const int64_t C = sh->cx, K1 = sh->k[1], K2 = sh->k[2], X2 = sh->x[2];
+    const int64_t a2 = o2 * sh->s[2] - sh->p[2];
+    const int64_t skip = (a2 < 0 ? -a2 : 0) * C; /* columns of a run before x's first */
+    const int64_t keep = ((X2 - a2 < K2 ? X2 - a2 : K2) * C); /* ... and after x's last */
+    for (int64_t j = j0; j < j1;) {
+        const int64_t g = j / (K2 * C), jb = g * K2 * C; /* (k0, k1) = (g / K1, g % K1) */
+        const int64_t je = jb + K2 * C < j1 ? jb + K2 * C : j1;
+        const int64_t i0 = o0 * sh->s[0] - sh->p[0] + g / K1 * sh->d[0];
+        const int64_t i1 = o1 * sh->s[1] - sh->p[1] + g % K1 * sh->d[1];
+        int64_t lo = jb + skip, hi = jb + keep;
+        if ((uint64_t)i0 >= (uint64_t)sh->x[0] || (uint64_t)i1 >= (uint64_t)sh->x[1])
+            lo = hi = je; /* the whole run in the padding */
+        lo = lo < j ? j : lo > je ? je : lo;
+        hi = hi < lo ? lo : hi > je ? je : hi;
+        const int64_t run = ((i0 * sh->x[1] + i1) * X2 + a2) * C - jb; /* column j: xm[run + j] */
+        if (lo > j)
+            memset(dst + (j - j0), 0, (size_t)(lo - j) * sizeof(T));
+        if (hi > lo)
+            memcpy(dst + (lo - j0), xm + (run + lo), (size_t)(hi - lo) * sizeof(T));
+        if (je > hi)
+            memset(dst + (hi - j0), 0, (size_t)(je - hi) * sizeof(T));
+        j = je;
+    }
+}
+
 /* cols[row][j - j0] = x at row's position through tap j / (C_x/g), channel j % (C_x/g),
  * or 0 in the padding, for j in [j0, j1): the columns of one block of R. */
 TCONV__VECTOR_CLONES
@@ -17,6 +48,7 @@ void TC(tconv__im2row)(const tconv__shape *sh, const T *x, int64_t j0, int64_t j
 {
     const int64_t cxg = sh->cxg, C = sh->cx, Y1 = sh->y[1], Y2 = sh->y[2];
     const int64_t t_first = j0 / cxg, t_last = (j1 - 1) / cxg;
+    const bool merged = merges_taps(sh, cxg);
     int64_t row = 0;
     for (int64_t m = 0; m < sp->images; ++m) {
         const T *xm = x + m * sp->x_stride;
@@ -24,6 +56,10 @@ void TC(tconv__im2row)(const tconv__shape *sh, const T *x, int64_t j0, int64_t j
         for (int64_t l = sp->l0; l < sp->l1; ++l) {
             for (int64_t o2 = 0; o2 < Y2; ++o2, ++row) {
                 T *dst = cols + row * ld; /* column j at dst[j - j0] */
+                if (merged) {
+                    TC(row_runs)(sh, xm, o0, o1, o2, j0, j1, dst);
+                    continue;
+                }
                 int64_t k[3];
                 tap_coords(sh, t_first, k);
                 for (int64_t t = t_first; t <= t_last; ++t) {
@@ -56,6 +92,39 @@ static void TC(init_rows)(const tconv__shape *sh, int64_t c0, int64_t c1,
         }
 }
 
+/* One row of rows_back when the last axis's taps merge: per (k0, k1), the K2 taps' columns
+ * are one run of x (positions a2..a2+K2-1, all channels), added (or, tiled, written with
+ * the bias) over the part inside X2. Within a row every x element has at most one tap,
+ * so the order of each element's sum is rows_back's. */
+static void TC(runs_back)(const tconv__shape *sh, const T *src, T *xm, int64_t o0,
+                          int64_t o1, int64_t o2, bool tiled, const T *bias)
+{
+    const int64_t C = sh->cx, K1 = sh->k[1], K2 = sh->k[2], X2 = sh->x[2];
+    const int64_t a2 = o2 * sh->s[2] - sh->p[2];
+    const int64_t lo = (a2 < 0 ? -a2 : 0) * C, hi = (X2 - a2 < K2 ? X2 - a2 : K2) * C;
+    if (hi <= lo)
+        return;
+    for (int64_t g = 0; g < sh->k[0] * K1; ++g, src += K2 * C) {
+        const int64_t i0 = o0 * sh->s[0] - sh->p[0] + g / K1 * sh->d[0];
+        const int64_t i1 = o1 * sh->s[1] - sh->p[1] + g % K1 * sh->d[1];
+        if ((uint64_t)i0 >= (uint64_t)sh->x[0] || (uint64_t)i1 >= (uint64_t)sh->x[1])
+            continue;
+        /* from x's first position the run reaches (a2 may lie in the padding) */
+        T *restrict d = xm + (((i0 * sh->x[1] + i1) * X2 + a2) * C + lo);
+        const T *restrict s = src + lo;
+        const int64_t n = hi - lo;
+        if (!tiled)
+            for (int64_t j = 0; j < n; ++j)
+                d[j] += s[j];
+        else if (bias)
+            for (int64_t j = 0; j < n; j += C)
+                for (int64_t c = 0; c < C; ++c)
+                    d[j + c] = s[j + c] + bias[c];
+        else
+            memcpy(d, s, (size_t)n * sizeof(T));
+    }
+}
+
 /*
  * x[position of row through tap t][c0 + c] += cols[row][t·(c1 - c0) + c]: the columns of
  * channels c0..c1 of one group added back, each row and tap one vector of channels. With
@@ -69,6 +138,7 @@ static void TC(rows_back)(const tconv__shape *sh, const T *cols, int64_t ld, int
                           int64_t c1, const tconv__span *sp, bool tiled, const T *bias, T *x)
 {
     const int64_t C = sh->cx, Y1 = sh->y[1], Y2 = sh->y[2], K = sh->k_count, nb = c1 - c0;
+    const bool merged = merges_taps(sh, nb);
     int64_t row = 0;
     for (int64_t m = 0; m < sp->images; ++m) {
         T *xm = x + m * sp->x_stride + c0;
@@ -76,6 +146,10 @@ static void TC(rows_back)(const tconv__shape *sh, const T *cols, int64_t ld, int
         for (int64_t l = sp->l0; l < sp->l1; ++l) {
             for (int64_t o2 = 0; o2 < Y2; ++o2, ++row) {
                 const T *src = cols + row * ld;
+                if (merged) {
+                    TC(runs_back)(sh, src, xm, o0, o1, o2, tiled, bias);
+                    continue;
+                }
                 int64_t k[3] = {0, 0, 0};
                 for (int64_t t = 0; t < K; ++t, src += nb) {
                     int64_t at;
