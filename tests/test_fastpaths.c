@@ -423,6 +423,44 @@ Test(fastpaths, phase_loops_for_depthwise_layers)
     cr_assert(depthwise >= PER_FAMILY / 8, "only %d pure depthwise draws", depthwise);
 }
 
+/* The conv direction's loops (apply) with stride 1 on the last axis read a bordered copy
+ * of each x channel and sum each output's taps in registers; other strides keep the phase
+ * planes. Both against the oracle, with bias, in every layout and thread count. */
+Test(fastpaths, phase_apply_over_a_bordered_copy)
+{
+    int taken[2] = {0};
+    for (uint64_t seed = 1; seed <= PER_FAMILY; ++seed) {
+        rng r = {seed * 15485863};
+        draw w = draw_common(&r);
+        w.groups = rng_int(&r, 1, 4);
+        w.cin = w.groups * rng_int(&r, 1, 2);
+        w.cout = w.groups;
+        for (int a = 0; a < w.dims; ++a) {
+            w.s[a] = rng_int(&r, 0, 2) ? 1 : rng_int(&r, 2, 3);
+            w.k[a] = rng_int(&r, 1, 5);
+            w.in[a] = rng_int(&r, 1, 40 / (w.dims * w.dims));
+        }
+        tconv_geometry g;
+        make(&w, &g);
+        const tconv__ctx c = context(&g, 0);
+        cr_assert(tconv__phase_uses_loops(&c.sh), "[%s]", describe(&g));
+        tconv_plan *plan;
+        cr_assert_eq(tconv_plan_create(&plan, &g, TCONV_CONV_FORWARD, 0, TCONV_ALGO_PHASE,
+                                       TCONV_F32, NULL, NULL),
+                     TCONV_OK);
+        char text[600];
+        tconv_plan_describe(plan, text, sizeof text);
+        tconv_plan_destroy(plan);
+        const bool bordered = c.sh.s[2] == 1;
+        cr_assert_eq(strstr(text, "phase loops over a bordered copy") != NULL, bordered,
+                     "%s [%s]", text, describe(&g));
+        ++taken[bordered];
+        check_all(&g, seed, NULL);
+        check_bias(&g, seed);
+    }
+    cr_assert(taken[0] > 0 && taken[1] > 0, "bordered %d, phase planes %d", taken[1], taken[0]);
+}
+
 Test(fastpaths, phase_stride_one_in_place)
 {
     for (uint64_t seed = 1; seed <= PER_FAMILY / 2; ++seed) {

@@ -173,13 +173,16 @@ bool tconv__phase_uses_loops(const tconv__shape *sh)
  *   xbuf[α][C_x/g][width]         the GEMMs' results, interleaved into x afterwards; a
  *                                 single unfolded phase (stride 1) is written in place.
  * Loops branch: per thread, one phase plane of an x channel (apply_t), or all its phases
- * (apply, and wgrad with its accumulators).
+ * (apply, and wgrad with its accumulators), or for apply with s2 = 1 one x channel with
+ * its padding made real (padding_of).
  */
 typedef struct plan {
     bool loops;
+    bool padded;           /* loops, apply with s2 = 1: direct rows over a bordered x */
     int team;              /* loops: threads that get a buffer (the bound may cap them) */
     int64_t per_thread;    /* loops: elements per thread */
-    int64_t pad_lo[3], pad_ext[3], pad_count; /* loops, apply_t: a bordered y channel */
+    int64_t pad_lo[3], pad_ext[3], pad_count; /* loops: a bordered y (apply_t) or x (apply,
+                                               * padded) channel */
     int64_t images, lines; /* GEMM: chunk = images of whole grids, or grid lines */
     bool in_place;         /* GEMM: the phase GEMM writes x itself */
     int64_t wpack, cols, xbuf;
@@ -199,6 +202,7 @@ _Static_assert(offsetof(plan, ph) <= TCONV__PLAN_DATA, "the phase plan outgrows 
 #define PHASE_PATH_LOOPS 16
 #define PHASE_PATH_GEMM 17
 #define PHASE_PATH_DEPTHWISE_NHWC 18
+#define PHASE_PATH_PADDED 19 /* apply's loops over a bordered x copy (padding_of) */
 
 /* Parts of the channels-last depthwise weight gradient: runs of lines, each summed into
  * its own Πk·C partial, then the partials added in order. A fixed count, so the sums do
@@ -251,6 +255,30 @@ static bool border_of(const tconv__shape *sh, const phases *ph, plan *pl)
     return true;
 }
 
+/*
+ * apply's loops when the last axis has stride 1 read each x channel through a copy with
+ * its zero padding made real: position o·s + k·d of the copy is x's o·s - p + k·d, so
+ * every tap of every output is inside it and an output vector sums all its taps in
+ * registers (padded_rows). Along an axis the copy holds x at offset p and spans what the
+ * last output's last tap reaches. False if its size overflows.
+ */
+static bool padding_of(const tconv__shape *sh, plan *pl)
+{
+    pl->padded = true;
+    pl->pad_count = 1;
+    for (int a = 0; a < 3; ++a) {
+        int64_t reach = (sh->y[a] - 1) * sh->s[a] + (sh->k[a] - 1) * sh->d[a] + 1;
+        int64_t ext = sh->x[a] + sh->p[a];
+        if (reach > ext)
+            ext = reach;
+        pl->pad_lo[a] = sh->p[a];
+        pl->pad_ext[a] = ext;
+        if (!tconv__mul(pl->pad_count, ext, &pl->pad_count))
+            return false;
+    }
+    return true;
+}
+
 static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tconv_error *err)
 {
     const tconv__shape *sh = &c->sh;
@@ -276,7 +304,10 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
     if (sized && p == TCONV_APPLY_T)
         sized = border_of(sh, ph, pl) && tconv__mul(sh->cyg, pl->pad_count, &border) &&
                 tconv__add(per_thread, border, &per_thread);
-    else if (sized)
+    else if (sized && p == TCONV_APPLY && sh->s[2] == 1 && sh->y_count > 0) {
+        sized = padding_of(sh, pl);
+        per_thread = pl->pad_count;
+    } else if (sized)
         sized = tconv__mul(ph->active, ph->grid, &per_thread) &&
                 tconv__add(per_thread, p == TCONV_WGRAD ? ph->taps * TCONV__PHASE_LANES : 0,
                            &per_thread);
@@ -401,7 +432,7 @@ static tconv_status plan_product(const tconv__ctx *c, tconv_product p, tconv__pr
         return TCONV_OK;
     }
     memcpy(pp->data.bytes, &pl, kept_bytes());
-    pp->path = pl.loops ? PHASE_PATH_LOOPS : PHASE_PATH_GEMM;
+    pp->path = !pl.loops ? PHASE_PATH_GEMM : pl.padded ? PHASE_PATH_PADDED : PHASE_PATH_LOOPS;
     /* loops: a buffer per thread; GEMM branch: wpack, cols, xbuf shared by the team */
     int64_t shared = 0;
     const int64_t parts[3] = {pl.wpack, pl.cols, pl.xbuf};

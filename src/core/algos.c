@@ -52,8 +52,10 @@ const char *tconv__path_name(const tconv__algo *a, int path)
     if ((a == &tconv__algo_gemm || a == &tconv__algo_phase) && path >= 0 && path < 4)
         return gemm[path];
     if (a == &tconv__algo_phase)
-        return path == 16 ? "phase loops" : path == 18 ? "channels-last depthwise loops"
-                                                       : "phase GEMMs";
+        return path == 16   ? "phase loops"
+               : path == 18 ? "channels-last depthwise loops"
+               : path == 19 ? "phase loops over a bordered copy"
+                            : "phase GEMMs";
     if (a == &tconv__algo_dense)
         return "the whole matrix";
     if (a == &tconv__algo_sparse)
