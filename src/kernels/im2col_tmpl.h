@@ -9,6 +9,13 @@
  * Columns are visited over a span (see tconv__span): images, then lines, then positions.
  */
 
+/* d[q] = s[2q]: stride-2 layers' rows, where a variable stride made a scalar gather. */
+static inline void TC(every_other)(T *restrict d, const T *restrict s, int64_t n)
+{
+    for (int64_t q = 0; q < n; ++q)
+        d[q] = s[2 * q];
+}
+
 /* im2col: x[channels][X0][X1][X2] => cols[r1 - r0][columns of the span],
  * rows r = (ch, k0, k1, k2) */
 TCONV__VECTOR_CLONES
@@ -37,6 +44,9 @@ void TC(tconv__im2col_span)(const tconv__shape *sh, const T *x, int64_t r0, int6
                     if (s2 == 1)
                         memcpy(dst + t.lo[2], xc + (base + t.lo[2]),
                                (size_t)(t.hi[2] - t.lo[2]) * sizeof(T));
+                    else if (s2 == 2) /* a constant stride: vector loads and shuffles */
+                        TC(every_other)(dst + t.lo[2], xc + (base + 2 * t.lo[2]),
+                                        t.hi[2] - t.lo[2]);
                     else
                         for (int64_t o2 = t.lo[2]; o2 < t.hi[2]; ++o2)
                             dst[o2] = xc[base + o2 * s2];
