@@ -249,6 +249,10 @@ int64_t tconv__gemm_apply_blocks(const tconv__ctx *c);
  * batch is empty or images are cut into line tiles. */
 int64_t tconv__gemm_images_per_tile(const tconv__ctx *c, tconv_product p);
 
+/* Whether the gemm algorithm's channels-last apply_t gathers x line by line (few images
+ * of one group with overlapping lines). */
+bool tconv__gemm_nhwc_by_lines(const tconv__ctx *c);
+
 /* Whether the phase algorithm runs its sub-convolutions as plain loops (few channels per
  * group, where a GEMM would be a dot product) rather than GEMMs. */
 bool tconv__phase_uses_loops(const tconv__shape *sh);
@@ -382,6 +386,12 @@ void tconv__row2im_f32(const tconv__shape *sh, const float *cols, int64_t ld, in
 void tconv__row2im_f64(const tconv__shape *sh, const double *cols, int64_t ld, int64_t c0,
                        int64_t c1, const tconv__span *sp, bool init, const double *bias,
                        double *x);
+/* x's lines il0..il1 of one image (one group, all its channels) gathered from the whole
+ * image's columns, bias first, then the rows in the order row2im adds them. */
+void tconv__row2im_gather_f32(const tconv__shape *sh, const float *cols, int64_t ld,
+                              int64_t il0, int64_t il1, const float *bias, float *x);
+void tconv__row2im_gather_f64(const tconv__shape *sh, const double *cols, int64_t ld,
+                              int64_t il0, int64_t il1, const double *bias, double *x);
 /* row2im when the taps tile X exactly: written (plus bias[c] unless NULL), not added. */
 void tconv__row2im_tiled_f32(const tconv__shape *sh, const float *cols, int64_t ld, int64_t c0,
                              int64_t c1, const tconv__span *sp, const float *bias, float *x);

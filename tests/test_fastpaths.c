@@ -668,3 +668,41 @@ Test(fastpaths, auto_channels_last_detours)
             cr_assert(routes[u][d] > 0, "no draw with unit map %d, detour %d", u, d);
     cr_assert(few[0] > 0 && few[1] > 0, "few channels: %d unmerged, %d merged", few[0], few[1]);
 }
+
+/* Channels-last apply_t of a few images of one group whose lines overlap (the kernel
+ * larger than the stride) computes every tile's columns first, then gathers x line by
+ * line across the team; four images or more (unfolded), or groups, keep the
+ * tile-after-tile row2im. Both against the oracle, 1 = 2 = 3 threads, in both layouts. */
+Test(fastpaths, channels_last_apply_t_gathered_by_lines)
+{
+    int taken[2] = {0};
+    for (uint64_t seed = 1; seed <= PER_FAMILY / 2; ++seed) {
+        rng r = {seed * 334214459};
+        draw w = draw_common(&r);
+        w.batch = rng_int(&r, 1, 5);
+        w.groups = rng_int(&r, 0, 3) ? 1 : 2;
+        w.cin = w.groups * rng_int(&r, 2, 20);
+        w.cout = w.groups * rng_int(&r, 16, 24); /* past phase's loops */
+        for (int a = 0; a < w.dims; ++a) {
+            w.in[a] = rng_int(&r, 2, w.dims == 3 ? 3 : 6);
+            w.s[a] = rng_int(&r, 1, 2);
+            w.k[a] = w.s[a] + rng_int(&r, 1, 2); /* overlapping taps */
+        }
+        tconv_geometry g;
+        make(&w, &g);
+        tconv__ctx c = context(&g, 0);
+        c.layout = TCONV_LAYOUT_CHANNELS_LAST;
+        if (tconv__gemm_path_of(&c.sh) != TCONV__PATH_GENERAL)
+            continue;
+        const bool by_lines = tconv__gemm_nhwc_by_lines(&c);
+        if (w.groups == 1 && !tconv__gemm_images_per_tile(&c, TCONV_APPLY_T))
+            cr_assert_eq(by_lines, w.batch < 4, "batch %lld [%s]", (long long)w.batch,
+                         describe(&g));
+        if (w.groups > 1)
+            cr_assert(!by_lines, "groups [%s]", describe(&g));
+        ++taken[by_lines];
+        check_all(&g, seed, NULL);
+        check_bias(&g, seed);
+    }
+    cr_assert(taken[0] > 0 && taken[1] > 0, "by lines %d, by tiles %d", taken[1], taken[0]);
+}

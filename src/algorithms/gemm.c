@@ -101,6 +101,19 @@ static tconv_status plan_nhwc(const tconv__ctx *c, tconv_product p, plan *pl,
                                                                        : sh->batch;
         const int64_t want = ceil_div(TCONV__MIN_TASKS, sh->groups * column_tasks);
         const int64_t most = max64(1, min64(sh->cxg, R / TCONV__MIN_ROWS));
+        /* few images of one group whose row2im would run tile after tile (their lines
+         * overlap): every tile's columns at once, then x gathered by lines, in the same
+         * order, both cut across the team; the whole image's columns must fit */
+        if (pl->layout == TCONV__PATH_GENERAL && sh->groups == 1 &&
+            (pl->folded ? pl->tiles : sh->batch) < TCONV__NHWC_LINE_TASKS &&
+            after(after(0, pl->wbuf, size), sh->y_count * R, size) <= budget) {
+            pl->by_lines = true;
+            pl->blocks = 1, pl->per_block = sh->cxg;
+            pl->shared = after(after(0, pl->wbuf, size), sh->y_count * R, size);
+            pl->buffer = 0;
+            pl->team = c->threads;
+            return TCONV_OK;
+        }
         pl->blocks = pl->layout == TCONV__PATH_UNIT_MAP ? 1 : min64(most, want);
         pl->per_block = ceil_div(sh->cxg, pl->blocks);
         if (pl->blocks > 1 && pl->per_block % 16) /* whole vectors of channels */
@@ -299,6 +312,13 @@ int64_t tconv__gemm_images_per_tile(const tconv__ctx *c, tconv_product p)
     if (plan_of(c, p, &pl, NULL) != TCONV_OK || c->sh.batch == 0)
         return 0;
     return pl.folded ? pl.per_tile : 0;
+}
+
+bool tconv__gemm_nhwc_by_lines(const tconv__ctx *c)
+{
+    plan pl;
+    return c->layout == TCONV_LAYOUT_CHANNELS_LAST &&
+           plan_of(c, TCONV_APPLY_T, &pl, NULL) == TCONV_OK && pl.by_lines;
 }
 
 /* The products by layout and dtype. */

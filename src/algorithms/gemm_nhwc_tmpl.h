@@ -117,6 +117,42 @@ static void TC(nhwc_apply)(const tconv__ctx *c, const tconv__product_plan *pp, c
     }
 }
 
+/* x = Cᵀ y gathered by lines (plan.by_lines: one group, few images): per image, the
+ * columns of all its rows (tasks: runs of lines), then x's lines gathered from them
+ * (tasks: runs of x lines). */
+static void TC(nhwc_apply_t_lines)(const tconv__ctx *c, const tconv__product_plan *pp,
+                                   const T *y, const T *w, T *x, T *ws)
+{
+    const tconv__shape *sh = &c->sh;
+    const plan *pl = (const plan *)pp->data.bytes;
+    const int64_t R = pl->R, lines = sh->y[0] * sh->y[1], xlines = sh->x[0] * sh->x[1];
+    /* runs of lines of at least TCONV__MIN_ROWS rows, TCONV__MIN_TASKS of them at most */
+    const int64_t per = max64(ceil_div(lines, TCONV__MIN_TASKS),
+                              ceil_div(TCONV__MIN_ROWS, sh->y[2]));
+    const int64_t runs = ceil_div(lines, per);
+    const int64_t xper = ceil_div(xlines, TCONV__MIN_TASKS), xruns = ceil_div(xlines, xper);
+    T *w2 = ws, *cols = ws + after(0, pl->wbuf, sizeof(T));
+#pragma omp parallel num_threads(tconv__team(c, pp))
+    {
+        tconv__team_member();
+        TC(weight_by_block)(sh, pl, w, w2);
+        for (int64_t n = 0; n < sh->batch; ++n) {
+#pragma omp for schedule(dynamic)
+            for (int64_t r = 0; r < runs; ++r) {
+                const int64_t l0 = r * per, l1 = min64(lines, l0 + per);
+                const int64_t row0 = l0 * sh->y[2], rows = (l1 - l0) * sh->y[2];
+                MM(c, false, false, rows, R, sh->cy, (T)1,
+                   y + (n * sh->y_count + row0) * sh->cy, sh->cy, w2, R, (T)0,
+                   cols + row0 * R, R);
+            }
+#pragma omp for schedule(dynamic)
+            for (int64_t r = 0; r < xruns; ++r)
+                TC(tconv__row2im_gather)(sh, cols, R, r * xper, min64(xlines, (r + 1) * xper),
+                                         c->bias, x + n * sh->x_count * sh->cx);
+        }
+    }
+}
+
 /* x = Cᵀ y. Tasks: (group, block of x channels, tile), or (group, block, image) running
  * the image's line tiles in order when row2im adds them together. */
 static void TC(nhwc_apply_t)(const tconv__ctx *c, const tconv__product_plan *pp, const T *y,
@@ -124,6 +160,10 @@ static void TC(nhwc_apply_t)(const tconv__ctx *c, const tconv__product_plan *pp,
 {
     const tconv__shape *sh = &c->sh;
     const plan *pl = (const plan *)pp->data.bytes;
+    if (pl->by_lines) {
+        TC(nhwc_apply_t_lines)(c, pp, y, w, x, ws);
+        return;
+    }
     const int team = tconv__team(c, pp);
     (void)team; /* read by the OpenMP pragma only */
     const int64_t K = sh->k_count, cyg = sh->cyg, cxg = sh->cxg;

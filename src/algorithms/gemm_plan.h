@@ -15,6 +15,9 @@
 #define TCONV__MIN_ROWS 128
 /* ... nor a tile of columns below this many. */
 #define TCONV__MIN_WIDTH 64
+/* Channels-last apply_t gathers x line by line (gemm_nhwc_tmpl.h) below this many
+ * independent column tasks: images whose row2im must otherwise run tile after tile. */
+#define TCONV__NHWC_LINE_TASKS 4
 /* The fused backward (apply and wgrad on the same columns) runs when its tasks, one per
  * segment of tiles, are at least this many; else the two products run one after the
  * other, each cut its own way. */
@@ -75,6 +78,8 @@ typedef struct plan {
     int64_t line;     /* apply_t of whole images: a phase plane of X0·X1·s2·⌈X2/s2⌉
                        * elements per thread, for col2im through it */
     bool alias;       /* channels-last: x's rows are the columns (no im2row or row2im) */
+    bool by_lines;    /* channels-last apply_t of few images: the columns of a whole image
+                       * (shared, after W'), then x gathered line by line */
     int64_t wbuf;     /* channels-last: elements of the rearranged weight */
 } plan;
 

@@ -187,3 +187,67 @@ void TC(tconv__row2im_tiled)(const tconv__shape *sh, const T *cols, int64_t ld, 
 {
     TC(rows_back)(sh, cols, ld, c0, c1, sp, true, bias, x);
 }
+
+/* The outputs o of axis a whose taps reach input position i: o·s - p + k·d = i for some
+ * k < K means o in [⌈(i + p - (K-1)·d) / s⌉, ⌊(i + p) / s⌋] within [0, Y). */
+static void TC(reaching)(const tconv__shape *sh, int a, int64_t i, int64_t *lo, int64_t *hi)
+{
+    const int64_t top = i + sh->p[a], least = top - (sh->k[a] - 1) * sh->d[a];
+    *lo = least <= 0 ? 0 : (least + sh->s[a] - 1) / sh->s[a];
+    *hi = top / sh->s[a] + 1 < sh->y[a] ? top / sh->s[a] + 1 : sh->y[a];
+}
+
+/*
+ * x's lines il0..il1 (line = i0·X1 + i1) of one image, all channels of one group, gathered
+ * from the whole image's columns cols[row][tap·C + c] (rows ld apart): each element is the
+ * bias (0 without), then the contribution of every row that reaches it, in row order:
+ * the order rows_back adds them in, so the bits are those of row2im, whatever cuts the
+ * lines. Along the last axis a (k0, k1)'s taps are one run of x when the dilation is 1.
+ */
+TCONV__VECTOR_CLONES
+void TC(tconv__row2im_gather)(const tconv__shape *sh, const T *cols, int64_t ld, int64_t il0,
+                              int64_t il1, const T *bias, T *x)
+{
+    const int64_t C = sh->cx, X1 = sh->x[1], X2 = sh->x[2], Y1 = sh->y[1], Y2 = sh->y[2];
+    const int64_t K1 = sh->k[1], K2 = sh->k[2], s2 = sh->s[2], p2 = sh->p[2], d2 = sh->d[2];
+    for (int64_t l = il0; l < il1; ++l) {
+        const int64_t i0 = l / X1, i1 = l % X1;
+        T *restrict xl = x + l * X2 * C;
+        for (int64_t j = 0; j < X2; ++j)
+            for (int64_t c = 0; c < C; ++c)
+                xl[j * C + c] = bias ? bias[c] : (T)0;
+        int64_t lo0, hi0, lo1, hi1;
+        TC(reaching)(sh, 0, i0, &lo0, &hi0);
+        TC(reaching)(sh, 1, i1, &lo1, &hi1);
+        for (int64_t o0 = lo0; o0 < hi0; ++o0) {
+            const int64_t v0 = i0 + sh->p[0] - o0 * sh->s[0];
+            if (v0 % sh->d[0])
+                continue;
+            for (int64_t o1 = lo1; o1 < hi1; ++o1) {
+                const int64_t v1 = i1 + sh->p[1] - o1 * sh->s[1];
+                if (v1 % sh->d[1])
+                    continue;
+                const int64_t g = v0 / sh->d[0] * K1 + v1 / sh->d[1]; /* (k0, k1) */
+                const T *line = cols + (o0 * Y1 + o1) * Y2 * ld + g * K2 * C;
+                for (int64_t o2 = 0; o2 < Y2; ++o2) {
+                    const T *restrict src = line + o2 * ld;
+                    const int64_t a2 = o2 * s2 - p2;
+                    if (d2 == 1) {
+                        const int64_t lo = (a2 < 0 ? -a2 : 0) * C;
+                        const int64_t hi = (X2 - a2 < K2 ? X2 - a2 : K2) * C;
+                        T *restrict d = xl + (a2 * C + lo); /* x's first element reached */
+                        for (int64_t j = 0; j < hi - lo; ++j)
+                            d[j] += src[lo + j];
+                        continue;
+                    }
+                    for (int64_t k2 = 0; k2 < K2; ++k2) {
+                        const int64_t at = a2 + k2 * d2;
+                        if ((uint64_t)at < (uint64_t)X2)
+                            for (int64_t c = 0; c < C; ++c)
+                                xl[at * C + c] += src[k2 * C + c];
+                    }
+                }
+            }
+        }
+    }
+}
