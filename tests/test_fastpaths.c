@@ -671,20 +671,23 @@ Test(fastpaths, auto_channels_last_detours)
 
 /* Channels-last apply_t of a few images of one group whose lines overlap (the kernel
  * larger than the stride) computes every tile's columns first, then gathers x line by
- * line across the team; four images or more (unfolded), or groups, keep the
- * tile-after-tile row2im. Both against the oracle, 1 = 2 = 3 threads, in both layouts. */
+ * line across the team; four images or more, folded images, or groups keep their
+ * own cuts. Both against the oracle, 1 = 2 = 3 threads, in both layouts. */
 Test(fastpaths, channels_last_apply_t_gathered_by_lines)
 {
     int taken[2] = {0};
     for (uint64_t seed = 1; seed <= PER_FAMILY / 2; ++seed) {
         rng r = {seed * 334214459};
         draw w = draw_common(&r);
+        w.dims = (int)rng_int(&r, 1, 2);
         w.batch = rng_int(&r, 1, 5);
         w.groups = rng_int(&r, 0, 3) ? 1 : 2;
-        w.cin = w.groups * rng_int(&r, 2, 20);
-        w.cout = w.groups * rng_int(&r, 16, 24); /* past phase's loops */
+        w.cin = w.groups * rng_int(&r, 2, 6);
+        w.cout = w.groups * rng_int(&r, 16, 20); /* past phase's loops */
+        const bool large = rng_int(&r, 0, 1); /* images past one tile: cut into lines */
         for (int a = 0; a < w.dims; ++a) {
-            w.in[a] = rng_int(&r, 2, w.dims == 3 ? 3 : 6);
+            w.in[a] = !large ? rng_int(&r, 2, 6) : w.dims == 1 ? rng_int(&r, 520, 700)
+                                                                : rng_int(&r, 23, 28);
             w.s[a] = rng_int(&r, 1, 2);
             w.k[a] = w.s[a] + rng_int(&r, 1, 2); /* overlapping taps */
         }
@@ -695,11 +698,10 @@ Test(fastpaths, channels_last_apply_t_gathered_by_lines)
         if (tconv__gemm_path_of(&c.sh) != TCONV__PATH_GENERAL)
             continue;
         const bool by_lines = tconv__gemm_nhwc_by_lines(&c);
-        if (w.groups == 1 && !tconv__gemm_images_per_tile(&c, TCONV_APPLY_T))
-            cr_assert_eq(by_lines, w.batch < 4, "batch %lld [%s]", (long long)w.batch,
-                         describe(&g));
-        if (w.groups > 1)
-            cr_assert(!by_lines, "groups [%s]", describe(&g));
+        const bool folded = tconv__gemm_images_per_tile(&c, TCONV_APPLY_T) > 0;
+        cr_assert_eq(by_lines, w.groups == 1 && !folded && w.batch < 4,
+                     "batch %lld, groups %lld, folded %d [%s]", (long long)w.batch,
+                     (long long)w.groups, folded, describe(&g));
         ++taken[by_lines];
         check_all(&g, seed, NULL);
         check_bias(&g, seed);

@@ -101,11 +101,13 @@ static tconv_status plan_nhwc(const tconv__ctx *c, tconv_product p, plan *pl,
                                                                        : sh->batch;
         const int64_t want = ceil_div(TCONV__MIN_TASKS, sh->groups * column_tasks);
         const int64_t most = max64(1, min64(sh->cxg, R / TCONV__MIN_ROWS));
-        /* few images of one group whose row2im would run tile after tile (their lines
-         * overlap): every tile's columns at once, then x gathered by lines, in the same
-         * order, both cut across the team; the whole image's columns must fit */
-        if (pl->layout == TCONV__PATH_GENERAL && sh->groups == 1 &&
-            (pl->folded ? pl->tiles : sh->batch) < TCONV__NHWC_LINE_TASKS &&
+        /* few images of one group cut into line tiles, whose row2im would run tile after
+         * tile (their lines overlap): every tile's columns at once, then x gathered by
+         * lines, in the same order, both cut across the team; the whole image's columns
+         * must fit. (Folded tiles of small maps share the team by channel blocks: gathered
+         * image by image, dcgan_2's 64-row GEMMs ran at a third of that.) */
+        if (pl->layout == TCONV__PATH_GENERAL && sh->groups == 1 && !pl->folded &&
+            sh->batch < TCONV__NHWC_LINE_TASKS &&
             after(after(0, pl->wbuf, size), sh->y_count * R, size) <= budget) {
             pl->by_lines = true;
             pl->blocks = 1, pl->per_block = sh->cxg;

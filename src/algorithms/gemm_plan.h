@@ -15,8 +15,8 @@
 #define TCONV__MIN_ROWS 128
 /* ... nor a tile of columns below this many. */
 #define TCONV__MIN_WIDTH 64
-/* Channels-last apply_t gathers x line by line (gemm_nhwc_tmpl.h) below this many
- * independent column tasks: images whose row2im must otherwise run tile after tile. */
+/* Channels-last apply_t gathers x line by line (gemm_nhwc_tmpl.h) below this many images
+ * cut into line tiles, whose row2im must otherwise run tile after tile. */
 #define TCONV__NHWC_LINE_TASKS 4
 /* The fused backward (apply and wgrad on the same columns) runs when its tasks, one per
  * segment of tiles, are at least this many; else the two products run one after the
