@@ -37,9 +37,11 @@ CLANG ?= clang-14
 FUZZ_SEED ?= 1
 FUZZ_SECONDS ?= 1800
 FUZZ_SMOKE_SECONDS ?= 60
-# tconv.torch's per-call cost on a tiny layer against torch.nn's (bench/python_overhead.py)
-PYTHON_BENCH = TCONV_LIBRARY=$(BENCH_BUILD)/libtconv.so PYTHONPATH=python PYTHONDONTWRITEBYTECODE=1 \
-               /usr/bin/python3 bench/python_overhead.py
+# tconv.torch's per-call cost on a tiny layer against torch.nn's (bench/python_overhead.py),
+# and a channels-last layer against the same in NCHW (bench/python_layouts.py)
+PYTHON_RUN = TCONV_LIBRARY=$(BENCH_BUILD)/libtconv.so PYTHONPATH=python PYTHONDONTWRITEBYTECODE=1 \
+             /usr/bin/python3
+PYTHON_BENCH = $(PYTHON_RUN) bench/python_overhead.py
 # What `make test` runs under valgrind: all but the long parameterized sweeps, which
 # `make valgrind` adds (they take tens of minutes under valgrind on two cores).
 VALGRIND_SMOKE = test_geometry test_im2col test_regressions test_alloc_failure \
@@ -144,12 +146,14 @@ bench: build-bench
 	$(BENCH_BUILD)/bench/tconv_bench --csv $(BENCH_BUILD)/results/bench.csv \
 	    --svg $(BENCH_BUILD)/results $(BENCH_ARGS)
 	$(PYTHON_BENCH) --csv $(BENCH_BUILD)/results/python_overhead.csv
+	$(PYTHON_RUN) bench/python_layouts.py
 
 bench-quick: build-bench
 	@mkdir -p $(BENCH_BUILD)/results
 	$(BENCH_BUILD)/bench/tconv_bench --quick --csv $(BENCH_BUILD)/results/bench-quick.csv \
 	    --svg $(BENCH_BUILD)/results $(BENCH_ARGS)
 	$(PYTHON_BENCH) --quick --csv $(BENCH_BUILD)/results/python_overhead-quick.csv
+	$(PYTHON_RUN) bench/python_layouts.py --quick
 
 fresh-check:
 	@scripts/install-deps.sh fresh
