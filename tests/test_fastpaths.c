@@ -383,15 +383,22 @@ Test(fastpaths, a_bound_below_one_line_is_refused)
     }
 }
 
+/* A draw of few channels per group, one y channel per group: phase's loops take it. */
+static draw draw_depthwise_like(rng *r)
+{
+    draw w = draw_common(r);
+    w.groups = rng_int(r, 1, 4);
+    w.cin = w.groups * rng_int(r, 1, 2);
+    w.cout = w.groups;
+    return w;
+}
+
 Test(fastpaths, phase_loops_for_depthwise_layers)
 {
     int depthwise = 0;
     for (uint64_t seed = 1; seed <= PER_FAMILY; ++seed) {
         rng r = {seed * 49979687};
-        draw w = draw_common(&r);
-        w.groups = rng_int(&r, 1, 4);
-        w.cin = w.groups * rng_int(&r, 1, 2);
-        w.cout = w.groups;
+        draw w = draw_depthwise_like(&r);
         /* strides 2, 4 and 8 have their own vector interleave when every phase has taps */
         static const int64_t strides[] = {1, 2, 3, 4, 8};
         for (int a = 0; a < w.dims; ++a) {
@@ -431,10 +438,7 @@ Test(fastpaths, phase_apply_over_a_bordered_copy)
     int taken[2] = {0};
     for (uint64_t seed = 1; seed <= PER_FAMILY; ++seed) {
         rng r = {seed * 15485863};
-        draw w = draw_common(&r);
-        w.groups = rng_int(&r, 1, 4);
-        w.cin = w.groups * rng_int(&r, 1, 2);
-        w.cout = w.groups;
+        draw w = draw_depthwise_like(&r);
         for (int a = 0; a < w.dims; ++a) {
             w.s[a] = rng_int(&r, 0, 2) ? 1 : rng_int(&r, 2, 3);
             w.k[a] = rng_int(&r, 1, 5);
