@@ -22,6 +22,31 @@ void TC(tconv__depthwise_weight)(const tconv__shape *sh, const T *w, T *wt)
             wt[k * sh->cy + c] = w[c * sh->k_count + k];
 }
 
+/* One output position's V = C channels (a layer of at most 32): the bias, then every tap's
+ * product added in registers, stored once. With V a constant the sums stay in vector
+ * registers; the general form below adds each tap into the output run in memory, a
+ * store and a reload per tap, which was most of a 21-channel layer's time. */
+static inline void TC(small_position)(const tconv__shape *sh, const taps *t0, const taps *t1,
+                                      const taps *t2, const int64_t *in_ext, const T *src,
+                                      const T *wt, const T *bias, T *to, const int V)
+{
+    T acc[32];
+    for (int v = 0; v < V; ++v)
+        acc[v] = bias ? bias[v] : (T)0;
+    for (int64_t a = 0; a < t0->n; ++a)
+        for (int64_t b = 0; b < t1->n; ++b)
+            for (int64_t e = 0; e < t2->n; ++e) {
+                const int64_t k = (t0->k[a] * sh->k[1] + t1->k[b]) * sh->k[2] + t2->k[e];
+                const int64_t at = (t0->at[a] * in_ext[1] + t1->at[b]) * in_ext[2] + t2->at[e];
+                const T *restrict wk = wt + k * V;
+                const T *restrict from = src + at * V;
+                for (int v = 0; v < V; ++v)
+                    acc[v] += wk[v] * from[v];
+            }
+    for (int v = 0; v < V; ++v)
+        to[v] = acc[v];
+}
+
 /* The output lines l0..l1 of image n: y of apply (from x), or x of apply_t (from y, when
  * `transposed`): each element is the bias, then its taps added in ascending order. */
 TCONV__VECTOR_CLONES
@@ -50,6 +75,26 @@ static void TC(depthwise_lines)(const tconv__shape *sh, bool transposed, const T
             else
                 reading_taps(sh, 2, q2, &t2);
             T *restrict to = dst + (l * out_ext[2] + q2) * C;
+            if (C <= 32) {
+                switch (C) {
+#define TCONV__SMALL(n)                                                                        \
+    case n:                                                                                    \
+        TC(small_position)(sh, &t0, &t1, &t2, in_ext, src, wt, bias, to, n);                   \
+        break;
+                    TCONV__SMALL(1) TCONV__SMALL(2) TCONV__SMALL(3) TCONV__SMALL(4)
+                    TCONV__SMALL(5) TCONV__SMALL(6) TCONV__SMALL(7) TCONV__SMALL(8)
+                    TCONV__SMALL(9) TCONV__SMALL(10) TCONV__SMALL(11) TCONV__SMALL(12)
+                    TCONV__SMALL(13) TCONV__SMALL(14) TCONV__SMALL(15) TCONV__SMALL(16)
+                    TCONV__SMALL(17) TCONV__SMALL(18) TCONV__SMALL(19) TCONV__SMALL(20)
+                    TCONV__SMALL(21) TCONV__SMALL(22) TCONV__SMALL(23) TCONV__SMALL(24)
+                    TCONV__SMALL(25) TCONV__SMALL(26) TCONV__SMALL(27) TCONV__SMALL(28)
+                    TCONV__SMALL(29) TCONV__SMALL(30) TCONV__SMALL(31) TCONV__SMALL(32)
+#undef TCONV__SMALL
+                default:
+                    break;
+                }
+                continue;
+            }
             /* The sums build in `to` itself (a run is in L1): the first tap writes bias +
              * its product, the others add theirs. A staging array cost two small memcpys
              * per position, a fifth of a 21-channel call. */
