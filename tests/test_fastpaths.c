@@ -431,11 +431,13 @@ Test(fastpaths, phase_loops_for_depthwise_layers)
 }
 
 /* The conv direction's loops (apply) with stride 1 on the last axis read a bordered copy
- * of each x channel and sum each output's taps in registers; other strides keep the phase
- * planes. Both against the oracle, with bias, in every layout and thread count. */
+ * of each x channel and sum each output's taps in registers, and the transposed direction
+ * (apply_t) with every stride 1 does the same over y with the kernel flipped; other
+ * strides keep the phase planes. All against the oracle, with bias, in every layout and
+ * thread count. */
 Test(fastpaths, phase_apply_over_a_bordered_copy)
 {
-    int taken[2] = {0};
+    int taken[2] = {0}, taken_t[2] = {0};
     for (uint64_t seed = 1; seed <= PER_FAMILY; ++seed) {
         rng r = {seed * 15485863};
         draw w = draw_depthwise_like(&r);
@@ -459,10 +461,25 @@ Test(fastpaths, phase_apply_over_a_bordered_copy)
         cr_assert_eq(strstr(text, "phase loops over a bordered copy") != NULL, bordered,
                      "%s [%s]", text, describe(&g));
         ++taken[bordered];
+        /* apply_t (the transposed forward): with every stride 1 and p <= (K-1)·d, the
+         * flipped kernel over a bordered y */
+        bool flipped = c.sh.x_count > 0;
+        for (int a = 0; a < 3; ++a)
+            flipped = flipped && c.sh.s[a] == 1 && c.sh.p[a] <= (c.sh.k[a] - 1) * c.sh.d[a];
+        cr_assert_eq(tconv_plan_create(&plan, &g, TCONV_CONVT_FORWARD, 0, TCONV_ALGO_PHASE,
+                                       TCONV_F32, NULL, NULL),
+                     TCONV_OK);
+        tconv_plan_describe(plan, text, sizeof text);
+        tconv_plan_destroy(plan);
+        cr_assert_eq(strstr(text, "phase loops over a bordered copy") != NULL, flipped,
+                     "%s [%s]", text, describe(&g));
+        ++taken_t[flipped];
         check_all(&g, seed, NULL);
         check_bias(&g, seed);
     }
     cr_assert(taken[0] > 0 && taken[1] > 0, "bordered %d, phase planes %d", taken[1], taken[0]);
+    cr_assert(taken_t[0] > 0 && taken_t[1] > 0, "apply_t: flipped %d, phase planes %d",
+              taken_t[1], taken_t[0]);
 }
 
 Test(fastpaths, phase_stride_one_in_place)

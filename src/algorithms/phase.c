@@ -178,7 +178,8 @@ bool tconv__phase_uses_loops(const tconv__shape *sh)
  */
 typedef struct plan {
     bool loops;
-    bool padded;           /* loops, apply with s2 = 1: direct rows over a bordered x */
+    bool padded;           /* loops: direct rows over a bordered x (apply, s2 = 1) or y
+                            * with the kernel flipped (apply_t, every s = 1) */
     int team;              /* loops: threads that get a buffer (the bound may cap them) */
     int64_t per_thread;    /* loops: elements per thread */
     int64_t pad_lo[3], pad_ext[3], pad_count; /* loops: a bordered y (apply_t) or x (apply,
@@ -202,7 +203,7 @@ _Static_assert(offsetof(plan, ph) <= TCONV__PLAN_DATA, "the phase plan outgrows 
 #define PHASE_PATH_LOOPS 16
 #define PHASE_PATH_GEMM 17
 #define PHASE_PATH_DEPTHWISE_NHWC 18
-#define PHASE_PATH_PADDED 19 /* apply's loops over a bordered x copy (padding_of) */
+#define PHASE_PATH_PADDED 19 /* loops over a bordered copy (padding_of, flipped_padding_of) */
 
 /* Parts of the channels-last depthwise weight gradient: runs of lines, each summed into
  * its own Πk·C partial, then the partials added in order. A fixed count, so the sums do
@@ -279,6 +280,34 @@ static bool padding_of(const tconv__shape *sh, plan *pl)
     return true;
 }
 
+/*
+ * apply_t's loops when every stride is 1: x[i] = Σ_k w[k]·y[i + p - k·d] is a correlation
+ * of y with the flipped kernel, padding p' = (K-1)·d - p, so it runs as apply's bordered
+ * rows do: y's copy holds y at offset p' and spans what the last x position's last tap
+ * reaches. False (the phase planes then) where p > (K-1)·d on an axis or the size
+ * overflows.
+ */
+static bool flipped_padding_of(const tconv__shape *sh, plan *pl)
+{
+    int64_t count = 1;
+    for (int a = 0; a < 3; ++a) {
+        const int64_t lo = (sh->k[a] - 1) * sh->d[a] - sh->p[a];
+        if (sh->s[a] != 1 || lo < 0)
+            return false;
+        int64_t ext = sh->y[a] + lo;
+        const int64_t reach = sh->x[a] + (sh->k[a] - 1) * sh->d[a];
+        if (reach > ext)
+            ext = reach;
+        pl->pad_lo[a] = lo;
+        pl->pad_ext[a] = ext;
+        if (!tconv__mul(count, ext, &count))
+            return false;
+    }
+    pl->pad_count = count;
+    pl->padded = true;
+    return true;
+}
+
 static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tconv_error *err)
 {
     const tconv__shape *sh = &c->sh;
@@ -301,7 +330,9 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
      * accumulators */
     int64_t per_thread = ph->ax[2].active * ph->grid, border;
     bool sized = tconv__phase_uses_loops(sh);
-    if (sized && p == TCONV_APPLY_T)
+    if (sized && p == TCONV_APPLY_T && sh->x_count > 0 && flipped_padding_of(sh, pl))
+        sized = tconv__add(pl->pad_count, sh->k_count, &per_thread); /* + the flipped taps */
+    else if (sized && p == TCONV_APPLY_T)
         sized = border_of(sh, ph, pl) && tconv__mul(sh->cyg, pl->pad_count, &border) &&
                 tconv__add(per_thread, border, &per_thread);
     else if (sized && p == TCONV_APPLY && sh->s[2] == 1 && sh->y_count > 0) {
@@ -379,6 +410,12 @@ static int64_t depthwise_lines(const tconv__shape *sh, int64_t lines)
     const int64_t per = (all + TCONV__PHASE_MIN_TASKS - 1) / TCONV__PHASE_MIN_TASKS;
     return per < 1 ? 1 : per > lines ? lines : per;
 }
+
+/* What padded_rows computes: outputs of extents `out` over a bordered input whose rows
+ * are P1 x P2, output o reading o·s + k·d for taps k of extents `k`. */
+typedef struct rows_view {
+    int64_t out[3], s[3], d[3], k[3], P1, P2;
+} rows_view;
 
 #define TCONV_TEMPLATE "algorithms/phase_tmpl.h"
 #include "instantiate.h"

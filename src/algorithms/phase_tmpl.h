@@ -246,21 +246,155 @@ static void TC(store_lines)(const tconv__shape *sh, const phases *ph, int64_t a0
         }
 }
 
+/* Copies channel `from` (extents e) into the bordered buffer at the plan's offsets. */
+static void TC(fill_border)(const plan *pl, const int64_t e[3], const T *from, T *buf)
+{
+    const int64_t P1 = pl->pad_ext[1], P2 = pl->pad_ext[2];
+    for (int64_t i0 = 0; i0 < e[0]; ++i0)
+        for (int64_t i1 = 0; i1 < e[1]; ++i1)
+            memcpy(buf + ((i0 + pl->pad_lo[0]) * P1 + i1 + pl->pad_lo[1]) * P2 + pl->pad_lo[2],
+                   from + (i0 * e[1] + i1) * e[2], (size_t)e[2] * sizeof(T));
+}
+
 /* The y channels of group g of image n, each into its bordered copy (see border_of):
  * y at offset pad_lo, zeros around it. */
 static void TC(border_y)(const tconv__shape *sh, const plan *pl, const T *y, int64_t n,
                          int64_t g, T *yb)
 {
-    const int64_t E1 = pl->pad_ext[1], E2 = pl->pad_ext[2];
     memset(yb, 0, (size_t)(sh->cyg * pl->pad_count) * sizeof(T));
-    for (int64_t cy = 0; cy < sh->cyg; ++cy) {
-        const T *y_c = y + (n * sh->cy + g * sh->cyg + cy) * sh->y_count;
-        T *b_c = yb + cy * pl->pad_count;
-        for (int64_t o0 = 0; o0 < sh->y[0]; ++o0)
-            for (int64_t o1 = 0; o1 < sh->y[1]; ++o1)
-                memcpy(b_c + ((o0 + pl->pad_lo[0]) * E1 + o1 + pl->pad_lo[1]) * E2 +
-                           pl->pad_lo[2],
-                       y_c + (o0 * sh->y[1] + o1) * sh->y[2], (size_t)sh->y[2] * sizeof(T));
+    for (int64_t cy = 0; cy < sh->cyg; ++cy)
+        TC(fill_border)(pl, sh->y, y + (n * sh->cy + g * sh->cyg + cy) * sh->y_count,
+                        yb + cy * pl->pad_count);
+}
+
+/* Outputs o2..o2+V-1 of one output row: acc = b (first input channel) or the output,
+ * plus each tap's weight times the bordered input row it reads, in tap order, in
+ * registers. With V a constant the compiler keeps acc in vector registers. */
+static inline void TC(padded_block)(const rows_view *v, const T *xr, const T *w_c, bool first,
+                                    T b, T *yr, const int V)
+{
+    const int64_t P1 = v->P1, P2 = v->P2, K1 = v->k[1], K2 = v->k[2];
+    T acc[32];
+    for (int e = 0; e < V; ++e)
+        acc[e] = first ? b : yr[e];
+    for (int64_t k0 = 0; k0 < v->k[0]; ++k0)
+        for (int64_t k1 = 0; k1 < K1; ++k1) {
+            const T *restrict row = xr + (k0 * v->d[0] * P1 + k1 * v->d[1]) * P2;
+            const T *restrict wk = w_c + (k0 * K1 + k1) * K2;
+            for (int64_t k2 = 0; k2 < K2; ++k2) {
+                const T wv = wk[k2];
+                const T *restrict at = row + k2 * v->d[2];
+                for (int e = 0; e < V; ++e)
+                    acc[e] += wv * at[e];
+            }
+        }
+    for (int e = 0; e < V; ++e)
+        yr[e] = acc[e];
+}
+
+/* out (+)= w_c ⋆ xp for one input channel over its bordered copy xp (stride 1 on the last
+ * axis): blocks of 32 outputs, then the rest of the row in one. */
+TCONV__VECTOR_CLONES
+static void TC(padded_rows)(const rows_view *v, const T *xp, const T *w_c, bool first, T b,
+                            T *out)
+{
+    const int64_t P1 = v->P1, P2 = v->P2, O1 = v->out[1], O2 = v->out[2];
+    for (int64_t o0 = 0; o0 < v->out[0]; ++o0)
+        for (int64_t o1 = 0; o1 < O1; ++o1) {
+            T *yr = out + (o0 * O1 + o1) * O2;
+            const T *xr = xp + (o0 * v->s[0] * P1 + o1 * v->s[1]) * P2;
+            int64_t o2 = 0;
+            for (; o2 + 32 <= O2; o2 += 32)
+                TC(padded_block)(v, xr + o2, w_c, first, b, yr + o2, 32);
+            /* the rest of the row as one block: its vectors are independent sums where
+             * blocks of 8 one after the other each waited on one chain of additions */
+            const T *xo = xr + o2;
+            T *yo = yr + o2;
+            switch (O2 - o2) {
+#define TCONV__REST(n)                                                                         \
+    case n:                                                                                    \
+        TC(padded_block)(v, xo, w_c, first, b, yo, n);                                         \
+        break;
+                TCONV__REST(1) TCONV__REST(2) TCONV__REST(3) TCONV__REST(4) TCONV__REST(5)
+                TCONV__REST(6) TCONV__REST(7) TCONV__REST(8) TCONV__REST(9) TCONV__REST(10)
+                TCONV__REST(11) TCONV__REST(12) TCONV__REST(13) TCONV__REST(14)
+                TCONV__REST(15) TCONV__REST(16) TCONV__REST(17) TCONV__REST(18)
+                TCONV__REST(19) TCONV__REST(20) TCONV__REST(21) TCONV__REST(22)
+                TCONV__REST(23) TCONV__REST(24) TCONV__REST(25) TCONV__REST(26)
+                TCONV__REST(27) TCONV__REST(28) TCONV__REST(29) TCONV__REST(30)
+                TCONV__REST(31)
+#undef TCONV__REST
+            default: /* 0 */
+                break;
+            }
+        }
+}
+
+/* apply through padded_rows: a task is a (image, y channel); each thread keeps its copy's
+ * border zero and copies an x channel's rows in only when it changes. Every y element is
+ * the bias, then its x channels in order, each with its taps in order. */
+static void TC(padded_apply)(const tconv__ctx *c, const tconv__product_plan *pp,
+                             const plan *pl, const T *x, const T *w, T *y, T *ws)
+{
+    const tconv__shape *sh = &c->sh;
+    const rows_view v = {{sh->y[0], sh->y[1], sh->y[2]}, {sh->s[0], sh->s[1], sh->s[2]},
+                         {sh->d[0], sh->d[1], sh->d[2]}, {sh->k[0], sh->k[1], sh->k[2]},
+                         pl->pad_ext[1], pl->pad_ext[2]};
+#pragma omp parallel num_threads(tconv__team(c, pp))
+    {
+        T *xp = (T *)tconv__thread_ws(pp, ws, tconv__thread_num());
+        memset(xp, 0, (size_t)pl->pad_count * sizeof(T));
+        int64_t held = -1; /* the x channel xp holds */
+#pragma omp for schedule(dynamic)
+        for (int64_t t = 0; t < sh->batch * sh->cy; ++t) {
+            const int64_t n = t / sh->cy, g = t % sh->cy / sh->cyg, cy = t % sh->cyg;
+            const T b = c->bias ? ((const T *)c->bias)[t % sh->cy] : (T)0;
+            for (int64_t cx = 0; cx < sh->cxg; ++cx) {
+                const int64_t xc = n * sh->cx + g * sh->cxg + cx;
+                if (xc != held) {
+                    TC(fill_border)(pl, sh->x, x + xc * sh->x_count, xp);
+                    held = xc;
+                }
+                TC(padded_rows)(&v, xp, w + ((g * sh->cyg + cy) * sh->cxg + cx) * sh->k_count,
+                                cx == 0, b, y + t * sh->y_count);
+            }
+        }
+    }
+}
+
+/* apply_t through padded_rows (every stride 1): a task is a (image, x channel), each y
+ * channel of its group read through a bordered copy with the kernel flipped. Every x
+ * element is the bias, then its y channels in order, each with its taps in order. */
+static void TC(padded_apply_t)(const tconv__ctx *c, const tconv__product_plan *pp,
+                               const plan *pl, const T *y, const T *w, T *x, T *ws)
+{
+    const tconv__shape *sh = &c->sh;
+    const int64_t K = sh->k_count;
+    const rows_view v = {{sh->x[0], sh->x[1], sh->x[2]}, {1, 1, 1},
+                         {sh->d[0], sh->d[1], sh->d[2]}, {sh->k[0], sh->k[1], sh->k[2]},
+                         pl->pad_ext[1], pl->pad_ext[2]};
+#pragma omp parallel num_threads(tconv__team(c, pp))
+    {
+        T *yp = (T *)tconv__thread_ws(pp, ws, tconv__thread_num());
+        T *wf = yp + pl->pad_count; /* one (y, x) channel pair's taps, flipped */
+        memset(yp, 0, (size_t)pl->pad_count * sizeof(T));
+        int64_t held = -1; /* the y channel yp holds */
+#pragma omp for schedule(dynamic)
+        for (int64_t t = 0; t < sh->batch * sh->cx; ++t) {
+            const int64_t n = t / sh->cx, g = t % sh->cx / sh->cxg, cx = t % sh->cxg;
+            const T b = c->bias ? ((const T *)c->bias)[t % sh->cx] : (T)0;
+            for (int64_t cy = 0; cy < sh->cyg; ++cy) {
+                const int64_t yc = n * sh->cy + g * sh->cyg + cy;
+                if (yc != held) {
+                    TC(fill_border)(pl, sh->y, y + yc * sh->y_count, yp);
+                    held = yc;
+                }
+                const T *w_c = w + ((g * sh->cyg + cy) * sh->cxg + cx) * K;
+                for (int64_t k = 0; k < K; ++k)
+                    wf[k] = w_c[K - 1 - k];
+                TC(padded_rows)(&v, yp, wf, cy == 0, b, x + t * sh->x_count);
+            }
+        }
     }
 }
 
@@ -272,6 +406,10 @@ static void TC(border_y)(const tconv__shape *sh, const plan *pl, const T *y, int
 static void TC(loops_apply_t)(const tconv__ctx *c, const tconv__product_plan *pp, const plan *pl, const T *y, const T *w,
                               T *x, T *ws)
 {
+    if (pl->padded) {
+        TC(padded_apply_t)(c, pp, pl, y, w, x, ws);
+        return;
+    }
     const tconv__shape *sh = &c->sh;
     const phases *ph = &pl->ph;
     const phase_axis *A = ph->ax;
@@ -345,104 +483,6 @@ static void TC(tap_lanes)(T *lane, const T *v, int64_t V1, int64_t V2, const T *
 
 /* y = C x: per (image, y channel), y = Σ_cx Σ_α Σ_j w_j · shift(xd_α, -off_j), with xd the
  * phases of x channel cx. */
-/* Outputs o2..o2+V-1 of one y row: acc = b (first x channel) or y, plus each tap's
- * weight times the bordered x row it reads, in tap order, in registers. With V a
- * constant the compiler keeps acc in vector registers. */
-static inline void TC(padded_block)(const tconv__shape *sh, const plan *pl, const T *xr,
-                                    const T *w_c, bool first, T b, T *yr, const int V)
-{
-    const int64_t P1 = pl->pad_ext[1], P2 = pl->pad_ext[2], K1 = sh->k[1], K2 = sh->k[2];
-    T acc[32];
-    for (int v = 0; v < V; ++v)
-        acc[v] = first ? b : yr[v];
-    for (int64_t k0 = 0; k0 < sh->k[0]; ++k0)
-        for (int64_t k1 = 0; k1 < K1; ++k1) {
-            const T *restrict row = xr + (k0 * sh->d[0] * P1 + k1 * sh->d[1]) * P2;
-            const T *restrict wk = w_c + (k0 * K1 + k1) * K2;
-            for (int64_t k2 = 0; k2 < K2; ++k2) {
-                const T wv = wk[k2];
-                const T *restrict at = row + k2 * sh->d[2];
-                for (int v = 0; v < V; ++v)
-                    acc[v] += wv * at[v];
-            }
-        }
-    for (int v = 0; v < V; ++v)
-        yr[v] = acc[v];
-}
-
-/* y_c (+)= w_c ⋆ xp for one x channel over the bordered copy xp (s2 = 1): blocks of 32
- * outputs, then the rest of the row in one. */
-TCONV__VECTOR_CLONES
-static void TC(padded_rows)(const tconv__shape *sh, const plan *pl, const T *xp, const T *w_c,
-                            bool first, T b, T *y_c)
-{
-    const int64_t P1 = pl->pad_ext[1], P2 = pl->pad_ext[2], Y1 = sh->y[1], Y2 = sh->y[2];
-    for (int64_t o0 = 0; o0 < sh->y[0]; ++o0)
-        for (int64_t o1 = 0; o1 < Y1; ++o1) {
-            T *yr = y_c + (o0 * Y1 + o1) * Y2;
-            const T *xr = xp + (o0 * sh->s[0] * P1 + o1 * sh->s[1]) * P2;
-            int64_t o2 = 0;
-            for (; o2 + 32 <= Y2; o2 += 32)
-                TC(padded_block)(sh, pl, xr + o2, w_c, first, b, yr + o2, 32);
-            /* the rest of the row as one block: its vectors are independent sums where
-             * blocks of 8 one after the other each waited on one chain of additions */
-            const T *xo = xr + o2;
-            T *yo = yr + o2;
-            switch (Y2 - o2) {
-#define TCONV__REST(n)                                                                         \
-    case n:                                                                                    \
-        TC(padded_block)(sh, pl, xo, w_c, first, b, yo, n);                                    \
-        break;
-                TCONV__REST(1) TCONV__REST(2) TCONV__REST(3) TCONV__REST(4) TCONV__REST(5)
-                TCONV__REST(6) TCONV__REST(7) TCONV__REST(8) TCONV__REST(9) TCONV__REST(10)
-                TCONV__REST(11) TCONV__REST(12) TCONV__REST(13) TCONV__REST(14)
-                TCONV__REST(15) TCONV__REST(16) TCONV__REST(17) TCONV__REST(18)
-                TCONV__REST(19) TCONV__REST(20) TCONV__REST(21) TCONV__REST(22)
-                TCONV__REST(23) TCONV__REST(24) TCONV__REST(25) TCONV__REST(26)
-                TCONV__REST(27) TCONV__REST(28) TCONV__REST(29) TCONV__REST(30)
-                TCONV__REST(31)
-#undef TCONV__REST
-            default: /* 0 */
-                break;
-            }
-        }
-}
-
-/* apply through padded_rows: a task is a (image, y channel); each thread keeps its copy's
- * border zero and copies an x channel's rows in only when it changes. Every y element is
- * the bias, then its x channels in order, each with its taps in order. */
-static void TC(padded_apply)(const tconv__ctx *c, const tconv__product_plan *pp,
-                             const plan *pl, const T *x, const T *w, T *y, T *ws)
-{
-    const tconv__shape *sh = &c->sh;
-    const int64_t P1 = pl->pad_ext[1], P2 = pl->pad_ext[2], X1 = sh->x[1], X2 = sh->x[2];
-#pragma omp parallel num_threads(tconv__team(c, pp))
-    {
-        T *xp = (T *)tconv__thread_ws(pp, ws, tconv__thread_num());
-        memset(xp, 0, (size_t)pl->pad_count * sizeof(T));
-        int64_t held = -1; /* the x channel xp holds */
-#pragma omp for schedule(dynamic)
-        for (int64_t t = 0; t < sh->batch * sh->cy; ++t) {
-            const int64_t n = t / sh->cy, g = t % sh->cy / sh->cyg, cy = t % sh->cyg;
-            const T b = c->bias ? ((const T *)c->bias)[t % sh->cy] : (T)0;
-            for (int64_t cx = 0; cx < sh->cxg; ++cx) {
-                const int64_t xc = n * sh->cx + g * sh->cxg + cx;
-                if (xc != held) {
-                    const T *from = x + xc * sh->x_count;
-                    for (int64_t i0 = 0; i0 < sh->x[0]; ++i0)
-                        for (int64_t i1 = 0; i1 < X1; ++i1)
-                            memcpy(xp + ((i0 + pl->pad_lo[0]) * P1 + i1 + pl->pad_lo[1]) * P2 +
-                                       pl->pad_lo[2],
-                                   from + (i0 * X1 + i1) * X2, (size_t)X2 * sizeof(T));
-                    held = xc;
-                }
-                TC(padded_rows)(sh, pl, xp, w + ((g * sh->cyg + cy) * sh->cxg + cx) * sh->k_count,
-                                cx == 0, b, y + t * sh->y_count);
-            }
-        }
-    }
-}
-
 static void TC(loops_apply)(const tconv__ctx *c, const tconv__product_plan *pp, const plan *pl, const T *x, const T *w, T *y,
                             T *ws)
 {
