@@ -26,6 +26,15 @@
 #define TCONV__VECTOR_CLONES
 #endif
 
+/* A kernel's body written once for several constant widths (a size parameter the caller
+ * passes as a literal): it must be inlined into the caller's clone for the width to be a
+ * constant and the vector ISA the clone's; GCC's heuristics did not always do it. */
+#if defined(__GNUC__)
+#define TCONV__ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define TCONV__ALWAYS_INLINE inline
+#endif
+
 /* ---- errors ---------------------------------------------------------------------------- */
 
 /* Records `s` and a printf-style message in `err` (if not NULL); returns `s`. */

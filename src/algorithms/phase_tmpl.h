@@ -270,8 +270,9 @@ static void TC(border_y)(const tconv__shape *sh, const plan *pl, const T *y, int
 /* Outputs o2..o2+V-1 of one output row: acc = b (first input channel) or the output,
  * plus each tap's weight times the bordered input row it reads, in tap order, in
  * registers. With V a constant the compiler keeps acc in vector registers. */
-static inline void TC(padded_block)(const rows_view *v, const T *xr, const T *w_c, bool first,
-                                    T b, T *yr, const int V)
+static TCONV__ALWAYS_INLINE void TC(padded_block)(const rows_view *v, const T *xr,
+                                                  const T *w_c, bool first, T b, T *yr,
+                                                  const int V)
 {
     const int64_t P1 = v->P1, P2 = v->P2, K1 = v->k[1], K2 = v->k[2];
     T acc[32];
@@ -330,73 +331,56 @@ static void TC(padded_rows)(const rows_view *v, const T *xp, const T *w_c, bool 
         }
 }
 
-/* apply through padded_rows: a task is a (image, y channel); each thread keeps its copy's
- * border zero and copies an x channel's rows in only when it changes. Every y element is
- * the bias, then its x channels in order, each with its taps in order. */
-static void TC(padded_apply)(const tconv__ctx *c, const tconv__product_plan *pp,
-                             const plan *pl, const T *x, const T *w, T *y, T *ws)
+/*
+ * apply (from x, `transposed` false) or apply_t (from y, every stride 1, the kernel
+ * flipped) through padded_rows. A task is an (image, output channel); its group's input
+ * channels are read through the thread's bordered copy, whose border stays zero and whose
+ * interior is copied in only when the input channel changes. Every output element is the
+ * bias, then its input channels in order, each with its taps in order.
+ */
+static void TC(padded_product)(const tconv__ctx *c, const tconv__product_plan *pp,
+                               const plan *pl, bool transposed, const T *in, const T *w,
+                               T *out, T *ws)
 {
     const tconv__shape *sh = &c->sh;
-    const rows_view v = {{sh->y[0], sh->y[1], sh->y[2]}, {sh->s[0], sh->s[1], sh->s[2]},
+    const int64_t K = sh->k_count;
+    const int64_t co = transposed ? sh->cx : sh->cy, cog = transposed ? sh->cxg : sh->cyg;
+    const int64_t ci = transposed ? sh->cy : sh->cx, cig = transposed ? sh->cyg : sh->cxg;
+    const int64_t *in_ext = transposed ? sh->y : sh->x, *out_ext = transposed ? sh->x : sh->y;
+    const int64_t in_count = transposed ? sh->y_count : sh->x_count;
+    const int64_t out_count = transposed ? sh->x_count : sh->y_count;
+    const int64_t one[3] = {1, 1, 1}, *stride = transposed ? one : sh->s;
+    const rows_view v = {{out_ext[0], out_ext[1], out_ext[2]},
+                         {stride[0], stride[1], stride[2]},
                          {sh->d[0], sh->d[1], sh->d[2]}, {sh->k[0], sh->k[1], sh->k[2]},
                          pl->pad_ext[1], pl->pad_ext[2]};
 #pragma omp parallel num_threads(tconv__team(c, pp))
     {
-        T *xp = (T *)tconv__thread_ws(pp, ws, tconv__thread_num());
-        memset(xp, 0, (size_t)pl->pad_count * sizeof(T));
-        int64_t held = -1; /* the x channel xp holds */
+        T *buf = (T *)tconv__thread_ws(pp, ws, tconv__thread_num());
+        T *wf = buf + pl->pad_count; /* apply_t: one channel pair's taps, flipped */
+        memset(buf, 0, (size_t)pl->pad_count * sizeof(T));
+        int64_t held = -1; /* the input channel buf holds */
 #pragma omp for schedule(dynamic)
-        for (int64_t t = 0; t < sh->batch * sh->cy; ++t) {
-            const int64_t n = t / sh->cy, g = t % sh->cy / sh->cyg, cy = t % sh->cyg;
-            const T b = c->bias ? ((const T *)c->bias)[t % sh->cy] : (T)0;
-            for (int64_t cx = 0; cx < sh->cxg; ++cx) {
-                const int64_t xc = n * sh->cx + g * sh->cxg + cx;
-                if (xc != held) {
-                    TC(fill_border)(pl, sh->x, x + xc * sh->x_count, xp);
-                    held = xc;
+        for (int64_t t = 0; t < sh->batch * co; ++t) {
+            const int64_t n = t / co, g = t % co / cog, o = t % cog;
+            const T b = c->bias ? ((const T *)c->bias)[t % co] : (T)0;
+            for (int64_t i = 0; i < cig; ++i) {
+                const int64_t ic = n * ci + g * cig + i;
+                if (ic != held) {
+                    TC(fill_border)(pl, in_ext, in + ic * in_count, buf);
+                    held = ic;
                 }
-                TC(padded_rows)(&v, xp, w + ((g * sh->cyg + cy) * sh->cxg + cx) * sh->k_count,
-                                cx == 0, b, y + t * sh->y_count);
+                const int64_t cy = transposed ? i : o, cx = transposed ? o : i;
+                const T *w_c = w + ((g * sh->cyg + cy) * sh->cxg + cx) * K;
+                if (transposed)
+                    for (int64_t k = 0; k < K; ++k)
+                        wf[k] = w_c[K - 1 - k];
+                TC(padded_rows)(&v, buf, transposed ? wf : w_c, i == 0, b, out + t * out_count);
             }
         }
     }
 }
 
-/* apply_t through padded_rows (every stride 1): a task is a (image, x channel), each y
- * channel of its group read through a bordered copy with the kernel flipped. Every x
- * element is the bias, then its y channels in order, each with its taps in order. */
-static void TC(padded_apply_t)(const tconv__ctx *c, const tconv__product_plan *pp,
-                               const plan *pl, const T *y, const T *w, T *x, T *ws)
-{
-    const tconv__shape *sh = &c->sh;
-    const int64_t K = sh->k_count;
-    const rows_view v = {{sh->x[0], sh->x[1], sh->x[2]}, {1, 1, 1},
-                         {sh->d[0], sh->d[1], sh->d[2]}, {sh->k[0], sh->k[1], sh->k[2]},
-                         pl->pad_ext[1], pl->pad_ext[2]};
-#pragma omp parallel num_threads(tconv__team(c, pp))
-    {
-        T *yp = (T *)tconv__thread_ws(pp, ws, tconv__thread_num());
-        T *wf = yp + pl->pad_count; /* one (y, x) channel pair's taps, flipped */
-        memset(yp, 0, (size_t)pl->pad_count * sizeof(T));
-        int64_t held = -1; /* the y channel yp holds */
-#pragma omp for schedule(dynamic)
-        for (int64_t t = 0; t < sh->batch * sh->cx; ++t) {
-            const int64_t n = t / sh->cx, g = t % sh->cx / sh->cxg, cx = t % sh->cxg;
-            const T b = c->bias ? ((const T *)c->bias)[t % sh->cx] : (T)0;
-            for (int64_t cy = 0; cy < sh->cyg; ++cy) {
-                const int64_t yc = n * sh->cy + g * sh->cyg + cy;
-                if (yc != held) {
-                    TC(fill_border)(pl, sh->y, y + yc * sh->y_count, yp);
-                    held = yc;
-                }
-                const T *w_c = w + ((g * sh->cyg + cy) * sh->cxg + cx) * K;
-                for (int64_t k = 0; k < K; ++k)
-                    wf[k] = w_c[K - 1 - k];
-                TC(padded_rows)(&v, yp, wf, cy == 0, b, x + t * sh->x_count);
-            }
-        }
-    }
-}
 
 /* x = Cᵀ y, phase by phase: each phase plane of x channel cx is a stride-1 correlation of
  * y with that phase's taps, summed over (cy, j) in one fixed order; the planes that share
@@ -407,7 +391,7 @@ static void TC(loops_apply_t)(const tconv__ctx *c, const tconv__product_plan *pp
                               T *x, T *ws)
 {
     if (pl->padded) {
-        TC(padded_apply_t)(c, pp, pl, y, w, x, ws);
+        TC(padded_product)(c, pp, pl, true, y, w, x, ws);
         return;
     }
     const tconv__shape *sh = &c->sh;
@@ -487,7 +471,7 @@ static void TC(loops_apply)(const tconv__ctx *c, const tconv__product_plan *pp, 
                             T *ws)
 {
     if (pl->padded) {
-        TC(padded_apply)(c, pp, pl, x, w, y, ws);
+        TC(padded_product)(c, pp, pl, false, x, w, y, ws);
         return;
     }
     const tconv__shape *sh = &c->sh;

@@ -26,9 +26,11 @@ void TC(tconv__depthwise_weight)(const tconv__shape *sh, const T *w, T *wt)
  * product added in registers, stored once. With V a constant the sums stay in vector
  * registers; the general form below adds each tap into the output run in memory, a
  * store and a reload per tap, which was most of a 21-channel layer's time. */
-static inline void TC(small_position)(const tconv__shape *sh, const taps *t0, const taps *t1,
-                                      const taps *t2, const int64_t *in_ext, const T *src,
-                                      const T *wt, const T *bias, T *to, const int V)
+static TCONV__ALWAYS_INLINE void TC(small_position)(const tconv__shape *sh, const taps *t0,
+                                                    const taps *t1, const taps *t2,
+                                                    const int64_t *in_ext, const T *src,
+                                                    const T *wt, const T *bias, T *to,
+                                                    const int V)
 {
     T acc[32];
     for (int v = 0; v < V; ++v)
