@@ -208,6 +208,19 @@ static tconv__ctx context(const tconv_geometry *g, size_t limit)
     return c;
 }
 
+/* What a plan of `op` with `algo` in `layout` decided (tconv_plan_describe), into text. */
+static void plan_text(const tconv_geometry *g, tconv_op op, tconv_algo algo,
+                      tconv_layout layout, char *text, size_t size)
+{
+    const tconv_options o = {.layout = layout};
+    tconv_plan *plan;
+    tconv_error err = {0};
+    cr_assert_eq(tconv_plan_create(&plan, g, op, 0, algo, TCONV_F32, &o, &err), TCONV_OK, "%s",
+                 err.message);
+    tconv_plan_describe(plan, text, size);
+    tconv_plan_destroy(plan);
+}
+
 /* Random per-axis parameters for a family; the family sets what it must. */
 typedef struct draw {
     int dims;
@@ -411,14 +424,9 @@ Test(fastpaths, phase_loops_for_depthwise_layers)
         const tconv__ctx c = context(&g, 0);
         cr_assert(tconv__phase_uses_loops(&c.sh), "[%s]", describe(&g));
         if (c.sh.cxg == 1 && c.sh.cyg == 1) { /* channels-last: the depthwise loops */
-            const tconv_options o = {.layout = TCONV_LAYOUT_CHANNELS_LAST};
-            tconv_plan *plan;
-            cr_assert_eq(tconv_plan_create(&plan, &g, TCONV_CONVT_BACKWARD, 0, TCONV_ALGO_AUTO,
-                                           TCONV_F32, &o, NULL),
-                         TCONV_OK);
             char text[600];
-            tconv_plan_describe(plan, text, sizeof text);
-            tconv_plan_destroy(plan);
+            plan_text(&g, TCONV_CONVT_BACKWARD, TCONV_ALGO_AUTO, TCONV_LAYOUT_CHANNELS_LAST,
+                      text, sizeof text);
             cr_assert(strstr(text, "channels-last depthwise loops") &&
                           !strstr(text, "computed channels-first"),
                       "%s [%s]", text, describe(&g));
@@ -450,13 +458,9 @@ Test(fastpaths, phase_apply_over_a_bordered_copy)
         make(&w, &g);
         const tconv__ctx c = context(&g, 0);
         cr_assert(tconv__phase_uses_loops(&c.sh), "[%s]", describe(&g));
-        tconv_plan *plan;
-        cr_assert_eq(tconv_plan_create(&plan, &g, TCONV_CONV_FORWARD, 0, TCONV_ALGO_PHASE,
-                                       TCONV_F32, NULL, NULL),
-                     TCONV_OK);
         char text[600];
-        tconv_plan_describe(plan, text, sizeof text);
-        tconv_plan_destroy(plan);
+        plan_text(&g, TCONV_CONV_FORWARD, TCONV_ALGO_PHASE, TCONV_LAYOUT_CHANNELS_FIRST, text,
+                  sizeof text);
         const bool bordered = c.sh.s[2] == 1;
         cr_assert_eq(strstr(text, "phase loops over a bordered copy") != NULL, bordered,
                      "%s [%s]", text, describe(&g));
@@ -466,11 +470,8 @@ Test(fastpaths, phase_apply_over_a_bordered_copy)
         bool flipped = c.sh.x_count > 0;
         for (int a = 0; a < 3; ++a)
             flipped = flipped && c.sh.s[a] == 1 && c.sh.p[a] <= (c.sh.k[a] - 1) * c.sh.d[a];
-        cr_assert_eq(tconv_plan_create(&plan, &g, TCONV_CONVT_FORWARD, 0, TCONV_ALGO_PHASE,
-                                       TCONV_F32, NULL, NULL),
-                     TCONV_OK);
-        tconv_plan_describe(plan, text, sizeof text);
-        tconv_plan_destroy(plan);
+        plan_text(&g, TCONV_CONVT_FORWARD, TCONV_ALGO_PHASE, TCONV_LAYOUT_CHANNELS_FIRST, text,
+                  sizeof text);
         cr_assert_eq(strstr(text, "phase loops over a bordered copy") != NULL, flipped,
                      "%s [%s]", text, describe(&g));
         ++taken_t[flipped];
@@ -613,14 +614,9 @@ Test(fastpaths, fused_backward)
             tconv__gemm_path_of(&c.sh) != TCONV__PATH_TILED)
             continue;
         for (int last = 0; last < 2; ++last) {
-            tconv_plan *plan;
-            const tconv_options o = {.layout = (tconv_layout)last};
-            cr_assert_eq(tconv_plan_create(&plan, &g, TCONV_CONVT_BACKWARD, 0, TCONV_ALGO_GEMM,
-                                           TCONV_F32, &o, NULL),
-                         TCONV_OK);
             char text[600];
-            tconv_plan_describe(plan, text, sizeof text);
-            tconv_plan_destroy(plan);
+            plan_text(&g, TCONV_CONVT_BACKWARD, TCONV_ALGO_GEMM, (tconv_layout)last, text,
+                      sizeof text);
             cr_assert(strstr(text, "apply+wgrad") && !strstr(text, "computed channels-first"),
                       "not fused natively: %s [%s]", text, describe(&g));
         }
@@ -631,14 +627,8 @@ Test(fastpaths, fused_backward)
 /* Whether a channels-last forward plan of `algo` computes on channels-first copies. */
 static bool detours(const tconv_geometry *g, tconv_algo algo)
 {
-    const tconv_options o = {.layout = TCONV_LAYOUT_CHANNELS_LAST};
-    tconv_plan *plan;
-    tconv_error err;
-    cr_assert_eq(tconv_plan_create(&plan, g, TCONV_CONVT_FORWARD, 0, algo, TCONV_F32, &o, &err),
-                 TCONV_OK, "%s", err.message);
     char text[600];
-    tconv_plan_describe(plan, text, sizeof text);
-    tconv_plan_destroy(plan);
+    plan_text(g, TCONV_CONVT_FORWARD, algo, TCONV_LAYOUT_CHANNELS_LAST, text, sizeof text);
     return strstr(text, "computed channels-first") != NULL;
 }
 

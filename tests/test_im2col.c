@@ -11,20 +11,27 @@
 #include <math.h>
 #include <stdlib.h>
 
+/* The input position output position o reads through tap t, o·s - p + k·d per axis, as
+ * an index into the map (-1 in the padding): the same in both layouts. */
+static int64_t position_through(const tconv__shape *sh, int64_t o, int64_t t)
+{
+    int64_t i[3];
+    for (int a = 2; a >= 0; --a) {
+        const int64_t k = t % sh->k[a], oa = o % sh->y[a];
+        t /= sh->k[a];
+        o /= sh->y[a];
+        i[a] = oa * sh->s[a] - sh->p[a] + k * sh->d[a];
+        if (i[a] < 0 || i[a] >= sh->x[a])
+            return -1;
+    }
+    return (i[0] * sh->x[1] + i[1]) * sh->x[2] + i[2];
+}
+
 /* The definition: cols[(ch, k)][o] = x[ch][o*s - p + k*d] inside the map, else 0. */
 static double definition(const tconv__shape *sh, const double *x, int64_t row, int64_t o)
 {
-    int64_t kk = row % sh->k_count, oo = o, i[3];
-    const int64_t ch = row / sh->k_count;
-    for (int a = 2; a >= 0; --a) {
-        const int64_t k = kk % sh->k[a], oa = oo % sh->y[a];
-        kk /= sh->k[a];
-        oo /= sh->y[a];
-        i[a] = oa * sh->s[a] - sh->p[a] + k * sh->d[a];
-        if (i[a] < 0 || i[a] >= sh->x[a])
-            return 0;
-    }
-    return x[ch * sh->x_count + (i[0] * sh->x[1] + i[1]) * sh->x[2] + i[2]];
+    const int64_t at = position_through(sh, o, row % sh->k_count);
+    return at < 0 ? 0 : x[row / sh->k_count * sh->x_count + at];
 }
 
 Test(im2col, matches_definition_and_col2im_is_its_adjoint)
@@ -85,20 +92,6 @@ Test(im2col, matches_definition_and_col2im_is_its_adjoint)
     }
 }
 
-/* Channels-last: the input position row o reads through tap t (-1 in the padding). */
-static int64_t position_nhwc(const tconv__shape *sh, int64_t o, int64_t t)
-{
-    int64_t i[3];
-    for (int a = 2; a >= 0; --a) {
-        const int64_t k = t % sh->k[a], oa = o % sh->y[a];
-        t /= sh->k[a];
-        o /= sh->y[a];
-        i[a] = oa * sh->s[a] - sh->p[a] + k * sh->d[a];
-        if (i[a] < 0 || i[a] >= sh->x[a])
-            return -1;
-    }
-    return (i[0] * sh->x[1] + i[1]) * sh->x[2] + i[2];
-}
 
 /* im2row in any block of columns, and row2im in any block of channels, against their
  * definitions (integers: exact), in one image of group 0; the taps of the last axis merge
@@ -131,7 +124,7 @@ Test(im2col, im2row_and_row2im_match_their_definitions_in_any_block)
         tconv__im2row_f64(&sh, x, j0, j1, &sp, cols, j1 - j0);
         for (int64_t o = 0; o < rows; ++o)
             for (int64_t j = j0; j < j1; ++j) {
-                const int64_t at = position_nhwc(&sh, o, j / cxg);
+                const int64_t at = position_through(&sh, o, j / cxg);
                 const double expect = at < 0 ? 0 : x[at * C + j % cxg];
                 cr_assert_eq(cols[o * (j1 - j0) + j - j0], expect,
                              "im2row row %lld column %lld of %lld..%lld [%s]", (long long)o,
@@ -149,7 +142,7 @@ Test(im2col, im2row_and_row2im_match_their_definitions_in_any_block)
         }
         for (int64_t o = 0; o < rows; ++o)
             for (int64_t t = 0; t < K; ++t) {
-                const int64_t at = position_nhwc(&sh, o, t);
+                const int64_t at = position_through(&sh, o, t);
                 for (int64_t c = 0; at >= 0 && c < nb; ++c)
                     want[at * C + c0 + c] += cols[(o * K + t) * nb + c];
             }
@@ -193,7 +186,7 @@ Test(im2col, row2im_tiled_writes_each_element_once)
             x[i] = NAN, want[i] = NAN; /* channels of other groups stay as they are */
         for (int64_t o = 0; o < sh.y_count; ++o)
             for (int64_t t = 0; t < K; ++t) {
-                const int64_t at = position_nhwc(&sh, o, t);
+                const int64_t at = position_through(&sh, o, t);
                 cr_assert(at >= 0);
                 for (int64_t c = 0; c < cxg; ++c)
                     want[at * C + c] = bias[c] + cols[(o * K + t) * cxg + c];

@@ -257,55 +257,52 @@ static bool border_of(const tconv__shape *sh, const phases *ph, plan *pl)
 }
 
 /*
- * apply's loops when the last axis has stride 1 read each x channel through a copy with
- * its zero padding made real: position o·s + k·d of the copy is x's o·s - p + k·d, so
- * every tap of every output is inside it and an output vector sums all its taps in
- * registers (padded_rows). Along an axis the copy holds x at offset p and spans what the
- * last output's last tap reaches. False if its size overflows.
+ * The bordered copy of a direct correlation's input channel (padded_rows): the input of
+ * extents `in` at offset lo[a] per axis, spanning what the last of the `out` outputs
+ * reads with stride s and its last tap. Sets the plan's border; false if it overflows.
  */
-static bool padding_of(const tconv__shape *sh, plan *pl)
-{
-    pl->padded = true;
-    pl->pad_count = 1;
-    for (int a = 0; a < 3; ++a) {
-        int64_t reach = (sh->y[a] - 1) * sh->s[a] + (sh->k[a] - 1) * sh->d[a] + 1;
-        int64_t ext = sh->x[a] + sh->p[a];
-        if (reach > ext)
-            ext = reach;
-        pl->pad_lo[a] = sh->p[a];
-        pl->pad_ext[a] = ext;
-        if (!tconv__mul(pl->pad_count, ext, &pl->pad_count))
-            return false;
-    }
-    return true;
-}
-
-/*
- * apply_t's loops when every stride is 1: x[i] = Σ_k w[k]·y[i + p - k·d] is a correlation
- * of y with the flipped kernel, padding p' = (K-1)·d - p, so it runs as apply's bordered
- * rows do: y's copy holds y at offset p' and spans what the last x position's last tap
- * reaches. False (the phase planes then) where p > (K-1)·d on an axis or the size
- * overflows.
- */
-static bool flipped_padding_of(const tconv__shape *sh, plan *pl)
+static bool border_for(const tconv__shape *sh, const int64_t in[3], const int64_t out[3],
+                       const int64_t s[3], const int64_t lo[3], plan *pl)
 {
     int64_t count = 1;
     for (int a = 0; a < 3; ++a) {
-        const int64_t lo = (sh->k[a] - 1) * sh->d[a] - sh->p[a];
-        if (sh->s[a] != 1 || lo < 0)
-            return false;
-        int64_t ext = sh->y[a] + lo;
-        const int64_t reach = sh->x[a] + (sh->k[a] - 1) * sh->d[a];
-        if (reach > ext)
-            ext = reach;
-        pl->pad_lo[a] = lo;
-        pl->pad_ext[a] = ext;
-        if (!tconv__mul(count, ext, &count))
+        const int64_t reach = (out[a] - 1) * s[a] + (sh->k[a] - 1) * sh->d[a] + 1;
+        pl->pad_lo[a] = lo[a];
+        pl->pad_ext[a] = in[a] + lo[a] > reach ? in[a] + lo[a] : reach;
+        if (!tconv__mul(count, pl->pad_ext[a], &count))
             return false;
     }
     pl->pad_count = count;
     pl->padded = true;
     return true;
+}
+
+/*
+ * apply's loops when the last axis has stride 1 read each x channel through a copy with
+ * its zero padding made real: position o·s + k·d of the copy is x's o·s - p + k·d, so
+ * every tap of every output is inside it and an output vector sums all its taps in
+ * registers (padded_rows).
+ */
+static bool padding_of(const tconv__shape *sh, plan *pl)
+{
+    return border_for(sh, sh->x, sh->y, sh->s, sh->p, pl);
+}
+
+/*
+ * apply_t's loops when every stride is 1: x[i] = Σ_k w[k]·y[i + p - k·d] is a correlation
+ * of y with the flipped kernel, padding p' = (K-1)·d - p, so it runs as apply's bordered
+ * rows do. False (the phase planes then) where p > (K-1)·d on an axis.
+ */
+static bool flipped_padding_of(const tconv__shape *sh, plan *pl)
+{
+    static const int64_t one[3] = {1, 1, 1};
+    int64_t lo[3];
+    for (int a = 0; a < 3; ++a) {
+        lo[a] = (sh->k[a] - 1) * sh->d[a] - sh->p[a];
+        if (sh->s[a] != 1 || lo[a] < 0)
+            return false;
+    }
+    return border_for(sh, sh->y, sh->x, one, lo, pl);
 }
 
 static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tconv_error *err)

@@ -381,7 +381,6 @@ static void TC(padded_product)(const tconv__ctx *c, const tconv__product_plan *p
     }
 }
 
-
 /* x = Cᵀ y, phase by phase: each phase plane of x channel cx is a stride-1 correlation of
  * y with that phase's taps, summed over (cy, j) in one fixed order; the planes that share
  * (φ0, φ1) are then written into their x lines together. x lines whose (φ0, φ1) has no taps
@@ -588,18 +587,21 @@ static void TC(depthwise_nhwc_wgrad)(const tconv__ctx *c, const tconv__product_p
     const tconv__shape *sh = &c->sh;
     const int64_t parts = depthwise_wgrad_parts(sh), KC = sh->k_count * sh->cy;
     const int64_t lines = sh->batch * sh->y[0] * sh->y[1];
-#pragma omp parallel for num_threads(tconv__team(c, pp)) schedule(dynamic)
-    for (int64_t r = 0; r < parts; ++r)
-        TC(tconv__depthwise_wgrad_part)(sh, y, x, r * lines / parts, (r + 1) * lines / parts,
-                                        ws + r * KC);
-#pragma omp parallel for num_threads(tconv__team(c, pp)) schedule(static)
-    for (int64_t ch = 0; ch < sh->cy; ++ch)
-        for (int64_t k = 0; k < sh->k_count; ++k) {
-            T sum = ws[k * sh->cy + ch];
-            for (int64_t r = 1; r < parts; ++r)
-                sum += ws[r * KC + k * sh->cy + ch];
-            dw[ch * sh->k_count + k] = sum;
-        }
+#pragma omp parallel num_threads(tconv__team(c, pp))
+    {
+#pragma omp for schedule(dynamic)
+        for (int64_t r = 0; r < parts; ++r)
+            TC(tconv__depthwise_wgrad_part)(sh, y, x, r * lines / parts,
+                                            (r + 1) * lines / parts, ws + r * KC);
+#pragma omp for schedule(static) /* after the barrier that completes every part */
+        for (int64_t ch = 0; ch < sh->cy; ++ch)
+            for (int64_t k = 0; k < sh->k_count; ++k) {
+                T sum = ws[k * sh->cy + ch];
+                for (int64_t r = 1; r < parts; ++r)
+                    sum += ws[r * KC + k * sh->cy + ch];
+                dw[ch * sh->k_count + k] = sum;
+            }
+    }
 }
 
 /* The plan of a product: what its plan kept, and the phase tables again. */

@@ -9,6 +9,19 @@
  * at ((i0·X1 + i1)·X2 + i2)·C_x; images are sp->x_stride apart; rows of cols `ld` apart.
  */
 
+/* Along the last axis, output o2's taps k2 = 0..K2-1 (dilation 1) read x's positions
+ * a2..a2+K2-1 with a2 = o2·s - p (returned): as columns of a (k0, k1)'s run of K2·C, those
+ * inside X2 are [*lo, *hi) (empty when *hi <= *lo). */
+static inline int64_t TC(run_inside)(const tconv__shape *sh, int64_t o2, int64_t *lo,
+                                     int64_t *hi)
+{
+    const int64_t C = sh->cx, K2 = sh->k[2], X2 = sh->x[2];
+    const int64_t a2 = o2 * sh->s[2] - sh->p[2];
+    *lo = (a2 < 0 ? -a2 : 0) * C;
+    *hi = (X2 - a2 < K2 ? X2 - a2 : K2) * C;
+    return a2;
+}
+
 /* One row of im2row when the last axis's taps merge (merges_taps): the columns of the
  * taps k2 = 0..K2-1 of one (k0, k1) are x's positions a2..a2+K2-1 (a2 = o2·s - p), all
  * channels: one run of x, copied where it lies inside X2 and zero in the padding. */
@@ -16,9 +29,8 @@ static void TC(row_runs)(const tconv__shape *sh, const T *xm, int64_t o0, int64_
                          int64_t o2, int64_t j0, int64_t j1, T *dst)
 {
     const int64_t C = sh->cx, K1 = sh->k[1], K2 = sh->k[2], X2 = sh->x[2];
-    const int64_t a2 = o2 * sh->s[2] - sh->p[2];
-    const int64_t skip = (a2 < 0 ? -a2 : 0) * C; /* columns of a run before x's first */
-    const int64_t keep = ((X2 - a2 < K2 ? X2 - a2 : K2) * C); /* ... and after x's last */
+    int64_t skip, keep; /* a run's columns inside x: [skip, keep) */
+    const int64_t a2 = TC(run_inside)(sh, o2, &skip, &keep);
     for (int64_t j = j0; j < j1;) {
         const int64_t g = j / (K2 * C), jb = g * K2 * C; /* (k0, k1) = (g / K1, g % K1) */
         const int64_t je = jb + K2 * C < j1 ? jb + K2 * C : j1;
@@ -100,8 +112,8 @@ static void TC(runs_back)(const tconv__shape *sh, const T *src, T *xm, int64_t o
                           int64_t o1, int64_t o2, bool tiled, const T *bias)
 {
     const int64_t C = sh->cx, K1 = sh->k[1], K2 = sh->k[2], X2 = sh->x[2];
-    const int64_t a2 = o2 * sh->s[2] - sh->p[2];
-    const int64_t lo = (a2 < 0 ? -a2 : 0) * C, hi = (X2 - a2 < K2 ? X2 - a2 : K2) * C;
+    int64_t lo, hi;
+    const int64_t a2 = TC(run_inside)(sh, o2, &lo, &hi);
     if (hi <= lo)
         return;
     for (int64_t g = 0; g < sh->k[0] * K1; ++g, src += K2 * C) {
@@ -231,15 +243,17 @@ void TC(tconv__row2im_gather)(const tconv__shape *sh, const T *cols, int64_t ld,
                 const T *line = cols + (o0 * Y1 + o1) * Y2 * ld + g * K2 * C;
                 for (int64_t o2 = 0; o2 < Y2; ++o2) {
                     const T *restrict src = line + o2 * ld;
-                    const int64_t a2 = o2 * s2 - p2;
                     if (d2 == 1) {
-                        const int64_t lo = (a2 < 0 ? -a2 : 0) * C;
-                        const int64_t hi = (X2 - a2 < K2 ? X2 - a2 : K2) * C;
+                        int64_t lo, hi;
+                        const int64_t a2 = TC(run_inside)(sh, o2, &lo, &hi);
+                        if (hi <= lo)
+                            continue;
                         T *restrict d = xl + (a2 * C + lo); /* x's first element reached */
                         for (int64_t j = 0; j < hi - lo; ++j)
                             d[j] += src[lo + j];
                         continue;
                     }
+                    const int64_t a2 = o2 * s2 - p2;
                     for (int64_t k2 = 0; k2 < K2; ++k2) {
                         const int64_t at = a2 + k2 * d2;
                         if ((uint64_t)at < (uint64_t)X2)
