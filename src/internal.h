@@ -308,6 +308,31 @@ void tconv__mm_f64(const tconv__ctx *c, bool trans_a, bool trans_b, int64_t m, i
                    int64_t k, double alpha, const double *a, int64_t lda, const double *b,
                    int64_t ldb, double beta, double *cc, int64_t ldc);
 
+/* tconv's own product for a short reduction (src/gemm/short.c), which the default rule
+ * takes before any provider: C = alpha·op(A)·B + bias + beta·C, the bias (NULL: none)
+ * bias[i] on row i, or bias[j] on column j if per_column, for k <= TCONV__SHORT_K, B not
+ * transposed and at least 16 columns; false (nothing written) otherwise. */
+#define TCONV__SHORT_K ((int64_t)16)
+bool tconv__short_mm_f32(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                         float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
+                         float beta, const float *bias, bool per_column, float *cc,
+                         int64_t ldc);
+bool tconv__short_mm_f64(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                         double alpha, const double *a, int64_t lda, const double *b,
+                         int64_t ldb, double beta, const double *bias, bool per_column,
+                         double *cc, int64_t ldc);
+
+/* C = op(A)·op(B) + bias, bias[i] on row i or (per_column) bias[j] on column j, NULL for
+ * none. The bias is in the product: C is not zeroed by the BLAS, summed into, then passed
+ * over again for the bias (three passes over a C that a short or moderate reduction makes
+ * memory-bound), but starts as the bias; the short product adds it in registers. */
+void tconv__mm_bias_f32(const tconv__ctx *c, bool trans_a, bool trans_b, int64_t m, int64_t n,
+                        int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
+                        const float *bias, bool per_column, float *cc, int64_t ldc);
+void tconv__mm_bias_f64(const tconv__ctx *c, bool trans_a, bool trans_b, int64_t m, int64_t n,
+                        int64_t k, const double *a, int64_t lda, const double *b, int64_t ldb,
+                        const double *bias, bool per_column, double *cc, int64_t ldc);
+
 /*
  * GEMMs are cut into tiles of at most TCONV__TILE_M rows and TCONV__TILE_N columns. The cut
  * depends on the shape alone, never on the thread count, so every output element is

@@ -109,10 +109,9 @@ static void TC(nhwc_apply)(const tconv__ctx *c, const tconv__product_plan *pp, c
             int64_t ld;
             const T *a = TC(columns)(sh, pl, &k, g, x, 0, R, cols, &ld);
             T *yt = y + TC(first_row)(sh, &k) * sh->cy + g * cyg + cy0;
-            MM(c, false, true, k.width, cy1 - cy0, R, (T)1, a, ld, wt + (g * cyg + cy0) * R, R,
-               (T)0, yt, sh->cy);
-            if (bias)
-                TC(add_bias_rows)(yt, k.width, cy1 - cy0, sh->cy, bias + g * cyg + cy0);
+            TC(tconv__mm_bias)(c, false, true, k.width, cy1 - cy0, R, a, ld,
+                               wt + (g * cyg + cy0) * R, R, bias ? bias + g * cyg + cy0 : NULL,
+                               true, yt, sh->cy);
         }
     }
 }
@@ -196,10 +195,9 @@ static void TC(nhwc_apply_t)(const tconv__ctx *c, const tconv__product_plan *pp,
                 const T *yt = y + row0 * sh->cy + g * cyg;
                 if (pl->layout == TCONV__PATH_POINTWISE) { /* x's rows are the result */
                     T *xt = x + row0 * sh->cx + g * cxg + c0;
-                    MM(c, false, false, k.width, nb, cyg, (T)1, yt, sh->cy,
-                       w + g * cyg * cxg + c0, cxg, (T)0, xt, sh->cx);
-                    if (bias_g)
-                        TC(add_bias_rows)(xt, k.width, nb, sh->cx, bias_g + c0);
+                    TC(tconv__mm_bias)(c, false, false, k.width, nb, cyg, yt, sh->cy,
+                                       w + g * cyg * cxg + c0, cxg, bias_g ? bias_g + c0 : NULL,
+                                       true, xt, sh->cx);
                     continue;
                 }
                 if (alias) { /* a unit map without groups: x_n = y_n · W' */

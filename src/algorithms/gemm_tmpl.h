@@ -158,14 +158,14 @@ static void TC(pointwise)(const tconv__ctx *c, const tconv__product_plan *pp, tc
             T *out_ng = out + (n * M * sh->groups + g * M) * Yc;
             const bool flat = t_ && pl->wbuf; /* W_gᵀ as made above */
             const T *a = flat ? wt + g * sh->cxg * sh->cyg : w + g * sh->cyg * sh->cxg;
-            TC(tconv__mm_tile)(c, t_ && !flat, false, M, Yc, K, a, flat ? K : sh->cxg,
-                               in + (n * K * sh->groups + g * K) * Yc, Yc, (T)0, out_ng, Yc,
-                               tile);
-            if (bias) { /* the tile's rows, while in cache */
-                const int64_t i0 = tile / tn * TCONV__TILE_M, j0 = tile % tn * TCONV__TILE_N;
-                TC(add_bias)(out_ng + i0 * Yc + j0, min64(TCONV__TILE_M, M - i0),
-                             min64(TCONV__TILE_N, Yc - j0), Yc, bias + g * M + i0, 1);
-            }
+            const int64_t i0 = tile / tn * TCONV__TILE_M, j0 = tile % tn * TCONV__TILE_N;
+            const bool ta = t_ && !flat;
+            const int64_t lda = flat ? K : sh->cxg;
+            TC(tconv__mm_bias)(c, ta, false, min64(TCONV__TILE_M, M - i0),
+                               min64(TCONV__TILE_N, Yc - j0), K, ta ? a + i0 : a + i0 * lda,
+                               lda, in + (n * K * sh->groups + g * K) * Yc + j0, Yc,
+                               bias ? bias + g * M + i0 : NULL, false, out_ng + i0 * Yc + j0,
+                               Yc);
         }
     }
 }
@@ -196,14 +196,12 @@ static void TC(pointwise_wgrad)(const tconv__ctx *c, const tconv__product_plan *
 
 /* The rows y_rows[cy0..cy1) of a tile's y, written from a tile-shaped buffer whose row cy
  * is `ld` apart (the tensor itself for one image, or the packed images of a folded tile):
- * bias added, images unpacked. */
+ * images unpacked. */
 static void TC(store_y)(const tconv__shape *sh, const tile *k, int64_t g, int64_t cy0,
-                        int64_t cy1, T *buf, int64_t ld, const T *bias, T *y)
+                        int64_t cy1, const T *buf, T *y)
 {
     const int64_t Yc = sh->y_count;
     T *y_ng = y + (k->n0 * sh->cy + g * sh->cyg) * Yc + k->l0 * sh->y[2];
-    if (bias)
-        TC(add_bias)(buf + cy0 * ld, cy1 - cy0, k->width, ld, bias + g * sh->cyg + cy0, 1);
     if (k->n1 - k->n0 == 1)
         return; /* buf is the tensor */
     for (int64_t n = 0; n < k->n1 - k->n0; ++n)
@@ -256,9 +254,11 @@ static void TC(apply)(const tconv__ctx *c, const tconv__product_plan *pp, const 
             TC(im2col_tile)(sh, &k, g, x, 0, R, cols);
             int64_t ld;
             T *dst = TC(y_target)(sh, &k, g, pack, y, &ld);
-            MM(c, false, false, cy1 - cy0, k.width, R, (T)1, w + (g * sh->cyg + cy0) * R, R,
-               cols, k.width, (T)0, dst + cy0 * ld, ld);
-            TC(store_y)(sh, &k, g, cy0, cy1, dst, ld, bias, y);
+            TC(tconv__mm_bias)(c, false, false, cy1 - cy0, k.width, R,
+                               w + (g * sh->cyg + cy0) * R, R, cols, k.width,
+                               bias ? bias + g * sh->cyg + cy0 : NULL, false, dst + cy0 * ld,
+                               ld);
+            TC(store_y)(sh, &k, g, cy0, cy1, dst, y);
         }
     }
 }
@@ -315,7 +315,7 @@ static void TC(apply_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, 
                     MM(c, false, true, sh->cyg, r1 - r0, k.width, (T)1, yside, ld_in, cols,
                        k.width, i == seg * tiles / S ? (T)0 : (T)1, dst + r0, R);
                 }
-                TC(store_y)(sh, &k, g, 0, sh->cyg, yo, ld, NULL, y);
+                TC(store_y)(sh, &k, g, 0, sh->cyg, yo, y);
             }
         }
         TC(sum_partials)(S, per_segment, partial, dw);

@@ -4,5 +4,7 @@
  */
 #include "gemm/provider.h"
 
+#include <string.h>
+
 #define TCONV_TEMPLATE "gemm/matmul_tmpl.h"
 #include "instantiate.h"

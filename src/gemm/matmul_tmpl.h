@@ -9,10 +9,40 @@ void TC(tconv__mm)(const tconv__ctx *c, bool ta, bool tb, int64_t m, int64_t n, 
                    T alpha, const T *a, int64_t lda, const T *b, int64_t ldb, T beta, T *cc,
                    int64_t ldc)
 {
+    if (!c->provider &&
+        TC(tconv__short_mm)(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, NULL, false, cc, ldc))
+        return;
     const tconv__provider *p = c->provider ? c->provider
                                            : tconv__provider_default(c->widest, m, n, k);
     if (!p->PGEMM(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, cc, ldc) && c->failed)
         atomic_store_explicit(c->failed, 1, memory_order_relaxed);
+}
+
+/* C = the bias, on each row (bias[i]) or along each row (bias[j]). */
+TCONV__VECTOR_CLONES
+static void TC(fill_bias)(int64_t m, int64_t n, const T *bias, bool per_column, T *cc,
+                          int64_t ldc)
+{
+    for (int64_t i = 0; i < m; ++i) {
+        T *ci = cc + i * ldc;
+        if (per_column)
+            memcpy(ci, bias, (size_t)n * sizeof(T));
+        else
+            for (int64_t j = 0; j < n; ++j)
+                ci[j] = bias[i];
+    }
+}
+
+void TC(tconv__mm_bias)(const tconv__ctx *c, bool ta, bool tb, int64_t m, int64_t n, int64_t k,
+                        const T *a, int64_t lda, const T *b, int64_t ldb, const T *bias,
+                        bool per_column, T *cc, int64_t ldc)
+{
+    if (!c->provider && TC(tconv__short_mm)(ta, tb, m, n, k, (T)1, a, lda, b, ldb, (T)0, bias,
+                                            per_column, cc, ldc))
+        return;
+    if (bias)
+        TC(fill_bias)(m, n, bias, per_column, cc, ldc);
+    TC(tconv__mm)(c, ta, tb, m, n, k, (T)1, a, lda, b, ldb, bias ? (T)1 : (T)0, cc, ldc);
 }
 
 void TC(tconv__mm_tile)(const tconv__ctx *c, bool ta, bool tb, int64_t M, int64_t N,

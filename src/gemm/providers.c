@@ -52,7 +52,8 @@ const tconv__provider *tconv__provider_fallback(void)
  * does not (its table does not know the CPU, or OPENBLAS_CORETYPE holds it to AVX2); at
  * equal width OpenBLAS was the faster on tconv's tiles. GEMMs whose reduction is shorter
  * than TCONV__WIDE_MIN_K go to the fallback, where dnnl_sgemm was measured slower (the
- * weight gradient over a small batch, e.g.).
+ * weight gradient over a small batch, e.g.). Before any of this, GEMMs of at most
+ * TCONV__SHORT_K terms run tconv's own kernel (short.c; tconv__mm decides).
  */
 #define TCONV__WIDE_MIN_K 32
 
@@ -161,8 +162,9 @@ size_t tconv_provider_info(tconv_provider p, char *buf, size_t size)
         const tconv__provider *f = tconv__provider_fallback();
         const int n = snprintf(
             buf, buf ? size : 0, "the provider with the widest kernels on this CPU: float32 "
-            "%s (%d-bit%s), float64 %s (%d-bit)", f32->name, f32->vector_bits(),
-            f32 != f ? ", GEMMs with k < 32: openblas" : "", f64->name, f64->vector_bits());
+            "%s (%d-bit%s), float64 %s (%d-bit); GEMMs with k <= %d: tconv's short-reduction "
+            "kernel", f32->name, f32->vector_bits(), f32 != f ? ", GEMMs with k < 32: openblas"
+            : "", f64->name, f64->vector_bits(), (int)TCONV__SHORT_K);
         return n < 0 ? 0 : (size_t)n;
     }
     const tconv__provider *q = (unsigned)p < TCONV_PROVIDER_COUNT ? find(p) : NULL;

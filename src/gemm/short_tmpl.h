@@ -1,0 +1,117 @@
+/*
+ * The short-reduction GEMM for one element type (included by short.c through
+ * instantiate.h): C[m][n] = alpha·op(A)[m][k]·B[k][n] + bias + beta·C, row-major, B
+ * untransposed, the bias optional (a convolution's: one per row of C, or per column).
+ *
+ * Each output is a sum of at most TCONV__SHORT_K products, taken in order of the reduction
+ * index, so every clone (and every thread) computes the same bits. A block of SHORT_ROWS rows
+ * of C by SHORT_VECS vectors of columns is summed in registers and written once: C is never read when
+ * beta is 0 (it may hold anything, NaN included).
+ */
+
+#define VW ((int64_t)(TCONV__SHORT_VECTOR_BYTES / sizeof(T))) /* elements per vector */
+#define SHORT_COLS (SHORT_VECS * VW)
+typedef T TC(short_vec) __attribute__((vector_size(TCONV__SHORT_VECTOR_BYTES)));
+
+/* Element (i, l) of op(A). */
+static TCONV__ALWAYS_INLINE T TC(short_a)(bool ta, const T *a, int64_t lda, int64_t i,
+                                          int64_t l)
+{
+    return ta ? a[l * lda + i] : a[i * lda + l];
+}
+
+/* `rows` (1..SHORT_ROWS) rows of C from row i, columns [j, j + SHORT_COLS), from the block
+ * of A's rows packed as ab[l][r] (zeros past `rows`): SHORT_VECS vectors a row, each sum
+ * in a register. */
+static TCONV__ALWAYS_INLINE void TC(short_block)(int64_t rows, int64_t k, T alpha,
+                                                 const T (*ab)[SHORT_ROWS], const T *b,
+                                                 int64_t ldb, T beta, const T *bias,
+                                                 bool per_column, T *c, int64_t ldc, int64_t i,
+                                                 int64_t j)
+{
+    TC(short_vec) acc[SHORT_ROWS][SHORT_VECS];
+    for (int64_t r = 0; r < SHORT_ROWS; ++r)
+        for (int64_t v = 0; v < SHORT_VECS; ++v)
+            acc[r][v] = (TC(short_vec)){0};
+    for (int64_t l = 0; l < k; ++l) {
+        TC(short_vec) bl[SHORT_VECS];
+        for (int64_t v = 0; v < SHORT_VECS; ++v)
+            memcpy(&bl[v], b + l * ldb + j + v * VW, sizeof bl[v]);
+        for (int64_t r = 0; r < SHORT_ROWS; ++r)
+            for (int64_t v = 0; v < SHORT_VECS; ++v)
+                acc[r][v] += ab[l][r] * bl[v];
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+        T *cr = c + (i + r) * ldc + j;
+        for (int64_t v = 0; v < SHORT_VECS; ++v) {
+            TC(short_vec) out = alpha * acc[r][v];
+            if (bias && per_column) {
+                TC(short_vec) bv;
+                memcpy(&bv, bias + j + v * VW, sizeof bv);
+                out += bv;
+            } else if (bias) {
+                out += bias[i + r];
+            }
+            if (beta != (T)0) {
+                TC(short_vec) old;
+                memcpy(&old, cr + v * VW, sizeof old);
+                out += beta * old;
+            }
+            memcpy(cr + v * VW, &out, sizeof out);
+        }
+    }
+}
+
+/* The columns past the last whole block, one at a time, in the same order of sums. */
+static void TC(short_tail)(bool ta, int64_t m, int64_t n, int64_t k, T alpha, const T *a,
+                           int64_t lda, const T *b, int64_t ldb, T beta, const T *bias,
+                           bool per_column, T *c, int64_t ldc, int64_t j0)
+{
+    for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = j0; j < n; ++j) {
+            T s = 0;
+            for (int64_t l = 0; l < k; ++l)
+                s += TC(short_a)(ta, a, lda, i, l) * b[l * ldb + j];
+            T out = alpha * s;
+            if (bias)
+                out += bias[per_column ? j : i];
+            c[i * ldc + j] = beta != (T)0 ? out + beta * c[i * ldc + j] : out;
+        }
+}
+
+TCONV__VECTOR_CLONES
+static void TC(short_rows)(bool ta, int64_t m, int64_t n, int64_t k, T alpha, const T *a,
+                           int64_t lda, const T *b, int64_t ldb, T beta, const T *bias,
+                           bool per_column, T *c, int64_t ldc)
+{
+    const int64_t whole = n - n % SHORT_COLS;
+    for (int64_t i = 0; i < m; i += SHORT_ROWS) {
+        const int64_t rows = m - i < SHORT_ROWS ? m - i : SHORT_ROWS;
+        T ab[TCONV__SHORT_K][SHORT_ROWS];
+        for (int64_t l = 0; l < k; ++l)
+            for (int64_t r = 0; r < SHORT_ROWS; ++r)
+                ab[l][r] = r < rows ? TC(short_a)(ta, a, lda, i + r, l) : (T)0;
+        if (rows == SHORT_ROWS)
+            for (int64_t j = 0; j < whole; j += SHORT_COLS)
+                TC(short_block)(SHORT_ROWS, k, alpha, (const T(*)[SHORT_ROWS])ab, b, ldb, beta,
+                                bias, per_column, c, ldc, i, j);
+        else
+            for (int64_t j = 0; j < whole; j += SHORT_COLS)
+                TC(short_block)(rows, k, alpha, (const T(*)[SHORT_ROWS])ab, b, ldb, beta, bias,
+                                per_column, c, ldc, i, j);
+    }
+    TC(short_tail)(ta, m, n, k, alpha, a, lda, b, ldb, beta, bias, per_column, c, ldc, whole);
+}
+
+bool TC(tconv__short_mm)(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha,
+                         const T *a, int64_t lda, const T *b, int64_t ldb, T beta,
+                         const T *bias, bool per_column, T *c, int64_t ldc)
+{
+    if (tb || k > TCONV__SHORT_K || n < SHORT_COLS)
+        return false;
+    TC(short_rows)(ta, m, n, k, alpha, a, lda, b, ldb, beta, bias, per_column, c, ldc);
+    return true;
+}
+
+#undef SHORT_COLS
+#undef VW
