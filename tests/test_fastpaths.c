@@ -527,6 +527,28 @@ Test(fastpaths, apply_cut_into_row_blocks)
     }
 }
 
+/* A convolution whose column tiles outgrow the cache: apply makes and multiplies them in
+ * chunks of R's rows, summed into y one after the other. */
+Test(fastpaths, apply_in_chunks_of_r)
+{
+    for (uint64_t seed = 1; seed <= PER_FAMILY / 8; ++seed) {
+        rng r = {seed * 7919};
+        draw w = draw_common(&r);
+        w.dims = 2, w.groups = 1, w.batch = rng_int(&r, 1, 2);
+        w.cin = rng_int(&r, 2, 5); /* the transposed layer's input: C_y of the conv */
+        w.cout = rng_int(&r, 80, 100); /* R = C_x · Πk of the conv's columns */
+        for (int a = 0; a < 2; ++a)
+            w.in[a] = rng_int(&r, 30, 40), w.s[a] = 1, w.k[a] = 3, w.p[a] = 1, w.op[a] = 0,
+            w.d[a] = 1;
+        tconv_geometry g;
+        make(&w, &g);
+        const tconv__ctx c = context(&g, 0);
+        cr_assert_geq(tconv__gemm_apply_chunks(&c), 2, "apply not cut into chunks of R [%s]",
+                      describe(&g));
+        check_all(&g, seed, NULL);
+    }
+}
+
 /* The transposed conv's backward, both gradients in one call, against the oracle and for
  * the same bits with 1, 2 and 3 threads. */
 static void check_backward(const tconv_geometry *g, uint64_t seed)

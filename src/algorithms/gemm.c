@@ -255,6 +255,11 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
             pl->line = line;
     }
     pl->buffer = after(columns, pl->line, size);
+    if (p == TCONV_APPLY) { /* R in chunks that stay in cache (balanced) */
+        const int64_t fit = max64(TCONV__MIN_CHUNK,
+                                  TCONV__CHUNK_BYTES / ((int64_t)size * pl->width));
+        pl->chunk = ceil_div(pl->R, ceil_div(pl->R, fit));
+    }
     if (p == TCONV_APPLY) { /* too few tiles: cut W_g's rows too */
         const int64_t tasks = sh->groups * all_tiles(sh, pl);
         const int64_t want = tasks < TCONV__MIN_TASKS ? ceil_div(TCONV__MIN_TASKS, tasks) : 1;
@@ -306,6 +311,16 @@ int64_t tconv__gemm_apply_blocks(const tconv__ctx *c)
         return 0;
     return pl.layout == TCONV__PATH_POINTWISE || pl.layout == TCONV__PATH_UNIT_MAP ? 1
                                                                                    : pl.blocks;
+}
+
+int64_t tconv__gemm_apply_chunks(const tconv__ctx *c)
+{
+    plan pl;
+    if (plan_of(c, TCONV_APPLY, &pl, NULL) != TCONV_OK || c->sh.batch == 0 ||
+        c->layout == TCONV_LAYOUT_CHANNELS_LAST || pl.layout == TCONV__PATH_POINTWISE ||
+        pl.layout == TCONV__PATH_UNIT_MAP)
+        return 0;
+    return ceil_div(pl.R, pl.chunk);
 }
 
 int64_t tconv__gemm_images_per_tile(const tconv__ctx *c, tconv_product p)

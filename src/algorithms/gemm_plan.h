@@ -18,6 +18,12 @@
 /* Channels-last apply_t gathers x line by line (gemm_nhwc_tmpl.h) below this many images
  * cut into line tiles, whose row2im must otherwise run tile after tile. */
 #define TCONV__NHWC_LINE_TASKS 4
+/* apply makes a tile's columns and multiplies them in chunks of R's rows of at most this
+ * many bytes (but TCONV__MIN_CHUNK rows at least): a chunk is still in L2 when the GEMM
+ * packs it, where the whole tile (1.8 MB for a 3x3x3 layer of 32 channels) went out to
+ * memory and came back. */
+#define TCONV__CHUNK_BYTES ((int64_t)256 * 1024)
+#define TCONV__MIN_CHUNK 64
 /* The fused backward (apply and wgrad on the same columns) runs when its tasks, one per
  * segment of tiles, are at least this many; else the two products run one after the
  * other, each cut its own way. */
@@ -47,7 +53,8 @@ static inline int64_t ceil_div(int64_t a, int64_t b)
  *   apply_t  GEMM tile[rows of whole x channels][width] = W_gᵀ · y, then col2im of that
  *            tile straight from cache (the tiled layout writes it as a permutation);
  *   apply    cols[R][width] = im2col(x), then rows of y = rows of W_g · cols (a few row
- *            blocks per tile when the tiles alone are too few tasks);
+ *            blocks per tile when the tiles alone are too few tasks), R in chunks that
+ *            stay in cache from im2col to the GEMM, summed into y in order;
  *   wgrad    cols[rows][width] = im2col(x) for a block of dW's columns, then
  *            dW_g[:, rows] += y · colsᵀ, tile after tile; with few blocks, the columns are
  *            also split into segments summed at the end in a fixed order;
@@ -67,6 +74,7 @@ typedef struct plan {
     int64_t blocks;   /* apply: row blocks of W_g; apply_t: x-channel blocks per group;
                        * wgrad and both: blocks of R */
     int64_t per_block;/* rows of W_g, x channels, or rows of R per block */
+    int64_t chunk;    /* apply: rows of R per im2col and GEMM step of a tile */
     int64_t segments; /* wgrad and both: partial sums over the tiles */
     bool declined;    /* both: too few tasks, the products run one after the other */
     int team;         /* threads that get buffers (the bound may leave fewer than asked) */

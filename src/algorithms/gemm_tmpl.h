@@ -251,13 +251,20 @@ static void TC(apply)(const tconv__ctx *c, const tconv__product_plan *pp, const 
             const int64_t cy0 = blk * pl->per_block, cy1 = min64(sh->cyg, cy0 + pl->per_block);
             const tile k = tile_at(sh, pl, pl->folded ? 0 : i / pl->tiles,
                                            pl->folded ? i : i % pl->tiles);
-            TC(im2col_tile)(sh, &k, g, x, 0, R, cols);
             int64_t ld;
             T *dst = TC(y_target)(sh, &k, g, pack, y, &ld);
-            TC(tconv__mm_bias)(c, false, false, cy1 - cy0, k.width, R,
-                               w + (g * sh->cyg + cy0) * R, R, cols, k.width,
-                               bias ? bias + g * sh->cyg + cy0 : NULL, false, dst + cy0 * ld,
-                               ld);
+            const T *w_rows = w + (g * sh->cyg + cy0) * R;
+            for (int64_t r0 = 0; r0 < R; r0 += pl->chunk) { /* chunks of R, in order */
+                const int64_t r1 = min64(R, r0 + pl->chunk);
+                TC(im2col_tile)(sh, &k, g, x, r0, r1, cols);
+                if (r0 == 0)
+                    TC(tconv__mm_bias)(c, false, false, cy1 - cy0, k.width, r1, w_rows, R,
+                                       cols, k.width, bias ? bias + g * sh->cyg + cy0 : NULL,
+                                       false, dst + cy0 * ld, ld);
+                else
+                    MM(c, false, false, cy1 - cy0, k.width, r1 - r0, (T)1, w_rows + r0, R,
+                       cols, k.width, (T)1, dst + cy0 * ld, ld);
+            }
             TC(store_y)(sh, &k, g, cy0, cy1, dst, y);
         }
     }
