@@ -253,7 +253,8 @@ tconv__gemm_path tconv__gemm_path_of(const tconv__shape *sh);
 /* Blocks of W_g's rows the gemm algorithm's apply cuts each tile into (1: none), so that a
  * small problem still shares the threads; 0 for an empty batch. */
 int64_t tconv__gemm_apply_blocks(const tconv__ctx *c);
-/* Chunks of R per tile of its channels-first apply (0: no column tiles). */
+/* Chunks of R per tile of its apply (0: no columns), in the context's layout (1 in
+ * channels-last). */
 int64_t tconv__gemm_apply_chunks(const tconv__ctx *c);
 
 /* Images the gemm algorithm folds into one GEMM tile for product p (1: none); 0 when the

@@ -527,8 +527,8 @@ Test(fastpaths, apply_cut_into_row_blocks)
     }
 }
 
-/* A convolution whose column tiles outgrow the cache: apply makes and multiplies them in
- * chunks of R's rows, summed into y one after the other. */
+/* A convolution whose column tiles outgrow the cache: channels-first apply makes and
+ * multiplies them in chunks of R's rows, summed into y one after the other. */
 Test(fastpaths, apply_in_chunks_of_r)
 {
     for (uint64_t seed = 1; seed <= PER_FAMILY / 8; ++seed) {
