@@ -93,6 +93,53 @@ Test(im2col, matches_definition_and_col2im_is_its_adjoint)
 }
 
 
+/* im2col over any span of lines (a line tile that starts and ends inside a plane, over one
+ * or two images) and any slice of rows, against the definition: every column of the span
+ * at its place, exactly, and nothing past the rows' span written. */
+Test(im2col, im2col_span_matches_definition_on_any_span)
+{
+    for (uint64_t seed = 1; seed <= 150; ++seed) {
+        tconv_geometry g;
+        random_geometry(seed + 1000, &g);
+        tconv__shape sh;
+        tconv__shape_from(&g, &sh);
+        rng r = {seed * 31};
+        const int64_t lines = sh.y[0] * sh.y[1], rows = sh.cx * sh.k_count;
+        const int64_t images = rng_int(&r, 1, 2);
+        const int64_t l0 = rng_int(&r, 0, lines - 1), l1 = rng_int(&r, l0 + 1, lines);
+        const int64_t r0 = rng_int(&r, 0, rows - 1), r1 = rng_int(&r, r0 + 1, rows);
+        const int64_t width = images * sh.y_count, ld = width + rng_int(&r, 0, 3);
+        const int64_t nx = images * sh.cx * sh.x_count;
+        double *x = malloc(sizeof(double) * (size_t)nx);
+        double *cols = malloc(sizeof(double) * (size_t)((r1 - r0) * ld));
+        float *xf = malloc(sizeof(float) * (size_t)nx);
+        float *colsf = malloc(sizeof(float) * (size_t)((r1 - r0) * ld));
+        cr_assert(x && cols && xf && colsf);
+        for (int64_t i = 0; i < nx; ++i)
+            xf[i] = (float)(x[i] = (double)rng_int(&r, -50, 50));
+        for (int64_t i = 0; i < (r1 - r0) * ld; ++i)
+            colsf[i] = (float)(cols[i] = 777.0); /* what the span does not cover keeps it */
+        const tconv__span sp = {images, sh.cx * sh.x_count, l0, l1, ld};
+        tconv__im2col_span_f64(&sh, x, r0, r1, &sp, cols);
+        tconv__im2col_span_f32(&sh, xf, r0, r1, &sp, colsf);
+        const int64_t per_image = (l1 - l0) * sh.y[2];
+        for (int64_t row = r0; row < r1; ++row)
+            for (int64_t j = 0; j < ld; ++j) {
+                const int64_t m = j / sh.y_count, at = j % sh.y_count;
+                const bool covered = j < width && at < per_image;
+                const double want = covered ? definition(&sh, x + m * sh.cx * sh.x_count, row,
+                                                         l0 * sh.y[2] + at)
+                                            : 777.0;
+                cr_assert_eq(cols[(row - r0) * ld + j], want, "row %lld column %lld: %g, want "
+                             "%g (lines %lld..%lld of %lld images) [%s]", (long long)row,
+                             (long long)j, cols[(row - r0) * ld + j], want, (long long)l0,
+                             (long long)l1, (long long)images, describe(&g));
+                cr_assert_eq(colsf[(row - r0) * ld + j], (float)want);
+            }
+        free(x), free(cols), free(xf), free(colsf);
+    }
+}
+
 /* im2row in any block of columns, and row2im in any block of channels, against their
  * definitions (integers: exact), in one image of group 0; the taps of the last axis merge
  * into runs of x when groups are 1 and its dilation 1 (kernels/im2row.c), which the draws

@@ -24,37 +24,47 @@ void TC(tconv__im2col_span)(const tconv__shape *sh, const T *x, int64_t r0, int6
 {
     const int64_t Y1 = sh->y[1], Y2 = sh->y[2], X1 = sh->x[1], X2 = sh->x[2];
     const int64_t s2 = sh->s[2];
+    const int64_t step1 = sh->s[1] * X2; /* x's offset from line o1 to o1 + 1 */
     for (int64_t r = r0; r < r1; ++r) {
         tap t;
         tap_of_row(sh, r, &t);
+        const int64_t n2 = t.hi[2] - t.lo[2]; /* positions of a line inside the map */
         for (int64_t m = 0; m < sp->images; ++m) {
             const T *xc = x + m * sp->x_stride + t.ch * sh->x_count;
-            T *row = cols + (r - r0) * sp->ld + m * sh->y_count;
-            int64_t o0 = sp->l0 / Y1, o1 = sp->l0 % Y1; /* line l, walked without division */
-            for (int64_t l = sp->l0; l < sp->l1; ++l) {
-                T *dst = row + (l - sp->l0) * Y2;
-                if (o0 < t.lo[0] || o0 >= t.hi[0] || o1 < t.lo[1] || o1 >= t.hi[1]) {
-                    memset(dst, 0, (size_t)Y2 * sizeof(T));
-                } else {
-                    /* index of o2 = 0, which may lie in the padding: only o2 in [lo, hi) read */
-                    const int64_t i0 = o0 * sh->s[0] + t.off[0];
-                    const int64_t base = (i0 * X1 + o1 * sh->s[1] + t.off[1]) * X2 + t.off[2];
+            T *row = cols + (r - r0) * sp->ld + m * sh->y_count - sp->l0 * Y2; /* line 0 */
+            /* the span's lines by (o0, o1): those outside the map along axes 0 and 1 are
+             * runs of zeros, one memset each; the rest copy the part of their line inside */
+            for (int64_t o0 = sp->l0 / Y1; o0 * Y1 < sp->l1; ++o0) {
+                const int64_t a = sp->l0 > o0 * Y1 ? sp->l0 - o0 * Y1 : 0;
+                const int64_t b = sp->l1 - o0 * Y1 < Y1 ? sp->l1 - o0 * Y1 : Y1;
+                const bool in0 = o0 >= t.lo[0] && o0 < t.hi[0];
+                const int64_t v0 = in0 && t.lo[1] > a ? t.lo[1] : a; /* lines inside: */
+                const int64_t v1 = !in0 ? a : t.hi[1] < b ? t.hi[1] : b; /* [v0, v1) */
+                T *d = row + (o0 * Y1 + a) * Y2;
+                if (v1 <= v0) {
+                    memset(d, 0, (size_t)((b - a) * Y2) * sizeof(T));
+                    continue;
+                }
+                memset(d, 0, (size_t)((v0 - a) * Y2) * sizeof(T));
+                d += (v0 - a) * Y2;
+                /* index of (o0, v0, o2 = 0), which may lie in the padding: only o2 in
+                 * [lo, hi) is read */
+                int64_t base = ((o0 * sh->s[0] + t.off[0]) * X1 + v0 * sh->s[1] + t.off[1]) *
+                                   X2 + t.off[2];
+                for (int64_t o1 = v0; o1 < v1; ++o1, base += step1, d += Y2) {
                     for (int64_t o2 = 0; o2 < t.lo[2]; ++o2)
-                        dst[o2] = 0;
+                        d[o2] = 0;
                     if (s2 == 1)
-                        memcpy(dst + t.lo[2], xc + (base + t.lo[2]),
-                               (size_t)(t.hi[2] - t.lo[2]) * sizeof(T));
+                        memcpy(d + t.lo[2], xc + base + t.lo[2], (size_t)n2 * sizeof(T));
                     else if (s2 == 2) /* a constant stride: vector loads and shuffles */
-                        TC(every_other)(dst + t.lo[2], xc + (base + 2 * t.lo[2]),
-                                        t.hi[2] - t.lo[2]);
+                        TC(every_other)(d + t.lo[2], xc + (base + 2 * t.lo[2]), n2);
                     else
                         for (int64_t o2 = t.lo[2]; o2 < t.hi[2]; ++o2)
-                            dst[o2] = xc[base + o2 * s2];
+                            d[o2] = xc[base + o2 * s2];
                     for (int64_t o2 = t.hi[2]; o2 < Y2; ++o2)
-                        dst[o2] = 0;
+                        d[o2] = 0;
                 }
-                if (++o1 == Y1)
-                    o1 = 0, ++o0;
+                memset(d, 0, (size_t)((b - v1) * Y2) * sizeof(T));
             }
         }
     }
