@@ -438,6 +438,27 @@ Test(fastpaths, phase_loops_for_depthwise_layers)
     cr_assert(depthwise >= PER_FAMILY / 8, "only %d pure depthwise draws", depthwise);
 }
 
+/* phase's weight gradient sums each tap over rows as wide as a real layer's, in register
+ * blocks of 16 lanes, half a block and a scalar rest per row: widths from 1 to 70 cover
+ * every mix of them (the draws above stay under 10). Against the oracle, every layout and
+ * thread count. */
+Test(fastpaths, phase_wgrad_on_wide_rows)
+{
+    for (uint64_t seed = 1; seed <= PER_FAMILY / 4; ++seed) {
+        rng r = {seed * 15485863};
+        draw w = draw_depthwise_like(&r);
+        w.dims = 2, w.batch = rng_int(&r, 1, 2);
+        w.in[0] = rng_int(&r, 1, 4), w.in[1] = rng_int(&r, 1, 70);
+        for (int a = 0; a < 2; ++a)
+            w.s[a] = rng_int(&r, 1, 2), w.k[a] = rng_int(&r, 1, 3), w.op[a] = 0, w.d[a] = 1;
+        tconv_geometry g;
+        make(&w, &g);
+        const tconv__ctx c = context(&g, 0);
+        cr_assert(tconv__phase_uses_loops(&c.sh), "[%s]", describe(&g));
+        check_all(&g, seed, NULL);
+    }
+}
+
 /* The conv direction's loops (apply) with stride 1 on the last axis read a bordered copy
  * of each x channel and sum each output's taps in registers, and the transposed direction
  * (apply_t) with every stride 1 does the same over y with the kernel flipped; other

@@ -441,27 +441,50 @@ static void TC(loops_apply_t)(const tconv__ctx *c, const tconv__product_plan *pp
 
 /* The products of one tap, box lo..hi: lane[l] += Σ v[q + off] · s[q], the last axis dealt
  * to TCONV__PHASE_LANES lanes in a fixed pattern (vectorisable without reassociation): full
- * blocks in registers, added to `lane` once at the end, a row's tail straight into `lane`. */
+ * blocks, and half a block of a row's tail, summed in vector registers that stay there from
+ * row to row (an array of scalars was moved out of them and back on every row, most of the
+ * instructions of a 56-wide depthwise layer), added to `lane` once at the end; the rest of
+ * a row's tail straight into `lane`. */
+typedef T TC(lanes_vec) __attribute__((vector_size(32)));
+
 TCONV__VECTOR_CLONES
 static void TC(tap_lanes)(T *lane, const T *v, int64_t V1, int64_t V2, const T *s, int64_t S1,
                           int64_t S2, const int64_t off[3], const int64_t lo[3],
                           const int64_t hi[3])
 {
-    enum { L = TCONV__PHASE_LANES };
-    T acc[L] = {0};
+    enum { L = TCONV__PHASE_LANES, VN = 32 / sizeof(T), NV = L / VN };
+    TC(lanes_vec) acc[NV];
+    for (int k = 0; k < NV; ++k)
+        acc[k] = (TC(lanes_vec)){0};
     for (int64_t q0 = lo[0]; q0 < hi[0]; ++q0)
         for (int64_t q1 = lo[1]; q1 < hi[1]; ++q1) {
             const T *src = s + (q0 * S1 + q1) * S2;
             const T *val = v + ((q0 + off[0]) * V1 + q1 + off[1]) * V2 + off[2];
             int64_t q2 = lo[2];
             for (; q2 + L <= hi[2]; q2 += L)
-                for (int l = 0; l < L; ++l)
-                    acc[l] += val[q2 + l] * src[q2 + l];
-            for (int l = 0; q2 < hi[2]; ++q2, ++l)
-                lane[l] += val[q2] * src[q2];
+                for (int k = 0; k < NV; ++k) {
+                    TC(lanes_vec) a, b;
+                    memcpy(&a, val + q2 + k * VN, sizeof a);
+                    memcpy(&b, src + q2 + k * VN, sizeof b);
+                    acc[k] += a * b;
+                }
+            int l = 0;
+            if (q2 + L / 2 <= hi[2])
+                for (; l < L / 2; l += VN) {
+                    TC(lanes_vec) a, b;
+                    memcpy(&a, val + q2 + l, sizeof a);
+                    memcpy(&b, src + q2 + l, sizeof b);
+                    acc[l / VN] += a * b;
+                }
+            for (; q2 + l < hi[2]; ++l)
+                lane[l] += val[q2 + l] * src[q2 + l];
         }
-    for (int l = 0; l < L; ++l)
-        lane[l] += acc[l];
+    for (int k = 0; k < NV; ++k) {
+        T part[VN];
+        memcpy(part, &acc[k], sizeof part);
+        for (int e = 0; e < VN; ++e)
+            lane[k * VN + e] += part[e];
+    }
 }
 
 /* y = C x: per (image, y channel), y = Σ_cx Σ_α Σ_j w_j · shift(xd_α, -off_j), with xd the
