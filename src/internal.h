@@ -264,6 +264,9 @@ int64_t tconv__gemm_images_per_tile(const tconv__ctx *c, tconv_product p);
 /* Whether the gemm algorithm's channels-last apply_t gathers x line by line (few images
  * of one group with overlapping lines). */
 bool tconv__gemm_nhwc_by_lines(const tconv__ctx *c);
+/* Whether its channels-last apply multiplies by W'ᵀ so that a short reduction (R <=
+ * TCONV__SHORT_K, the default rule) runs tconv's own product. */
+bool tconv__gemm_nhwc_by_column(const tconv__ctx *c);
 
 /* Whether the phase algorithm runs its sub-convolutions as plain loops (few channels per
  * group, where a GEMM would be a dot product) rather than GEMMs. */

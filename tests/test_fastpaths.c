@@ -570,6 +570,35 @@ Test(fastpaths, apply_in_chunks_of_r)
     }
 }
 
+/* A convolution of few input channels and taps (R = C_x/g · Πk <= 16: a speech front end,
+ * a first layer) in channels-last: apply multiplies by W'ᵀ, which tconv's short product
+ * reads, and writes each output row once with its bias. */
+Test(fastpaths, channels_last_apply_of_a_short_reduction)
+{
+    int taken = 0;
+    for (uint64_t seed = 1; seed <= PER_FAMILY / 4; ++seed) {
+        rng r = {seed * 104729};
+        draw w = draw_common(&r);
+        w.dims = (int)rng_int(&r, 1, 2), w.groups = rng_int(&r, 1, 2);
+        w.batch = rng_int(&r, 1, 2);
+        w.cin = w.groups * rng_int(&r, 16, 24); /* C_y of the conv: one block of columns */
+        w.cout = w.groups * rng_int(&r, 1, 2);
+        for (int a = 0; a < w.dims; ++a)
+            w.in[a] = rng_int(&r, 2, 12), w.k[a] = rng_int(&r, 1, 3), w.op[a] = 0;
+        tconv_geometry g;
+        make(&w, &g);
+        tconv__ctx c = context(&g, 0);
+        c.layout = TCONV_LAYOUT_CHANNELS_LAST;
+        if (c.sh.cxg * c.sh.k_count > TCONV__SHORT_K)
+            continue;
+        cr_assert(tconv__gemm_nhwc_by_column(&c), "[%s]", describe(&g));
+        check_all(&g, seed, NULL);
+        check_bias(&g, seed);
+        ++taken;
+    }
+    cr_assert(taken >= PER_FAMILY / 8, "only %d short reductions drawn", taken);
+}
+
 /* The transposed conv's backward, both gradients in one call, against the oracle and for
  * the same bits with 1, 2 and 3 threads. */
 static void check_backward(const tconv_geometry *g, uint64_t seed)

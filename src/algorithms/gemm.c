@@ -87,6 +87,10 @@ static tconv_status plan_nhwc(const tconv__ctx *c, tconv_product p, plan *pl,
      * apply_t's channel blocks of W' whenever it makes columns */
     pl->wbuf = (p != TCONV_WGRAD && K > 1) || (p == TCONV_APPLY_T && !pl->alias) ? sh->cy * R
                                                                                  : 0;
+    pl->by_column = p == TCONV_APPLY && !c->provider && R <= TCONV__SHORT_K &&
+                    pl->layout != TCONV__PATH_UNIT_MAP;
+    if (pl->by_column)
+        pl->wbuf = sh->cy * R;
     if (p == TCONV__APPLY_WGRAD && pl->layout == TCONV__PATH_POINTWISE)
         pl->declined = true; /* nothing to share */
     if (sh->batch == 0)
@@ -337,6 +341,13 @@ bool tconv__gemm_nhwc_by_lines(const tconv__ctx *c)
     plan pl;
     return c->layout == TCONV_LAYOUT_CHANNELS_LAST &&
            plan_of(c, TCONV_APPLY_T, &pl, NULL) == TCONV_OK && pl.by_lines;
+}
+
+bool tconv__gemm_nhwc_by_column(const tconv__ctx *c)
+{
+    plan pl;
+    return c->layout == TCONV_LAYOUT_CHANNELS_LAST &&
+           plan_of(c, TCONV_APPLY, &pl, NULL) == TCONV_OK && pl.by_column;
 }
 
 /* The products by layout and dtype. */

@@ -25,6 +25,17 @@ static void TC(weight_by_tap)(const tconv__shape *sh, const T *w, T *w2)
                 w2[(cy * K + t) * cxg + cx] = w[(cy * cxg + cx) * K + t];
 }
 
+/* W'ᵀ: wt[(t·C_x/g + cx)][cy] = w[cy][cx][t], every group's C_y/g columns side by side. */
+static void TC(weight_by_column)(const tconv__shape *sh, const T *w, T *wt)
+{
+    const int64_t K = sh->k_count, cxg = sh->cxg;
+#pragma omp for schedule(static)
+    for (int64_t cy = 0; cy < sh->cy; ++cy)
+        for (int64_t cx = 0; cx < cxg; ++cx)
+            for (int64_t t = 0; t < K; ++t)
+                wt[(t * cxg + cx) * sh->cy + cy] = w[(cy * cxg + cx) * K + t];
+}
+
 /* The same, channel block by channel block: block (g, b) of channels c0..c1 is the matrix
  * [C_y/g][K·(c1 - c0)] at w2 + (g·C_y/g·K + ... ) (block_at), that apply_t multiplies by. */
 static void TC(weight_by_block)(const tconv__shape *sh, const plan *pl, const T *w, T *w2)
@@ -92,13 +103,15 @@ static void TC(nhwc_apply)(const tconv__ctx *c, const tconv__product_plan *pp, c
     (void)team; /* read by the OpenMP pragma only */
     const int64_t R = pl->R, tiles = all_tiles(sh, pl), B = pl->blocks, cyg = sh->cyg;
     const T *bias = c->bias;
-    T *w2 = ws; /* W' when the kernel has taps, else W is already in that order */
+    T *w2 = ws; /* W'ᵀ (by_column), or W' when the kernel has taps; else W is in order */
     const T *wt = sh->k_count > 1 ? w2 : w;
 #pragma omp parallel num_threads(team)
     {
         tconv__team_member();
         T *cols = tconv__thread_ws(pp, ws, tconv__thread_num());
-        if (sh->k_count > 1)
+        if (pl->by_column)
+            TC(weight_by_column)(sh, w, w2); /* its closing barrier: W'ᵀ is complete */
+        else if (sh->k_count > 1)
             TC(weight_by_tap)(sh, w, w2); /* its closing barrier: W' is complete */
 #pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < sh->groups * tiles * B; ++t) {
@@ -109,9 +122,13 @@ static void TC(nhwc_apply)(const tconv__ctx *c, const tconv__product_plan *pp, c
             int64_t ld;
             const T *a = TC(columns)(sh, pl, &k, g, x, 0, R, cols, &ld);
             T *yt = y + TC(first_row)(sh, &k) * sh->cy + g * cyg + cy0;
-            TC(tconv__mm_bias)(c, false, true, k.width, cy1 - cy0, R, a, ld,
-                               wt + (g * cyg + cy0) * R, R, bias ? bias + g * cyg + cy0 : NULL,
-                               true, yt, sh->cy);
+            const T *bias_b = bias ? bias + g * cyg + cy0 : NULL;
+            if (pl->by_column) /* B = W'ᵀ's columns of the block */
+                TC(tconv__mm_bias)(c, false, false, k.width, cy1 - cy0, R, a, ld,
+                                   w2 + g * cyg + cy0, sh->cy, bias_b, true, yt, sh->cy);
+            else
+                TC(tconv__mm_bias)(c, false, true, k.width, cy1 - cy0, R, a, ld,
+                                   wt + (g * cyg + cy0) * R, R, bias_b, true, yt, sh->cy);
         }
     }
 }

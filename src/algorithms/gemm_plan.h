@@ -86,6 +86,9 @@ typedef struct plan {
     int64_t line;     /* apply_t of whole images: a phase plane of X0·X1·s2·⌈X2/s2⌉
                        * elements per thread, for col2im through it */
     bool alias;       /* channels-last: x's rows are the columns (no im2row or row2im) */
+    bool by_column;   /* channels-last apply of a short reduction (R <= TCONV__SHORT_K):
+                       * wbuf holds W'ᵀ, [R][C_y], so that tconv's own short product
+                       * (which reads B untransposed) takes the GEMM */
     bool by_lines;    /* channels-last apply_t of few images: the columns of a whole image
                        * (shared, after W'), then x gathered line by line */
     int64_t wbuf;     /* channels-last: elements of the rearranged weight */
