@@ -14,26 +14,18 @@
  * products: every output element is written by one task, in a fixed order.
  */
 
-/* W'[cy][tap][cx] = W[cy][cx][tap], rows split among the team (a worksharing loop). */
-static void TC(weight_by_tap)(const tconv__shape *sh, const T *w, T *w2)
+/* W'[cy][tap][cx] = W[cy][cx][tap], or with `transposed` W'ᵀ[tap][cx][cy] (every group's
+ * C_y/g columns side by side), rows of W split among the team (a worksharing loop). */
+static void TC(weight_by_tap)(const tconv__shape *sh, const T *w, bool transposed, T *w2)
 {
     const int64_t K = sh->k_count, cxg = sh->cxg;
+    /* element (cy, tap·C_x/g + cx) of W' lies at cy·r_step + (tap·C_x/g + cx)·e_step */
+    const int64_t r_step = transposed ? 1 : K * cxg, e_step = transposed ? sh->cy : 1;
 #pragma omp for schedule(static)
     for (int64_t cy = 0; cy < sh->cy; ++cy)
         for (int64_t cx = 0; cx < cxg; ++cx)
             for (int64_t t = 0; t < K; ++t)
-                w2[(cy * K + t) * cxg + cx] = w[(cy * cxg + cx) * K + t];
-}
-
-/* W'ᵀ: wt[(t·C_x/g + cx)][cy] = w[cy][cx][t], every group's C_y/g columns side by side. */
-static void TC(weight_by_column)(const tconv__shape *sh, const T *w, T *wt)
-{
-    const int64_t K = sh->k_count, cxg = sh->cxg;
-#pragma omp for schedule(static)
-    for (int64_t cy = 0; cy < sh->cy; ++cy)
-        for (int64_t cx = 0; cx < cxg; ++cx)
-            for (int64_t t = 0; t < K; ++t)
-                wt[(t * cxg + cx) * sh->cy + cy] = w[(cy * cxg + cx) * K + t];
+                w2[cy * r_step + (t * cxg + cx) * e_step] = w[(cy * cxg + cx) * K + t];
 }
 
 /* The same, channel block by channel block: block (g, b) of channels c0..c1 is the matrix
@@ -109,10 +101,8 @@ static void TC(nhwc_apply)(const tconv__ctx *c, const tconv__product_plan *pp, c
     {
         tconv__team_member();
         T *cols = tconv__thread_ws(pp, ws, tconv__thread_num());
-        if (pl->by_column)
-            TC(weight_by_column)(sh, w, w2); /* its closing barrier: W'ᵀ is complete */
-        else if (sh->k_count > 1)
-            TC(weight_by_tap)(sh, w, w2); /* its closing barrier: W' is complete */
+        if (pl->by_column || sh->k_count > 1) /* its closing barrier: W' is complete */
+            TC(weight_by_tap)(sh, w, pl->by_column, w2);
 #pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < sh->groups * tiles * B; ++t) {
             const int64_t g = t / B / tiles, i = t / B % tiles, blk = t % B;
@@ -194,7 +184,7 @@ static void TC(nhwc_apply_t)(const tconv__ctx *c, const tconv__product_plan *pp,
         tconv__team_member();
         T *cols = tconv__thread_ws(pp, ws, tconv__thread_num());
         if (alias && K > 1)
-            TC(weight_by_tap)(sh, w, w2);
+            TC(weight_by_tap)(sh, w, false, w2);
         else if (!alias)
             TC(weight_by_block)(sh, pl, w, w2);
 #pragma omp for schedule(dynamic)
@@ -307,7 +297,7 @@ static void TC(nhwc_apply_wgrad)(const tconv__ctx *c, const tconv__product_plan 
         tconv__team_member();
         T *cols = tconv__thread_ws(pp, ws, tconv__thread_num());
         if (sh->k_count > 1)
-            TC(weight_by_tap)(sh, w, w2);
+            TC(weight_by_tap)(sh, w, false, w2);
 #pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < sh->groups * S; ++t) {
             const int64_t g = t / S, seg = t % S;
