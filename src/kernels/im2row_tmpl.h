@@ -25,8 +25,9 @@ static inline int64_t TC(run_inside)(const tconv__shape *sh, int64_t o2, int64_t
 /* One row of im2row when the last axis's taps merge (merges_taps): the columns of the
  * taps k2 = 0..K2-1 of one (k0, k1) are x's positions a2..a2+K2-1 (a2 = o2·s - p), all
  * channels: one run of x, copied where it lies inside X2 and zero in the padding. */
-static void TC(row_runs)(const tconv__shape *sh, const T *xm, int64_t o0, int64_t o1,
-                         int64_t o2, int64_t j0, int64_t j1, T *dst)
+static TCONV__ALWAYS_INLINE void TC(row_runs)(const tconv__shape *sh, const T *xm, int64_t o0,
+                                              int64_t o1, int64_t o2, int64_t j0, int64_t j1,
+                                              T *dst)
 {
     const int64_t C = sh->cx, K1 = sh->k[1], K2 = sh->k[2], X2 = sh->x[2];
     int64_t skip, keep; /* a run's columns inside x: [skip, keep) */
@@ -108,8 +109,9 @@ static void TC(init_rows)(const tconv__shape *sh, int64_t c0, int64_t c1,
  * are one run of x (positions a2..a2+K2-1, all channels), added (or, tiled, written with
  * the bias) over the part inside X2. Within a row every x element has at most one tap,
  * so the order of each element's sum is rows_back's. */
-static void TC(runs_back)(const tconv__shape *sh, const T *src, T *xm, int64_t o0,
-                          int64_t o1, int64_t o2, bool tiled, const T *bias)
+static TCONV__ALWAYS_INLINE void TC(runs_back)(const tconv__shape *sh, const T *src, T *xm,
+                                               int64_t o0, int64_t o1, int64_t o2, bool tiled,
+                                               const T *bias)
 {
     const int64_t C = sh->cx, K1 = sh->k[1], K2 = sh->k[2], X2 = sh->x[2];
     int64_t lo, hi;
