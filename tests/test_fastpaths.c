@@ -552,15 +552,15 @@ Test(fastpaths, apply_cut_into_row_blocks)
  * multiplies them in chunks of R's rows, summed into y one after the other. */
 Test(fastpaths, apply_in_chunks_of_r)
 {
-    for (uint64_t seed = 1; seed <= PER_FAMILY / 8; ++seed) {
+    for (uint64_t seed = 1; seed <= PER_FAMILY / 20; ++seed) {
         rng r = {seed * 7919};
         draw w = draw_common(&r);
-        w.dims = 2, w.groups = 1, w.batch = rng_int(&r, 1, 2);
-        w.cin = rng_int(&r, 2, 5); /* the transposed layer's input: C_y of the conv */
-        w.cout = rng_int(&r, 80, 100); /* R = C_x · Πk of the conv's columns */
-        for (int a = 0; a < 2; ++a)
-            w.in[a] = rng_int(&r, 30, 40), w.s[a] = 1, w.k[a] = 3, w.p[a] = 1, w.op[a] = 0,
-            w.d[a] = 1;
+        /* long 1-D lines: tiles of 512 columns, and R = 3·C_x rows of them past the chunk */
+        w.dims = 1, w.groups = 1, w.batch = 1;
+        w.cin = rng_int(&r, 2, 3); /* the transposed layer's input: C_y of the conv */
+        w.cout = rng_int(&r, 45, 60); /* R = C_x · Πk of the conv's columns */
+        w.in[0] = rng_int(&r, 4100, 4300), w.s[0] = 1, w.k[0] = 3, w.p[0] = 1, w.op[0] = 0;
+        w.d[0] = 1;
         tconv_geometry g;
         make(&w, &g);
         const tconv__ctx c = context(&g, 0);
