@@ -24,7 +24,6 @@ void TC(tconv__im2col_span)(const tconv__shape *sh, const T *x, int64_t r0, int6
 {
     const int64_t Y1 = sh->y[1], Y2 = sh->y[2], X1 = sh->x[1], X2 = sh->x[2];
     const int64_t s2 = sh->s[2];
-    const int64_t step1 = sh->s[1] * X2; /* x's offset from line o1 to o1 + 1 */
     for (int64_t r = r0; r < r1; ++r) {
         tap t;
         tap_of_row(sh, r, &t);
@@ -48,9 +47,11 @@ void TC(tconv__im2col_span)(const tconv__shape *sh, const T *x, int64_t r0, int6
                 memset(d, 0, (size_t)((v0 - a) * Y2) * sizeof(T));
                 d += (v0 - a) * Y2;
                 /* index of (o0, v0, o2 = 0), which may lie in the padding: only o2 in
-                 * [lo, hi) is read */
+                 * [lo, hi) is read; the step to the next line is formed only when one lies
+                 * inside the map (a huge stride's step would overflow) */
                 int64_t base = ((o0 * sh->s[0] + t.off[0]) * X1 + v0 * sh->s[1] + t.off[1]) *
                                    X2 + t.off[2];
+                const int64_t step1 = v1 - v0 > 1 ? sh->s[1] * X2 : 0;
                 for (int64_t o1 = v0; o1 < v1; ++o1, base += step1, d += Y2) {
                     for (int64_t o2 = 0; o2 < t.lo[2]; ++o2)
                         d[o2] = 0;
