@@ -335,10 +335,12 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
     else if (sized && p == TCONV_APPLY && sh->s[2] == 1 && sh->y_count > 0) {
         sized = padding_of(sh, pl);
         per_thread = pl->pad_count;
-    } else if (sized)
+    } else if (sized) {
+        int64_t lanes = 0; /* wgrad's lane sums, checked: a huge kernel's taps overflow */
         sized = tconv__mul(ph->active, ph->grid, &per_thread) &&
-                tconv__add(per_thread, p == TCONV_WGRAD ? ph->taps * TCONV__PHASE_LANES : 0,
-                           &per_thread);
+                (p != TCONV_WGRAD || tconv__mul(ph->taps, TCONV__PHASE_LANES, &lanes)) &&
+                tconv__add(per_thread, lanes, &per_thread);
+    }
     if (sized && (per_thread ? per_thread : 1) <= budget) {
         pl->loops = true;
         pl->per_thread = per_thread ? per_thread : 1; /* a real buffer even when idle */
