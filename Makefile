@@ -6,7 +6,8 @@
 #                     by every algorithm
 #   make test         every suite in a Release build and in an ASan+UBSan build, then the
 #                     hardening checks: the thread stress test under ThreadSanitizer, a
-#                     seeded 60 s fuzz run, and a subset of the suites under valgrind
+#                     seeded 60 s fuzz run beside a subset of the suites under valgrind
+#                     (each of the two runs on one core)
 #   make bench        tconv against PyTorch, oneDNN and each GEMM provider's bare GEMM, on
 #                     bench/shapes.csv (transposed convolutions) then bench/conv_shapes.csv
 #                     (convolutions), per provider and layout, in one run; then tconv.torch's
@@ -116,10 +117,9 @@ test: build-tests build-sanitize build-tsan build-fuzz
 	@scripts/run-tests.sh $(SANITIZE_BUILD)
 	@echo "== ThreadSanitizer build: four application threads at once"
 	@scripts/run-tests.sh $(TSAN_BUILD) stress_threads
-	@echo "== fuzzing for $(FUZZ_SMOKE_SECONDS) s"
-	@scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_SEED)
-	@echo "== valgrind (memcheck) on the suites but the long sweeps"
-	@scripts/valgrind-tests.sh $(BUILD) $(VALGRIND_SMOKE)
+	@echo "== fuzzing for $(FUZZ_SMOKE_SECONDS) s beside valgrind (memcheck) on the suites but the long sweeps"
+	@scripts/fuzz-beside-valgrind.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_SEED) \
+	    $(BUILD) $(VALGRIND_SMOKE)
 
 fuzz: build-fuzz
 	@scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_SEED)
