@@ -504,6 +504,47 @@ Test(fastpaths, phase_apply_over_a_bordered_copy)
               taken_t[1], taken_t[0]);
 }
 
+/* The bordered rows of real widths: padded_rows sums blocks of 8 vectors, one block of the
+ * 1 to 7 vectors left and a scalar tail, with the taps of a 2-D 3x3 kernel without
+ * dilation on the last axis unrolled; output rows of 1 to 140 (float64 vectors hold 4,
+ * float32 8) cover every mix, with and without a second input channel per output (the
+ * sums then continue from the output), strided and dilated rows, against the oracle with
+ * bias, both directions. (The draws above stay under 10 wide.) */
+Test(fastpaths, phase_bordered_rows_in_vectors)
+{
+    int unrolled = 0, other = 0;
+    for (uint64_t seed = 1; seed <= PER_FAMILY / 2; ++seed) {
+        rng r = {seed * 32452843};
+        draw w = draw_depthwise_like(&r);
+        w.dims = 2, w.batch = rng_int(&r, 1, 2);
+        w.in[0] = rng_int(&r, 1, 3), w.in[1] = rng_int(&r, 1, 140);
+        const bool k33 = rng_int(&r, 0, 3) > 0;
+        for (int a = 0; a < 2; ++a) {
+            w.k[a] = k33 ? 3 : rng_int(&r, 1, 5);
+            w.d[a] = rng_int(&r, 0, 2) ? 1 : 2;
+            w.s[a] = a == 1 ? 1 : rng_int(&r, 1, 2);
+            w.p[a] = rng_int(&r, 0, (w.k[a] - 1) * w.d[a]);
+            w.op[a] = 0;
+        }
+        tconv_geometry g;
+        make(&w, &g);
+        const tconv__ctx c = context(&g, 0);
+        char text[600];
+        plan_text(&g, TCONV_CONV_FORWARD, TCONV_ALGO_PHASE, TCONV_LAYOUT_CHANNELS_FIRST, text,
+                  sizeof text);
+        cr_assert(strstr(text, "phase loops over a bordered copy"), "%s [%s]", text,
+                  describe(&g));
+        if (c.sh.k[0] == 1 && c.sh.k[1] == 3 && c.sh.k[2] == 3 && c.sh.d[2] == 1)
+            ++unrolled;
+        else
+            ++other;
+        check_all(&g, seed, NULL);
+        check_bias(&g, seed);
+    }
+    cr_assert(unrolled >= PER_FAMILY / 8 && other > 0, "3x3 draws %d, others %d", unrolled,
+              other);
+}
+
 Test(fastpaths, phase_stride_one_in_place)
 {
     for (uint64_t seed = 1; seed <= PER_FAMILY / 2; ++seed) {
@@ -790,4 +831,57 @@ Test(fastpaths, channels_last_apply_t_gathered_by_lines)
         check_bias(&g, seed);
     }
     cr_assert(taken[0] > 0 && taken[1] > 0, "by lines %d, by tiles %d", taken[1], taken[0]);
+}
+
+/* An output of at least TCONV__STREAM_BYTES leaves phase's bordered rows through stores
+ * past the caches, from a per-thread buffer: a depthwise 3x3 layer of 32 channels at
+ * 256x256 (8 MiB of float32 output), both directions, against the oracle, the same bits
+ * for 1 and 2 threads; a quarter of the map is written in place. */
+Test(fastpaths, phase_streams_a_large_output)
+{
+    for (int big = 0; big < 2; ++big) {
+        const int64_t side = big ? 256 : 128, in[2] = {side, side}, k[2] = {3, 3};
+        const int64_t s[2] = {1, 1}, p[2] = {1, 1};
+        tconv_geometry g;
+        tconv_error err = {0};
+        cr_assert_eq(tconv_geometry_init_transposed(&g, 2, 1, 32, 32, 32, in, k, s, p, NULL,
+                                                    NULL, &err),
+                     TCONV_OK, "%s", err.message);
+        const tconv_op ops[2] = {TCONV_CONV_FORWARD, TCONV_CONVT_FORWARD};
+        for (int o = 0; o < 2; ++o) {
+            char text[600];
+            plan_text(&g, ops[o], TCONV_ALGO_PHASE, TCONV_LAYOUT_CHANNELS_FIRST, text,
+                      sizeof text);
+            cr_assert_eq(strstr(text, "output streamed past the caches") != NULL, big,
+                         "%s [%s]", text, describe(&g));
+        }
+        if (!big)
+            continue;
+        rng r = {77};
+        for (int pi = 0; pi < 2; ++pi) {
+            const tconv_product prod = pi ? TCONV_APPLY_T : TCONV_APPLY;
+            tconv_tensor t[3];
+            operands(prod, t);
+            tensor a = tensor_random(numel(&g, t[0]), &r), b = tensor_random(numel(&g, t[1]), &r);
+            tensor aa = tensor_abs(&a), ab = tensor_abs(&b);
+            tensor ref = tensor_new(numel(&g, t[2])), bound = tensor_new(ref.n);
+            tensor one = tensor_new(ref.n), two = tensor_new(ref.n);
+            oracle(&g, prod, a.d, b.d, ref.d);
+            oracle(&g, prod, aa.d, ab.d, bound.d);
+            for (int d = 0; d < 2; ++d) {
+                const tconv_dtype dt = d ? TCONV_F32 : TCONV_F64;
+                run(&g, prod, TCONV_ALGO_PHASE, dt, &a, &b, &one, 1, 0,
+                    TCONV_LAYOUT_CHANNELS_FIRST);
+                expect_close(one.d, ref.d, bound.d, ref.n, reduction_length(&g, prod),
+                             dtype_eps(dt), pi ? "streamed apply_t" : "streamed apply");
+                run(&g, prod, TCONV_ALGO_PHASE, dt, &a, &b, &two, 2, 0,
+                    TCONV_LAYOUT_CHANNELS_FIRST);
+                cr_assert(memcmp(tensor_data(&one, dt), tensor_data(&two, dt),
+                                 (size_t)ref.n * (d ? 4 : 8)) == 0,
+                          "streamed product %d: 2 threads differ from 1", (int)prod);
+            }
+            tensor_free(&a), tensor_free(&b), tensor_free(&aa), tensor_free(&ab);
+            tensor_free(&ref), tensor_free(&bound), tensor_free(&one), tensor_free(&two);
+        }
+    }
 }

@@ -180,6 +180,8 @@ typedef struct plan {
     bool loops;
     bool padded;           /* loops: direct rows over a bordered x (apply, s2 = 1) or y
                             * with the kernel flipped (apply_t, every s = 1) */
+    bool streamed;         /* padded: each output channel summed in the thread's buffer,
+                            * then stored past the caches (streams_output) */
     int team;              /* loops: threads that get a buffer (the bound may cap them) */
     int64_t per_thread;    /* loops: elements per thread */
     int64_t pad_lo[3], pad_ext[3], pad_count; /* loops: a bordered y (apply_t) or x (apply,
@@ -204,6 +206,7 @@ _Static_assert(offsetof(plan, ph) <= TCONV__PLAN_DATA, "the phase plan outgrows 
 #define PHASE_PATH_GEMM 17
 #define PHASE_PATH_DEPTHWISE_NHWC 18
 #define PHASE_PATH_PADDED 19 /* loops over a bordered copy (padding_of, flipped_padding_of) */
+#define PHASE_PATH_PADDED_STREAMED 20 /* the same, the output stored past the caches */
 
 /* Parts of the channels-last depthwise weight gradient: runs of lines, each summed into
  * its own Πk·C partial, then the partials added in order. A fixed count, so the sums do
@@ -278,6 +281,26 @@ static bool border_for(const tconv__shape *sh, const int64_t in[3], const int64_
 }
 
 /*
+ * Whether the bordered rows stream their output (channels · count elements per image):
+ * when the whole output is at least TCONV__STREAM_BYTES, each output channel is summed in
+ * the thread's buffer (count more elements, added to *per_thread) and copied out with
+ * stores past the caches, which saves the write-allocate read of every line (mb_dw's
+ * 25.7 MB output). Smaller outputs are written in place: the next layer reads them from
+ * cache. False only on overflow.
+ */
+static bool streams_output(const tconv__ctx *c, int64_t channels, int64_t count, plan *pl,
+                           int64_t *per_thread)
+{
+    int64_t total;
+    pl->streamed = false;
+    if (!tconv__mul(c->sh.batch, channels, &total) || !tconv__mul(total, count, &total) ||
+        total < TCONV__STREAM_BYTES / (int64_t)tconv__dtype_size(c->dtype) || count < 64)
+        return true; /* small (or too large to count): in place */
+    pl->streamed = true;
+    return tconv__add(*per_thread, count, per_thread);
+}
+
+/*
  * apply's loops when the last axis has stride 1 read each x channel through a copy with
  * its zero padding made real: position o·s + k·d of the copy is x's o·s - p + k·d, so
  * every tap of every output is inside it and an output vector sums all its taps in
@@ -328,13 +351,15 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
     int64_t per_thread = ph->ax[2].active * ph->grid, border;
     bool sized = tconv__phase_uses_loops(sh);
     if (sized && p == TCONV_APPLY_T && sh->x_count > 0 && flipped_padding_of(sh, pl))
-        sized = tconv__add(pl->pad_count, sh->k_count, &per_thread); /* + the flipped taps */
+        sized = tconv__add(pl->pad_count, sh->k_count, &per_thread) && /* + flipped taps */
+                streams_output(c, sh->cx, sh->x_count, pl, &per_thread);
     else if (sized && p == TCONV_APPLY_T)
         sized = border_of(sh, ph, pl) && tconv__mul(sh->cyg, pl->pad_count, &border) &&
                 tconv__add(per_thread, border, &per_thread);
     else if (sized && p == TCONV_APPLY && sh->s[2] == 1 && sh->y_count > 0) {
         sized = padding_of(sh, pl);
         per_thread = pl->pad_count;
+        sized = sized && streams_output(c, sh->cy, sh->y_count, pl, &per_thread);
     } else if (sized) {
         int64_t lanes = 0; /* wgrad's lane sums, checked: a huge kernel's taps overflow */
         sized = tconv__mul(ph->active, ph->grid, &per_thread) &&
@@ -468,7 +493,9 @@ static tconv_status plan_product(const tconv__ctx *c, tconv_product p, tconv__pr
         return TCONV_OK;
     }
     memcpy(pp->data.bytes, &pl, kept_bytes());
-    pp->path = !pl.loops ? PHASE_PATH_GEMM : pl.padded ? PHASE_PATH_PADDED : PHASE_PATH_LOOPS;
+    pp->path = !pl.loops   ? PHASE_PATH_GEMM
+               : pl.padded ? (pl.streamed ? PHASE_PATH_PADDED_STREAMED : PHASE_PATH_PADDED)
+                           : PHASE_PATH_LOOPS;
     /* loops: a buffer per thread; GEMM branch: wpack, cols, xbuf shared by the team */
     int64_t shared = 0;
     const int64_t parts[3] = {pl.wpack, pl.cols, pl.xbuf};

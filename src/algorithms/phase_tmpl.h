@@ -267,15 +267,19 @@ static void TC(border_y)(const tconv__shape *sh, const plan *pl, const T *y, int
                         yb + cy * pl->pad_count);
 }
 
-/* Outputs o2..o2+V-1 of one output row: acc = b (first input channel) or the output,
- * plus each tap's weight times the bordered input row it reads, in tap order, in
- * registers. With V a constant the compiler keeps acc in vector registers. */
+/* The bordered rows' vectors: 32 bytes, in every clone (the baseline's splits in two). */
+#define PADDED_LANES ((int)(32 / sizeof(T)))
+typedef T TC(padded_vec) __attribute__((vector_size(32)));
+
+/* Outputs o2..o2+V-1 of one output row (V below a vector): acc = b (first input channel)
+ * or the output, plus each tap's weight times the bordered input row it reads, in tap
+ * order. The tail of a row after its whole vectors. */
 static TCONV__ALWAYS_INLINE void TC(padded_block)(const rows_view *v, const T *xr,
                                                   const T *w_c, bool first, T b, T *yr,
                                                   const int V)
 {
     const int64_t P1 = v->P1, P2 = v->P2, K1 = v->k[1], K2 = v->k[2];
-    T acc[32];
+    T acc[PADDED_LANES];
     for (int e = 0; e < V; ++e)
         acc[e] = first ? b : yr[e];
     for (int64_t k0 = 0; k0 < v->k[0]; ++k0)
@@ -293,37 +297,124 @@ static TCONV__ALWAYS_INLINE void TC(padded_block)(const rows_view *v, const T *x
         yr[e] = acc[e];
 }
 
+/* The same sums for NV whole vectors of outputs, each in a vector register: the scalar
+ * form above left GCC keeping its sums in memory and looping over its lanes (555
+ * instructions per 56-wide row of a 3x3 depthwise layer). Every lane adds its taps in the
+ * same order as padded_block, so a row's vectors and its tail agree bit for bit. */
+static TCONV__ALWAYS_INLINE void TC(padded_vectors)(const rows_view *v, const T *xr,
+                                                    const T *w_c, bool first, T b, T *yr,
+                                                    const int NV)
+{
+    const int64_t P1 = v->P1, P2 = v->P2, K1 = v->k[1], K2 = v->k[2], D2 = v->d[2];
+    TC(padded_vec) acc[8];
+#pragma GCC unroll 8
+    for (int u = 0; u < NV; ++u) {
+        if (first)
+            acc[u] = (TC(padded_vec)){0} + b;
+        else
+            memcpy(&acc[u], yr + u * PADDED_LANES, sizeof acc[u]);
+    }
+    for (int64_t k0 = 0; k0 < v->k[0]; ++k0)
+        for (int64_t k1 = 0; k1 < K1; ++k1) {
+            const T *row = xr + (k0 * v->d[0] * P1 + k1 * v->d[1]) * P2;
+            const T *wk = w_c + (k0 * K1 + k1) * K2;
+            for (int64_t k2 = 0; k2 < K2; ++k2) {
+                const T wv = wk[k2];
+            #pragma GCC unroll 8
+    for (int u = 0; u < NV; ++u) {
+                    TC(padded_vec) in;
+                    memcpy(&in, row + k2 * D2 + u * PADDED_LANES, sizeof in);
+                    acc[u] += wv * in;
+                }
+            }
+        }
+#pragma GCC unroll 8
+    for (int u = 0; u < NV; ++u)
+        memcpy(yr + u * PADDED_LANES, &acc[u], sizeof acc[u]);
+}
+
+/* padded_vectors for a 2-D 3x3 kernel without dilation on the last axis: the taps unrolled
+ * over three row pointers (a loop over k0 around them made GCC hoist all 63 addresses of
+ * a 7-vector block and spill them), so that an output vector costs its nine
+ * multiplications and additions and little else. The same order of sums. */
+static TCONV__ALWAYS_INLINE void TC(padded_vectors_3x3)(const rows_view *v, const T *xr,
+                                                        const T *w_c, bool first, T b, T *yr,
+                                                        const int NV)
+{
+    const int64_t D1 = v->d[1] * v->P2;
+    const T *row[3] = {xr, xr + D1, xr + 2 * D1};
+    TC(padded_vec) acc[8];
+#pragma GCC unroll 8
+    for (int u = 0; u < NV; ++u) {
+        if (first)
+            acc[u] = (TC(padded_vec)){0} + b;
+        else
+            memcpy(&acc[u], yr + u * PADDED_LANES, sizeof acc[u]);
+    }
+#pragma GCC unroll 3
+    for (int k1 = 0; k1 < 3; ++k1)
+#pragma GCC unroll 3
+        for (int k2 = 0; k2 < 3; ++k2) {
+            const T wv = w_c[k1 * 3 + k2];
+#pragma GCC unroll 8
+            for (int u = 0; u < NV; ++u) {
+                TC(padded_vec) in;
+                memcpy(&in, row[k1] + k2 + u * PADDED_LANES, sizeof in);
+                acc[u] += wv * in;
+            }
+        }
+#pragma GCC unroll 8
+    for (int u = 0; u < NV; ++u)
+        memcpy(yr + u * PADDED_LANES, &acc[u], sizeof acc[u]);
+}
+
+/* One output row's whole vectors: blocks of 8, then one block of the 1 to 7 left, so that
+ * a 56-wide row is one block whose seven chains of additions overlap. */
+#define PADDED_ROW_VECTORS(kernel)                                                             \
+    do {                                                                                       \
+        for (; o2 + 8 * L <= O2; o2 += 8 * L)                                                  \
+            kernel(v, xr + o2, w_c, first, b, yr + o2, 8);                                     \
+        switch ((O2 - o2) / L) {                                                               \
+        case 7: kernel(v, xr + o2, w_c, first, b, yr + o2, 7); break;                          \
+        case 6: kernel(v, xr + o2, w_c, first, b, yr + o2, 6); break;                          \
+        case 5: kernel(v, xr + o2, w_c, first, b, yr + o2, 5); break;                          \
+        case 4: kernel(v, xr + o2, w_c, first, b, yr + o2, 4); break;                          \
+        case 3: kernel(v, xr + o2, w_c, first, b, yr + o2, 3); break;                          \
+        case 2: kernel(v, xr + o2, w_c, first, b, yr + o2, 2); break;                          \
+        case 1: kernel(v, xr + o2, w_c, first, b, yr + o2, 1); break;                          \
+        default: break;                                                                        \
+        }                                                                                      \
+        o2 += (O2 - o2) / L * L;                                                               \
+    } while (0)
+
 /* out (+)= w_c ⋆ xp for one input channel over its bordered copy xp (stride 1 on the last
- * axis): blocks of 32 outputs, then the rest of the row in one. */
+ * axis): blocks of 4 vectors of outputs, then 2, then 1, then the rest of the row. */
 TCONV__VECTOR_CLONES
 static void TC(padded_rows)(const rows_view *v, const T *xp, const T *w_c, bool first, T b,
                             T *out)
 {
     const int64_t P1 = v->P1, P2 = v->P2, O1 = v->out[1], O2 = v->out[2];
+    const int64_t L = PADDED_LANES;
+    const bool k33 = v->k[0] == 1 && v->k[1] == 3 && v->k[2] == 3 && v->d[2] == 1;
     for (int64_t o0 = 0; o0 < v->out[0]; ++o0)
         for (int64_t o1 = 0; o1 < O1; ++o1) {
             T *yr = out + (o0 * O1 + o1) * O2;
             const T *xr = xp + (o0 * v->s[0] * P1 + o1 * v->s[1]) * P2;
             int64_t o2 = 0;
-            for (; o2 + 32 <= O2; o2 += 32)
-                TC(padded_block)(v, xr + o2, w_c, first, b, yr + o2, 32);
-            /* the rest of the row as one block: its vectors are independent sums where
-             * blocks of 8 one after the other each waited on one chain of additions */
+            if (k33)
+                PADDED_ROW_VECTORS(TC(padded_vectors_3x3));
+            else
+                PADDED_ROW_VECTORS(TC(padded_vectors));
             const T *xo = xr + o2;
             T *yo = yr + o2;
             switch (O2 - o2) {
 #define TCONV__REST(n)                                                                         \
     case n:                                                                                    \
-        TC(padded_block)(v, xo, w_c, first, b, yo, n);                                         \
+        if (n < L)                                                                             \
+            TC(padded_block)(v, xo, w_c, first, b, yo, n < L ? n : 1);                         \
         break;
                 TCONV__REST(1) TCONV__REST(2) TCONV__REST(3) TCONV__REST(4) TCONV__REST(5)
-                TCONV__REST(6) TCONV__REST(7) TCONV__REST(8) TCONV__REST(9) TCONV__REST(10)
-                TCONV__REST(11) TCONV__REST(12) TCONV__REST(13) TCONV__REST(14)
-                TCONV__REST(15) TCONV__REST(16) TCONV__REST(17) TCONV__REST(18)
-                TCONV__REST(19) TCONV__REST(20) TCONV__REST(21) TCONV__REST(22)
-                TCONV__REST(23) TCONV__REST(24) TCONV__REST(25) TCONV__REST(26)
-                TCONV__REST(27) TCONV__REST(28) TCONV__REST(29) TCONV__REST(30)
-                TCONV__REST(31)
+                TCONV__REST(6) TCONV__REST(7)
 #undef TCONV__REST
             default: /* 0 */
                 break;
@@ -358,10 +449,12 @@ static void TC(padded_product)(const tconv__ctx *c, const tconv__product_plan *p
     {
         T *buf = (T *)tconv__thread_ws(pp, ws, tconv__thread_num());
         T *wf = buf + pl->pad_count; /* apply_t: one channel pair's taps, flipped */
+        T *sums = wf + (transposed ? K : 0); /* streamed: the output channel's sums */
         memset(buf, 0, (size_t)pl->pad_count * sizeof(T));
         int64_t held = -1; /* the input channel buf holds */
 #pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < sh->batch * co; ++t) {
+            T *out_c = out + t * out_count;
             const int64_t n = t / co, g = t % co / cog, o = t % cog;
             const T b = c->bias ? ((const T *)c->bias)[t % co] : (T)0;
             for (int64_t i = 0; i < cig; ++i) {
@@ -375,9 +468,14 @@ static void TC(padded_product)(const tconv__ctx *c, const tconv__product_plan *p
                 if (transposed)
                     for (int64_t k = 0; k < K; ++k)
                         wf[k] = w_c[K - 1 - k];
-                TC(padded_rows)(&v, buf, transposed ? wf : w_c, i == 0, b, out + t * out_count);
+                TC(padded_rows)(&v, buf, transposed ? wf : w_c, i == 0, b,
+                                pl->streamed ? sums : out_c);
             }
+            if (pl->streamed)
+                TC(tconv__stream)(out_c, sums, out_count);
         }
+        if (pl->streamed)
+            tconv__stream_fence();
     }
 }
 
@@ -641,7 +739,8 @@ static void TC(apply)(const tconv__ctx *c, const tconv__product_plan *pp, const 
         TC(depthwise_nhwc)(c, pp, false, a, b, out, ws);
         return;
     }
-    if (pp->path != PHASE_PATH_LOOPS && pp->path != PHASE_PATH_PADDED) {
+    if (pp->path != PHASE_PATH_LOOPS && pp->path != PHASE_PATH_PADDED &&
+        pp->path != PHASE_PATH_PADDED_STREAMED) {
         tconv__gemm_apply(c, pp, a, b, out, ws);
         return;
     }
@@ -687,3 +786,6 @@ static void TC(wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, const 
     TC(load)(c, pp, &pl);
     TC(loops_wgrad)(c, pp, &pl, a, b, out, ws);
 }
+
+#undef PADDED_ROW_VECTORS
+#undef PADDED_LANES

@@ -55,6 +55,7 @@ const char *tconv__path_name(const tconv__algo *a, int path)
         return path == 16   ? "phase loops"
                : path == 18 ? "channels-last depthwise loops"
                : path == 19 ? "phase loops over a bordered copy"
+               : path == 20 ? "phase loops over a bordered copy, output streamed past the caches"
                             : "phase GEMMs";
     if (a == &tconv__algo_dense)
         return "the whole matrix";
