@@ -833,6 +833,68 @@ Test(fastpaths, channels_last_apply_t_gathered_by_lines)
     cr_assert(taken[0] > 0 && taken[1] > 0, "by lines %d, by tiles %d", taken[1], taken[0]);
 }
 
+/* The bias gradient of a channels-first output sums each plane in 16 lanes (four vectors,
+ * position i into lane i mod 16) and a tail: planes of 1 to 200 positions cover whole
+ * blocks, tails and planes shorter than one block, over images in order. Against sums
+ * taken here in float64, and the same bits for 1, 2 and 3 threads, both layouts. */
+Test(fastpaths, bias_gradient_in_lanes)
+{
+    for (uint64_t seed = 1; seed <= PER_FAMILY / 2; ++seed) {
+        rng r = {seed * 67867967};
+        const int dims = (int)rng_int(&r, 1, 2);
+        const int64_t batch = rng_int(&r, 0, 3), cin = rng_int(&r, 1, 3);
+        const int64_t cout = rng_int(&r, 1, 5);
+        int64_t in[2] = {rng_int(&r, 1, dims == 1 ? 200 : 14), rng_int(&r, 1, 14)};
+        const int64_t k[2] = {1, 1}, s[2] = {1, 1}, p[2] = {0, 0};
+        tconv_geometry g;
+        tconv_error err = {0};
+        cr_assert_eq(tconv_geometry_init_conv(&g, dims, batch, cin, cout, 1, in, k, s, p,
+                                              NULL, &err),
+                     TCONV_OK, "%s", err.message);
+        const int64_t count = numel(&g, TCONV_TENSOR_Y) / (batch ? batch * cout : 1);
+        tensor x = tensor_random(numel(&g, TCONV_TENSOR_X), &r);
+        tensor w = tensor_random(numel(&g, TCONV_TENSOR_WEIGHT), &r);
+        tensor gy = tensor_random(numel(&g, TCONV_TENSOR_Y), &r);
+        double ref[5] = {0}, bound[5] = {0};
+        for (int64_t n = 0; n < batch; ++n)
+            for (int64_t c = 0; c < cout; ++c)
+                for (int64_t i = 0; i < count; ++i) {
+                    const double v = gy.d[(n * cout + c) * count + i];
+                    ref[c] += v, bound[c] += fabs(v);
+                }
+        for (int d = 0; d < 4; ++d) {
+            const tconv_dtype dt = d % 2 ? TCONV_F32 : TCONV_F64;
+            const bool last = d / 2;
+            tensor lx = laid_out(&g, TCONV_TENSOR_X, last, &x);
+            tensor lgy = laid_out(&g, TCONV_TENSOR_Y, last, &gy);
+            tensor gb = tensor_new(cout), gb1 = tensor_new(cout);
+            for (int threads = 1; threads <= 3; ++threads) {
+                const tconv_options o = {.num_threads = threads, .layout = (tconv_layout)last};
+                cr_assert_eq(tconv_conv_backward_ex(&g, TCONV_ALGO_AUTO, dt,
+                                                    tensor_data(&lx, dt), tensor_data(&w, dt),
+                                                    tensor_data(&lgy, dt), NULL, NULL,
+                                                    tensor_data(&gb, dt), &o, &err),
+                             TCONV_OK, "%s", err.message);
+                const size_t bytes = (size_t)cout * (d % 2 ? 4 : 8);
+                if (threads == 1) {
+                    memcpy(tensor_data(&gb1, dt), tensor_data(&gb, dt), bytes);
+                    if (d % 2)
+                        tensor_f32_to_f64(&gb);
+                    char what[300];
+                    snprintf(what, sizeof what, "grad_bias %s/%s [%s]", d % 2 ? "f32" : "f64",
+                             last ? "channels-last" : "channels-first", describe(&g));
+                    expect_close(gb.d, ref, bound, cout, batch * count, dtype_eps(dt), what);
+                } else {
+                    cr_assert(memcmp(tensor_data(&gb1, dt), tensor_data(&gb, dt), bytes) == 0,
+                              "grad_bias: %d threads differ [%s]", threads, describe(&g));
+                }
+            }
+            tensor_free(&lx), tensor_free(&lgy), tensor_free(&gb), tensor_free(&gb1);
+        }
+        tensor_free(&x), tensor_free(&w), tensor_free(&gy);
+    }
+}
+
 /* An output of at least TCONV__STREAM_BYTES leaves phase's bordered rows through stores
  * past the caches, from a per-thread buffer: a depthwise 3x3 layer of 32 channels at
  * 256x256 (8 MiB of float32 output), both directions, against the oracle, the same bits

@@ -2,6 +2,8 @@
  * gradient. */
 #include "internal.h"
 
+#include <string.h>
+
 #define TCONV_TEMPLATE "core/bias_tmpl.h"
 #include "instantiate.h"
 

@@ -26,10 +26,35 @@ static void TC(bias_add)(const tconv__ctx *c, int64_t channels, int64_t count, c
 /* Channels per task of the channels-last sum: a run of lanes read contiguously. */
 #define TCONV__BIAS_LANES 16
 
-/* grad_bias[ch] = Σ_n Σ_i g[n][ch][i], in double, batch then space order. Every channel is
- * summed by one task in that order (channels-first: one channel per task; channels-last: a
- * run of adjacent channels, read row by row), so the order never depends on the thread
- * count. */
+/* Σ_i p[i] for i < count into lane[i mod 16], in double: four vectors of independent sums
+ * (one chain of additions through a whole plane waited on the adder's latency at every
+ * element: 3.5 ms for a 12.8 MB gradient, where reading it takes 0.6). */
+typedef double TC(bias_lanes) __attribute__((vector_size(32)));
+typedef T TC(bias_in) __attribute__((vector_size(4 * sizeof(T))));
+
+_Static_assert(TCONV__BIAS_LANES == 16, "plane_lanes sums four vectors of four lanes");
+
+TCONV__VECTOR_CLONES
+static void TC(plane_lanes)(const T *p, int64_t count, double lane[TCONV__BIAS_LANES])
+{
+    TC(bias_lanes) acc[4];
+    memcpy(acc, lane, sizeof acc);
+    int64_t i = 0;
+    for (; i + TCONV__BIAS_LANES <= count; i += TCONV__BIAS_LANES)
+        for (int v = 0; v < 4; ++v) {
+            TC(bias_in) in;
+            memcpy(&in, p + i + 4 * v, sizeof in);
+            acc[v] += __builtin_convertvector(in, TC(bias_lanes));
+        }
+    memcpy(lane, acc, sizeof acc);
+    for (int64_t j = 0; i < count; ++i, ++j)
+        lane[j] += p[i];
+}
+
+/* grad_bias[ch] = Σ_n Σ_i g[n][ch][i], in double. Every channel is summed by one task in a
+ * fixed order (channels-first: one channel per task, position i of each image into lane
+ * i mod 16, images in order, then the lanes in order; channels-last: a run of adjacent
+ * channels, read row by row), so the sums never depend on the thread count. */
 static void TC(bias_grad)(const tconv__ctx *c, int64_t channels, int64_t count, const T *g,
                           T *grad_bias)
 {
@@ -51,12 +76,12 @@ static void TC(bias_grad)(const tconv__ctx *c, int64_t channels, int64_t count, 
     }
 #pragma omp parallel for num_threads(c->threads) schedule(static)
     for (int64_t ch = 0; ch < channels; ++ch) {
+        double lane[TCONV__BIAS_LANES] = {0};
+        for (int64_t n = 0; n < c->sh.batch; ++n)
+            TC(plane_lanes)(g + (n * channels + ch) * count, count, lane);
         double sum = 0;
-        for (int64_t n = 0; n < c->sh.batch; ++n) {
-            const T *p = g + (n * channels + ch) * count;
-            for (int64_t i = 0; i < count; ++i)
-                sum += p[i];
-        }
+        for (int j = 0; j < TCONV__BIAS_LANES; ++j)
+            sum += lane[j];
         grad_bias[ch] = (T)sum;
     }
 }
