@@ -444,19 +444,29 @@ Test(fastpaths, phase_loops_for_depthwise_layers)
  * thread count. */
 Test(fastpaths, phase_wgrad_on_wide_rows)
 {
+    int bordered = 0, planes = 0;
     for (uint64_t seed = 1; seed <= PER_FAMILY / 4; ++seed) {
         rng r = {seed * 15485863};
         draw w = draw_depthwise_like(&r);
         w.dims = 2, w.batch = rng_int(&r, 1, 2);
         w.in[0] = rng_int(&r, 1, 4), w.in[1] = rng_int(&r, 1, 70);
-        for (int a = 0; a < 2; ++a)
-            w.s[a] = rng_int(&r, 1, 2), w.k[a] = rng_int(&r, 1, 3), w.op[a] = 0, w.d[a] = 1;
+        for (int a = 0; a < 2; ++a) /* up to 25 taps: passes of 9 in the bordered form */
+            w.s[a] = rng_int(&r, 1, 2), w.k[a] = rng_int(&r, 1, 5), w.op[a] = 0, w.d[a] = 1;
         tconv_geometry g;
         make(&w, &g);
         const tconv__ctx c = context(&g, 0);
         cr_assert(tconv__phase_uses_loops(&c.sh), "[%s]", describe(&g));
+        /* stride 1 on the last axis: one y vector for nine taps over a bordered x */
+        char text[600];
+        plan_text(&g, TCONV_CONVT_BACKWARD, TCONV_ALGO_PHASE, TCONV_LAYOUT_CHANNELS_FIRST, text,
+                  sizeof text);
+        const bool over_border = c.sh.s[2] == 1;
+        cr_assert_eq(strstr(text, "wgrad: phase loops over a bordered copy") != NULL,
+                     over_border, "%s [%s]", text, describe(&g));
+        ++*(over_border ? &bordered : &planes);
         check_all(&g, seed, NULL);
     }
+    cr_assert(bordered > 0 && planes > 0, "bordered %d, phase planes %d", bordered, planes);
 }
 
 /* The conv direction's loops (apply) with stride 1 on the last axis read a bordered copy

@@ -360,6 +360,10 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
         sized = padding_of(sh, pl);
         per_thread = pl->pad_count;
         sized = sized && streams_output(c, sh->cy, sh->y_count, pl, &per_thread);
+    } else if (sized && p == TCONV_WGRAD && sh->s[2] == 1 && sh->y_count > 0 &&
+               sh->x_count > 0) {
+        sized = padding_of(sh, pl); /* padded_wgrad: one bordered x channel */
+        per_thread = pl->pad_count;
     } else if (sized) {
         int64_t lanes = 0; /* wgrad's lane sums, checked: a huge kernel's taps overflow */
         sized = tconv__mul(ph->active, ph->grid, &per_thread) &&

@@ -676,6 +676,118 @@ static void TC(loops_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, 
     }
 }
 
+/* ---- wgrad over a bordered x ----------------------------------------------------------- */
+
+/* Taps per pass of padded_wgrad: their sums stay in vector registers. */
+#define PADDED_WGRAD_TAPS 9
+
+/* NG taps of one plane pair: acc[j] += y[o] · xp[o·s + off[j]] over whole vectors of each
+ * output row, tail[j] += the same over the rest of the row, in output order. */
+static TCONV__ALWAYS_INLINE void TC(wgrad_rows)(const rows_view *v, const T *xp, const T *y_c,
+                                               const int64_t *off, TC(padded_vec) *acc_io,
+                                               T *tail, const int NG)
+{
+    const int64_t P1 = v->P1, P2 = v->P2, O1 = v->out[1], O2 = v->out[2];
+    const int64_t L = PADDED_LANES, whole = O2 / L * L;
+    TC(padded_vec) acc[PADDED_WGRAD_TAPS];
+    int64_t o[PADDED_WGRAD_TAPS];
+#pragma GCC unroll 9
+    for (int j = 0; j < NG; ++j)
+        acc[j] = acc_io[j], o[j] = off[j];
+    for (int64_t o0 = 0; o0 < v->out[0]; ++o0)
+        for (int64_t o1 = 0; o1 < O1; ++o1) {
+            const T *yr = y_c + (o0 * O1 + o1) * O2;
+            const T *xr = xp + (o0 * v->s[0] * P1 + o1 * v->s[1]) * P2;
+            for (int64_t o2 = 0; o2 < whole; o2 += L) {
+                TC(padded_vec) yv;
+                memcpy(&yv, yr + o2, sizeof yv);
+#pragma GCC unroll 9
+                for (int j = 0; j < NG; ++j) {
+                    TC(padded_vec) in;
+                    memcpy(&in, xr + o2 + o[j], sizeof in);
+                    acc[j] += yv * in;
+                }
+            }
+            for (int64_t o2 = whole; o2 < O2; ++o2)
+#pragma GCC unroll 9
+                for (int j = 0; j < NG; ++j)
+                    tail[j] += yr[o2] * xr[o2 + o[j]];
+        }
+#pragma GCC unroll 9
+    for (int j = 0; j < NG; ++j)
+        acc_io[j] = acc[j];
+}
+
+TCONV__VECTOR_CLONES
+static void TC(wgrad_plane)(const rows_view *v, const T *xp, const T *y_c, const int64_t *off,
+                            int64_t ng, TC(padded_vec) *acc, T *tail)
+{
+    switch (ng) {
+#define TCONV__TAPS(n)                                                                         \
+    case n:                                                                                    \
+        TC(wgrad_rows)(v, xp, y_c, off, acc, tail, n);                                         \
+        break;
+        TCONV__TAPS(1) TCONV__TAPS(2) TCONV__TAPS(3) TCONV__TAPS(4) TCONV__TAPS(5)
+        TCONV__TAPS(6) TCONV__TAPS(7) TCONV__TAPS(8) TCONV__TAPS(9)
+#undef TCONV__TAPS
+    default:
+        break;
+    }
+}
+
+/*
+ * dW[cy][cx][k] = Σ_n Σ_o y[o] · xp[o·s + k·d] with xp the bordered copy of x (padding_of;
+ * the last axis has stride 1): per (y channel, x channel of its group), one y vector read
+ * once for up to PADDED_WGRAD_TAPS taps whose sums stay in registers (the phase planes'
+ * loops took one pass over the plane per tap), images in order, then each tap's lanes in
+ * order plus its tail. A task's order is fixed: the bits never depend on the team.
+ */
+static void TC(padded_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp,
+                             const plan *pl, const T *y, const T *x, T *dw, T *ws)
+{
+    const tconv__shape *sh = &c->sh;
+    const rows_view v = {{sh->y[0], sh->y[1], sh->y[2]}, {sh->s[0], sh->s[1], sh->s[2]},
+                         {sh->d[0], sh->d[1], sh->d[2]}, {sh->k[0], sh->k[1], sh->k[2]},
+                         pl->pad_ext[1], pl->pad_ext[2]};
+    const int64_t K = sh->k_count, P1 = pl->pad_ext[1], P2 = pl->pad_ext[2];
+#pragma omp parallel num_threads(tconv__team(c, pp))
+    {
+        T *buf = (T *)tconv__thread_ws(pp, ws, tconv__thread_num());
+        memset(buf, 0, (size_t)pl->pad_count * sizeof(T));
+#pragma omp for schedule(dynamic)
+        for (int64_t t = 0; t < sh->cy * sh->cxg; ++t) {
+            const int64_t cyt = t / sh->cxg, g = cyt / sh->cyg, cx = t % sh->cxg;
+            T *dw_c = dw + t * K;
+            for (int64_t k0 = 0; k0 < K; k0 += PADDED_WGRAD_TAPS) {
+                const int64_t ng = K - k0 < PADDED_WGRAD_TAPS ? K - k0 : PADDED_WGRAD_TAPS;
+                int64_t off[PADDED_WGRAD_TAPS];
+                for (int64_t j = 0; j < ng; ++j) {
+                    const int64_t k = k0 + j, a2 = k % sh->k[2], a1 = k / sh->k[2] % sh->k[1];
+                    const int64_t a0 = k / (sh->k[2] * sh->k[1]);
+                    off[j] = (a0 * sh->d[0] * P1 + a1 * sh->d[1]) * P2 + a2 * sh->d[2];
+                }
+                TC(padded_vec) acc[PADDED_WGRAD_TAPS];
+                T tail[PADDED_WGRAD_TAPS] = {0};
+                for (int64_t j = 0; j < PADDED_WGRAD_TAPS; ++j)
+                    acc[j] = (TC(padded_vec)){0};
+                for (int64_t n = 0; n < sh->batch; ++n) {
+                    /* the copy holds one x channel: refilled per image (and per pass) */
+                    TC(fill_border)(pl, sh->x, x + (n * sh->cx + g * sh->cxg + cx) * sh->x_count,
+                                    buf);
+                    TC(wgrad_plane)(&v, buf, y + (n * sh->cy + cyt) * sh->y_count, off, ng,
+                                    acc, tail);
+                }
+                for (int64_t j = 0; j < ng; ++j) {
+                    T sum = 0;
+                    for (int l = 0; l < PADDED_LANES; ++l)
+                        sum += acc[j][l];
+                    dw_c[k0 + j] = sum + tail[j];
+                }
+            }
+        }
+    }
+}
+
 /* ---- the three products ---------------------------------------------------------------- */
 
 /* ---- channels-last depthwise layers: the loops of kernels/depthwise.c ----------------- */
@@ -778,14 +890,18 @@ static void TC(wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, const 
         TC(depthwise_nhwc_wgrad)(c, pp, a, b, out, ws);
         return;
     }
-    if (pp->path != PHASE_PATH_LOOPS) {
+    if (pp->path != PHASE_PATH_LOOPS && pp->path != PHASE_PATH_PADDED) {
         tconv__gemm_wgrad(c, pp, a, b, out, ws);
         return;
     }
     plan pl;
     TC(load)(c, pp, &pl);
-    TC(loops_wgrad)(c, pp, &pl, a, b, out, ws);
+    if (pl.padded)
+        TC(padded_wgrad)(c, pp, &pl, a, b, out, ws);
+    else
+        TC(loops_wgrad)(c, pp, &pl, a, b, out, ws);
 }
 
 #undef PADDED_ROW_VECTORS
+#undef PADDED_WGRAD_TAPS
 #undef PADDED_LANES
