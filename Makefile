@@ -92,9 +92,11 @@ build-tests: test-deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DTCONV_BUILD_TESTS=ON
 	cmake --build $(BUILD) -j $(JOBS)
 
+# -O1, as AddressSanitizer's documentation advises: the suites run in about half the time
+# of -O0, with the same checks.
 build-sanitize: test-deps
-	cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTCONV_BUILD_TESTS=ON \
-	      -DTCONV_SANITIZE=address,undefined
+	cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" \
+	      -DTCONV_BUILD_TESTS=ON -DTCONV_SANITIZE=address,undefined
 	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
 
 # The library and the harness with clang: coverage-guided, ASan + UBSan.
