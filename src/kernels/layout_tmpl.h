@@ -35,8 +35,16 @@ void TC(tconv__copy_tensor)(const int64_t e[5], const T *src, const int64_t ss[5
                         for (int64_t v0 = 0; v0 < ev; v0 += TCONV__COPY_TILE) {
                             const int64_t v1 =
                                 v0 + TCONV__COPY_TILE < ev ? v0 + TCONV__COPY_TILE : ev;
-                            for (int64_t u = u0; u < u1; ++u)
-                                for (int64_t v = v0; v < v1; ++v)
+                            int64_t ub = u0, vb = v0; /* blocks up to here: the rest below */
+                            if (su == 1 && dv == 1) {
+                                const int64_t W = 16 / (int64_t)sizeof(T);
+                                ub = u0 + (u1 - u0) / W * W, vb = v0 + (v1 - v0) / W * W;
+                                for (int64_t u = u0; u < ub; u += W)
+                                    for (int64_t v = v0; v < vb; v += W)
+                                        TC(block_t)(s + u + v * sv, sv, d + u * du + v, du);
+                            }
+                            for (int64_t u = u0; u < u1; ++u) /* what the blocks left */
+                                for (int64_t v = u < ub ? vb : v0; v < v1; ++v)
                                     d[u * du + v * dv] = s[u * su + v * sv];
                         }
                     }
