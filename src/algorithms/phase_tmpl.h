@@ -297,6 +297,27 @@ static TCONV__ALWAYS_INLINE void TC(padded_block)(const rows_view *v, const T *x
         yr[e] = acc[e];
 }
 
+/* NV vectors of sums from the bias (the first input channel) or from the output so far. */
+static TCONV__ALWAYS_INLINE void TC(padded_start)(TC(padded_vec) *acc, bool first, T b,
+                                                  const T *yr, const int NV)
+{
+#pragma GCC unroll 8
+    for (int u = 0; u < NV; ++u) {
+        if (first)
+            acc[u] = (TC(padded_vec)){0} + b;
+        else
+            memcpy(&acc[u], yr + u * PADDED_LANES, sizeof acc[u]);
+    }
+}
+
+static TCONV__ALWAYS_INLINE void TC(padded_store)(const TC(padded_vec) *acc, T *yr,
+                                                  const int NV)
+{
+#pragma GCC unroll 8
+    for (int u = 0; u < NV; ++u)
+        memcpy(yr + u * PADDED_LANES, &acc[u], sizeof acc[u]);
+}
+
 /* The same sums for NV whole vectors of outputs, each in a vector register: the scalar
  * form above left GCC keeping its sums in memory and looping over its lanes (555
  * instructions per 56-wide row of a 3x3 depthwise layer). Every lane adds its taps in the
@@ -307,30 +328,22 @@ static TCONV__ALWAYS_INLINE void TC(padded_vectors)(const rows_view *v, const T 
 {
     const int64_t P1 = v->P1, P2 = v->P2, K1 = v->k[1], K2 = v->k[2], D2 = v->d[2];
     TC(padded_vec) acc[8];
-#pragma GCC unroll 8
-    for (int u = 0; u < NV; ++u) {
-        if (first)
-            acc[u] = (TC(padded_vec)){0} + b;
-        else
-            memcpy(&acc[u], yr + u * PADDED_LANES, sizeof acc[u]);
-    }
+    TC(padded_start)(acc, first, b, yr, NV);
     for (int64_t k0 = 0; k0 < v->k[0]; ++k0)
         for (int64_t k1 = 0; k1 < K1; ++k1) {
             const T *row = xr + (k0 * v->d[0] * P1 + k1 * v->d[1]) * P2;
             const T *wk = w_c + (k0 * K1 + k1) * K2;
             for (int64_t k2 = 0; k2 < K2; ++k2) {
                 const T wv = wk[k2];
-            #pragma GCC unroll 8
-    for (int u = 0; u < NV; ++u) {
+#pragma GCC unroll 8
+                for (int u = 0; u < NV; ++u) {
                     TC(padded_vec) in;
                     memcpy(&in, row + k2 * D2 + u * PADDED_LANES, sizeof in);
                     acc[u] += wv * in;
                 }
             }
         }
-#pragma GCC unroll 8
-    for (int u = 0; u < NV; ++u)
-        memcpy(yr + u * PADDED_LANES, &acc[u], sizeof acc[u]);
+    TC(padded_store)(acc, yr, NV);
 }
 
 /* padded_vectors for a 2-D 3x3 kernel without dilation on the last axis: the taps unrolled
@@ -344,13 +357,7 @@ static TCONV__ALWAYS_INLINE void TC(padded_vectors_3x3)(const rows_view *v, cons
     const int64_t D1 = v->d[1] * v->P2;
     const T *row[3] = {xr, xr + D1, xr + 2 * D1};
     TC(padded_vec) acc[8];
-#pragma GCC unroll 8
-    for (int u = 0; u < NV; ++u) {
-        if (first)
-            acc[u] = (TC(padded_vec)){0} + b;
-        else
-            memcpy(&acc[u], yr + u * PADDED_LANES, sizeof acc[u]);
-    }
+    TC(padded_start)(acc, first, b, yr, NV);
 #pragma GCC unroll 3
     for (int k1 = 0; k1 < 3; ++k1)
 #pragma GCC unroll 3
@@ -363,9 +370,7 @@ static TCONV__ALWAYS_INLINE void TC(padded_vectors_3x3)(const rows_view *v, cons
                 acc[u] += wv * in;
             }
         }
-#pragma GCC unroll 8
-    for (int u = 0; u < NV; ++u)
-        memcpy(yr + u * PADDED_LANES, &acc[u], sizeof acc[u]);
+    TC(padded_store)(acc, yr, NV);
 }
 
 /* One output row's whole vectors: blocks of 8, then one block of the 1 to 7 left, so that
