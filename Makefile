@@ -92,8 +92,8 @@ build-tests: test-deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DTCONV_BUILD_TESTS=ON
 	cmake --build $(BUILD) -j $(JOBS)
 
-# -O1, as AddressSanitizer's documentation advises: the suites run in about half the time
-# of -O0, with the same checks.
+# -O1, as AddressSanitizer's documentation advises: the suites ran in two-thirds of their
+# time at -O0 (151 s against 224 on two cores), with the same checks.
 build-sanitize: test-deps
 	cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" \
 	      -DTCONV_BUILD_TESTS=ON -DTCONV_SANITIZE=address,undefined
