@@ -438,6 +438,34 @@ Test(fastpaths, phase_loops_for_depthwise_layers)
     cr_assert(depthwise >= PER_FAMILY / 8, "only %d pure depthwise draws", depthwise);
 }
 
+/* The channels-last depthwise loops over as many channels as real layers have: the weight
+ * gradient sums blocks of four vectors of channels in registers (32 float32 or 16
+ * float64 channels) and the rest one channel at a time; 1 to 80 channels cover both and
+ * their mix, with strides, padding and dilation along every axis. */
+Test(fastpaths, channels_last_depthwise_on_many_channels)
+{
+    int blocks = 0;
+    for (uint64_t seed = 1; seed <= PER_FAMILY / 4; ++seed) {
+        rng r = {seed * 2654435761u};
+        draw w = draw_common(&r);
+        w.dims = 2, w.batch = rng_int(&r, 1, 2);
+        w.groups = w.cin = w.cout = rng_int(&r, 1, 80);
+        for (int a = 0; a < 2; ++a)
+            w.in[a] = rng_int(&r, 1, 5), w.k[a] = rng_int(&r, 1, 3), w.op[a] = 0;
+        tconv_geometry g;
+        make(&w, &g);
+        char text[600];
+        plan_text(&g, TCONV_CONVT_BACKWARD, TCONV_ALGO_AUTO, TCONV_LAYOUT_CHANNELS_LAST, text,
+                  sizeof text);
+        cr_assert(strstr(text, "channels-last depthwise loops") &&
+                      !strstr(text, "computed channels-first"),
+                  "%s [%s]", text, describe(&g));
+        blocks += w.groups >= 32;
+        check_all(&g, seed, NULL);
+    }
+    cr_assert(blocks >= 2, "only %d draws with a block of channels", blocks);
+}
+
 /* phase's weight gradient sums each tap over rows as wide as a real layer's, in register
  * blocks of 16 lanes, half a block and a scalar rest per row: widths from 1 to 70 cover
  * every mix of them (the draws above stay under 10). Against the oracle, every layout and

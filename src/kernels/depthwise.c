@@ -1,6 +1,8 @@
 /* Depthwise products on channels-last tensors (see depthwise_tmpl.h). */
 #include "internal.h"
 
+#include <string.h>
+
 /* Channels per run of running sums. */
 #define RUN 64
 

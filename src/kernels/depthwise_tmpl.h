@@ -146,36 +146,77 @@ void TC(tconv__depthwise_apply_t)(const tconv__shape *sh, const T *y, const T *w
     TC(depthwise_lines)(sh, true, y, wt, bias, n, l0, l1, x);
 }
 
-/* part[k][c] = Σ over y's lines line0..line1 (across images) of y[o][c] · x[i(o, k)][c]:
- * every position adds a channel vector per tap, contiguous in both tensors. */
+/* Outputs o2 of a line whose tap k2 reads inside x along the last axis: lo..hi-1. */
+static inline void TC(inside_last)(const tconv__shape *sh, int64_t k2, int64_t *lo,
+                                   int64_t *hi)
+{
+    const int64_t s = sh->s[2], q = sh->p[2] - k2 * sh->d[2]; /* o2·s >= q, o2·s < X2 + q */
+    *lo = q > 0 ? (q + s - 1) / s : 0;
+    *hi = sh->x[2] + q > 0 ? (sh->x[2] + q - 1) / s + 1 : 0;
+    if (*hi > sh->y[2])
+        *hi = sh->y[2];
+}
+
+/* Channels per register block of the weight gradient: four vectors of 32 bytes. */
+#define WGRAD_VECS 4
+typedef T TC(dw_vec) __attribute__((vector_size(32)));
+
+/* part[k][c] += Σ over y's lines line0..line1 (across images) of y[o][c] · x[i(o, k)][c]:
+ * per line and tap, the line's positions summed in registers for a block of channels
+ * (both tensors contiguous along c), then added to part; the rest of the channels one at a
+ * time. (Adding every product into part in memory made each a store: the stores bound it.)
+ * Fixed order per (tap, channel): lines ascending, a line's positions ascending. */
 TCONV__VECTOR_CLONES
 void TC(tconv__depthwise_wgrad_part)(const tconv__shape *sh, const T *y, const T *x,
                                      int64_t line0, int64_t line1, T *part)
 {
     const int64_t C = sh->cy, Y1 = sh->y[1], Y2 = sh->y[2], K = sh->k_count;
-    const int64_t lines = sh->y[0] * Y1;
+    const int64_t K1 = sh->k[1], K2 = sh->k[2], X2 = sh->x[2], s2 = sh->s[2];
+    const int64_t lines = sh->y[0] * Y1, V = 32 / (int64_t)sizeof(T), B = WGRAD_VECS * V;
     for (int64_t j = 0; j < K * C; ++j)
         part[j] = 0;
-    taps t0, t1, t2;
+    taps t0, t1;
     for (int64_t line = line0; line < line1; ++line) {
         const int64_t n = line / lines, l = line % lines;
         const T *xn = x + n * sh->x_count * C;
-        const T *yn = y + n * sh->y_count * C;
+        const T *yl = y + (n * sh->y_count + l * Y2) * C;
         reading_taps(sh, 0, l / Y1, &t0);
         reading_taps(sh, 1, l % Y1, &t1);
-        for (int64_t o2 = 0; o2 < Y2; ++o2) {
-            reading_taps(sh, 2, o2, &t2);
-            const T *restrict yo = yn + (l * Y2 + o2) * C;
-            for (int64_t a = 0; a < t0.n; ++a)
-                for (int64_t b = 0; b < t1.n; ++b)
-                    for (int64_t e = 0; e < t2.n; ++e) {
-                        const int64_t k = (t0.k[a] * sh->k[1] + t1.k[b]) * sh->k[2] + t2.k[e];
-                        const int64_t i = (t0.at[a] * sh->x[1] + t1.at[b]) * sh->x[2] + t2.at[e];
-                        T *restrict pk = part + k * C;
-                        const T *restrict xi = xn + i * C;
-                        for (int64_t c = 0; c < C; ++c)
-                            pk[c] += yo[c] * xi[c];
+        for (int64_t a = 0; a < t0.n; ++a)
+            for (int64_t b = 0; b < t1.n; ++b)
+                for (int64_t k2 = 0; k2 < K2; ++k2) {
+                    int64_t lo, hi;
+                    TC(inside_last)(sh, k2, &lo, &hi);
+                    if (hi <= lo)
+                        continue;
+                    const int64_t k = (t0.k[a] * K1 + t1.k[b]) * K2 + k2;
+                    /* x position of output lo through this tap, then s2 positions a step */
+                    const T *xr = xn + (((t0.at[a] * sh->x[1] + t1.at[b]) * X2 + lo * s2 -
+                                         sh->p[2] + k2 * sh->d[2]) * C);
+                    const T *yr = yl + lo * C;
+                    T *pk = part + k * C;
+                    int64_t c0 = 0;
+                    for (; c0 + B <= C; c0 += B) {
+                        TC(dw_vec) acc[WGRAD_VECS] = {{0}};
+                        for (int64_t o = 0; o < hi - lo; ++o)
+                            for (int u = 0; u < WGRAD_VECS; ++u) {
+                                TC(dw_vec) yv, xv;
+                                memcpy(&yv, yr + o * C + c0 + u * V, sizeof yv);
+                                memcpy(&xv, xr + o * s2 * C + c0 + u * V, sizeof xv);
+                                acc[u] += yv * xv;
+                            }
+                        for (int u = 0; u < WGRAD_VECS; ++u)
+                            for (int64_t e = 0; e < V; ++e)
+                                pk[c0 + u * V + e] += acc[u][e];
                     }
-        }
+                    for (int64_t c = c0; c < C; ++c) {
+                        T sum = 0;
+                        for (int64_t o = 0; o < hi - lo; ++o)
+                            sum += yr[o * C + c] * xr[o * s2 * C + c];
+                        pk[c] += sum;
+                    }
+                }
     }
 }
+
+#undef WGRAD_VECS
