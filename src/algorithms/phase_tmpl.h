@@ -301,7 +301,7 @@ static TCONV__ALWAYS_INLINE void TC(padded_block)(const rows_view *v, const T *x
 static TCONV__ALWAYS_INLINE void TC(padded_start)(TC(padded_vec) *acc, bool first, T b,
                                                   const T *yr, const int NV)
 {
-#pragma GCC unroll 8
+    TCONV__UNROLL(8)
     for (int u = 0; u < NV; ++u) {
         if (first)
             acc[u] = (TC(padded_vec)){0} + b;
@@ -313,7 +313,7 @@ static TCONV__ALWAYS_INLINE void TC(padded_start)(TC(padded_vec) *acc, bool firs
 static TCONV__ALWAYS_INLINE void TC(padded_store)(const TC(padded_vec) *acc, T *yr,
                                                   const int NV)
 {
-#pragma GCC unroll 8
+    TCONV__UNROLL(8)
     for (int u = 0; u < NV; ++u)
         memcpy(yr + u * PADDED_LANES, &acc[u], sizeof acc[u]);
 }
@@ -335,7 +335,7 @@ static TCONV__ALWAYS_INLINE void TC(padded_vectors)(const rows_view *v, const T 
             const T *wk = w_c + (k0 * K1 + k1) * K2;
             for (int64_t k2 = 0; k2 < K2; ++k2) {
                 const T wv = wk[k2];
-#pragma GCC unroll 8
+                TCONV__UNROLL(8)
                 for (int u = 0; u < NV; ++u) {
                     TC(padded_vec) in;
                     memcpy(&in, row + k2 * D2 + u * PADDED_LANES, sizeof in);
@@ -358,12 +358,12 @@ static TCONV__ALWAYS_INLINE void TC(padded_vectors_3x3)(const rows_view *v, cons
     const T *row[3] = {xr, xr + D1, xr + 2 * D1};
     TC(padded_vec) acc[8];
     TC(padded_start)(acc, first, b, yr, NV);
-#pragma GCC unroll 3
+    TCONV__UNROLL(3)
     for (int k1 = 0; k1 < 3; ++k1)
-#pragma GCC unroll 3
+        TCONV__UNROLL(3)
         for (int k2 = 0; k2 < 3; ++k2) {
             const T wv = w_c[k1 * 3 + k2];
-#pragma GCC unroll 8
+            TCONV__UNROLL(8)
             for (int u = 0; u < NV; ++u) {
                 TC(padded_vec) in;
                 memcpy(&in, row[k1] + k2 + u * PADDED_LANES, sizeof in);
@@ -696,7 +696,7 @@ static TCONV__ALWAYS_INLINE void TC(wgrad_rows)(const rows_view *v, const T *xp,
     const int64_t L = PADDED_LANES, whole = O2 / L * L;
     TC(padded_vec) acc[PADDED_WGRAD_TAPS];
     int64_t o[PADDED_WGRAD_TAPS];
-#pragma GCC unroll 9
+    TCONV__UNROLL(9)
     for (int j = 0; j < NG; ++j)
         acc[j] = acc_io[j], o[j] = off[j];
     for (int64_t o0 = 0; o0 < v->out[0]; ++o0)
@@ -706,7 +706,7 @@ static TCONV__ALWAYS_INLINE void TC(wgrad_rows)(const rows_view *v, const T *xp,
             for (int64_t o2 = 0; o2 < whole; o2 += L) {
                 TC(padded_vec) yv;
                 memcpy(&yv, yr + o2, sizeof yv);
-#pragma GCC unroll 9
+                TCONV__UNROLL(9)
                 for (int j = 0; j < NG; ++j) {
                     TC(padded_vec) in;
                     memcpy(&in, xr + o2 + o[j], sizeof in);
@@ -714,11 +714,11 @@ static TCONV__ALWAYS_INLINE void TC(wgrad_rows)(const rows_view *v, const T *xp,
                 }
             }
             for (int64_t o2 = whole; o2 < O2; ++o2)
-#pragma GCC unroll 9
+                TCONV__UNROLL(9)
                 for (int j = 0; j < NG; ++j)
                     tail[j] += yr[o2] * xr[o2 + o[j]];
         }
-#pragma GCC unroll 9
+    TCONV__UNROLL(9)
     for (int j = 0; j < NG; ++j)
         acc_io[j] = acc[j];
 }
