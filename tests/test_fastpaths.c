@@ -936,7 +936,8 @@ Test(fastpaths, bias_gradient_in_lanes)
 /* An output of at least TCONV__STREAM_BYTES leaves phase's bordered rows through stores
  * past the caches, from a per-thread buffer: a depthwise 3x3 layer of 32 channels at
  * 256x256 (8 MiB of float32 output), both directions, against the oracle, the same bits
- * for 1 and 2 threads; a quarter of the map is written in place. */
+ * for 1 and 2 threads; a quarter of the map is written in place, and so is the large one
+ * under a workspace bound that holds the bordered copy but not the buffer. */
 Test(fastpaths, phase_streams_a_large_output)
 {
     for (int big = 0; big < 2; ++big) {
@@ -957,6 +958,20 @@ Test(fastpaths, phase_streams_a_large_output)
         }
         if (!big)
             continue;
+        { /* a bound with room for the bordered copy (258x258) but not for the buffer too:
+           * the output is written in place, the loops kept */
+            const tconv_options o = {.num_threads = 1, .workspace_limit = 400 * 1024};
+            tconv_plan *plan;
+            char text[600];
+            cr_assert_eq(tconv_plan_create(&plan, &g, TCONV_CONV_FORWARD, 0, TCONV_ALGO_PHASE,
+                                           TCONV_F32, &o, &err),
+                         TCONV_OK, "%s", err.message);
+            tconv_plan_describe(plan, text, sizeof text);
+            tconv_plan_destroy(plan);
+            cr_assert(strstr(text, "phase loops over a bordered copy") &&
+                          !strstr(text, "streamed"),
+                      "%s [%s]", text, describe(&g));
+        }
         rng r = {77};
         for (int pi = 0; pi < 2; ++pi) {
             const tconv_product prod = pi ? TCONV_APPLY_T : TCONV_APPLY;
