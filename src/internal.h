@@ -454,10 +454,9 @@ void tconv__row2im_tiled_f64(const tconv__shape *sh, const double *cols, int64_t
 /* Outputs at least this large are streamed by the kernels that can (a layer's output
  * beyond the caches' share of it: written once, read next by another layer). */
 #define TCONV__STREAM_BYTES ((int64_t)8 << 20)
-/* dst[i] = src[i] for i < n with non-temporal stores where the CPU has them; then, before
+/* memcpy(dst, src, bytes) with non-temporal stores where the CPU has them; then, before
  * the thread's results are read elsewhere, tconv__stream_fence. */
-void tconv__stream_f32(float *dst, const float *src, int64_t n);
-void tconv__stream_f64(double *dst, const double *src, int64_t n);
+void tconv__stream(void *dst, const void *src, size_t bytes);
 void tconv__stream_fence(void);
 
 /* ---- depthwise products on channels-last tensors (kernels/depthwise.c) ---------------- */

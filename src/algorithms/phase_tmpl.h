@@ -477,7 +477,7 @@ static void TC(padded_product)(const tconv__ctx *c, const tconv__product_plan *p
                                 pl->streamed ? sums : out_c);
             }
             if (pl->streamed)
-                TC(tconv__stream)(out_c, sums, out_count);
+                tconv__stream(out_c, sums, (size_t)out_count * sizeof(T));
         }
         if (pl->streamed)
             tconv__stream_fence();

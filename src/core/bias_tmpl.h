@@ -23,7 +23,8 @@ static void TC(bias_add)(const tconv__ctx *c, int64_t channels, int64_t count, c
     }
 }
 
-/* Channels per task of the channels-last sum: a run of lanes read contiguously. */
+/* Lanes of both sums: channels per task of the channels-last one (read contiguously), and
+ * positions of a plane (i mod 16) in the channels-first one. */
 #define TCONV__BIAS_LANES 16
 
 /* Σ_i p[i] for i < count into lane[i mod 16], in double: four vectors of independent sums

@@ -4,8 +4,8 @@
  * line they write into the cache (the write-allocate read), a third of a depthwise layer's
  * memory traffic. Non-temporal stores write whole lines straight to memory. SSE2's 16-byte
  * form is in every x86-64 CPU (the CPU's write-combining buffers merge it into full lines);
- * elsewhere the copy is a memcpy. The values are copied, never changed: the bits are the
- * same either way.
+ * elsewhere the copy is a memcpy. Bytes are copied, never changed, so one copy serves both
+ * element types and the bits are the same either way.
  */
 #include "internal.h"
 
@@ -14,33 +14,22 @@
 #include <emmintrin.h>
 #endif
 
-void tconv__stream_f32(float *dst, const float *src, int64_t n)
+void tconv__stream(void *dst, const void *src, size_t bytes)
 {
 #if defined(__SSE2__)
-    int64_t i = 0;
-    for (; i < n && ((uintptr_t)(dst + i) & 15) != 0; ++i) /* to a 16-byte boundary */
-        dst[i] = src[i];
-    for (; i + 4 <= n; i += 4)
-        _mm_stream_ps(dst + i, _mm_loadu_ps(src + i));
-    for (; i < n; ++i)
-        dst[i] = src[i];
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    size_t head = (16 - ((uintptr_t)d & 15)) & 15; /* to a 16-byte boundary */
+    if (head > bytes)
+        head = bytes;
+    memcpy(d, s, head);
+    size_t i = head;
+    for (; i + 16 <= bytes; i += 16)
+        _mm_stream_si128((__m128i *)(void *)(d + i),
+                         _mm_loadu_si128((const __m128i *)(const void *)(s + i)));
+    memcpy(d + i, s + i, bytes - i);
 #else
-    memcpy(dst, src, (size_t)n * sizeof *dst);
-#endif
-}
-
-void tconv__stream_f64(double *dst, const double *src, int64_t n)
-{
-#if defined(__SSE2__)
-    int64_t i = 0;
-    for (; i < n && ((uintptr_t)(dst + i) & 15) != 0; ++i)
-        dst[i] = src[i];
-    for (; i + 2 <= n; i += 2)
-        _mm_stream_pd(dst + i, _mm_loadu_pd(src + i));
-    for (; i < n; ++i)
-        dst[i] = src[i];
-#else
-    memcpy(dst, src, (size_t)n * sizeof *dst);
+    memcpy(dst, src, bytes);
 #endif
 }
 
