@@ -449,6 +449,14 @@ void tconv__row2im_tiled_f64(const tconv__shape *sh, const double *cols, int64_t
                              int64_t c0, int64_t c1, const tconv__span *sp, const double *bias,
                              double *x);
 
+/* ---- matrix transpose (kernels/transpose.c) ------------------------------------------ */
+
+/* dst[j·ldd + i] = src[i·lds + j] for i < rows, j < cols (the two may not overlap). */
+void tconv__transpose_f32(int64_t rows, int64_t cols, const float *restrict src, int64_t lds,
+                          float *restrict dst, int64_t ldd);
+void tconv__transpose_f64(int64_t rows, int64_t cols, const double *restrict src, int64_t lds,
+                          double *restrict dst, int64_t ldd);
+
 /* ---- stores past the caches (kernels/stream.c) ------------------------------------------ */
 
 /* Outputs at least this large are streamed by the kernels that can (a layer's output

@@ -23,9 +23,12 @@ static void TC(weight_by_tap)(const tconv__shape *sh, const T *w, bool transpose
     const int64_t r_step = transposed ? 1 : K * cxg, e_step = transposed ? sh->cy : 1;
 #pragma omp for schedule(static)
     for (int64_t cy = 0; cy < sh->cy; ++cy)
-        for (int64_t cx = 0; cx < cxg; ++cx)
-            for (int64_t t = 0; t < K; ++t)
-                w2[cy * r_step + (t * cxg + cx) * e_step] = w[(cy * cxg + cx) * K + t];
+        if (!transposed) /* row cy: [C_x/g][K] -> [K][C_x/g] */
+            TC(tconv__transpose)(cxg, K, w + cy * cxg * K, K, w2 + cy * r_step, cxg);
+        else
+            for (int64_t cx = 0; cx < cxg; ++cx)
+                for (int64_t t = 0; t < K; ++t)
+                    w2[cy * r_step + (t * cxg + cx) * e_step] = w[(cy * cxg + cx) * K + t];
 }
 
 /* The same, channel block by channel block: block (g, b) of channels c0..c1 is the matrix
@@ -39,9 +42,7 @@ static void TC(weight_by_block)(const tconv__shape *sh, const plan *pl, const T 
         for (int64_t b = 0; b < pl->blocks; ++b) {
             const int64_t c0 = b * pl->per_block, c1 = min64(cxg, c0 + pl->per_block);
             T *row = w2 + g * cyg * pl->R + cyg * K * c0 + cyl * K * (c1 - c0);
-            for (int64_t t = 0; t < K; ++t)
-                for (int64_t c = c0; c < c1; ++c)
-                    row[t * (c1 - c0) + c - c0] = w[(cy * cxg + c) * K + t];
+            TC(tconv__transpose)(c1 - c0, K, w + (cy * cxg + c0) * K, K, row, c1 - c0);
         }
     }
 }

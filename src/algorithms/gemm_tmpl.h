@@ -105,30 +105,17 @@ static void TC(unit_map)(const tconv__ctx *c, const tconv__product_plan *pp, tco
     }
 }
 
-/* wt[g][r][cy] = w[g·C_y/g + cy][r]: each group's W_gᵀ. Eight rows of w at a time are
- * copied into a small buffer in runs of 64 (contiguous reads; rows of w R apart would
- * fight over a few cache sets when R is a power of two), then written out as runs of
- * eight; the (group, 8-row) blocks are split among the team (a worksharing loop). */
-TCONV__VECTOR_CLONES
+/* wt[g][r][cy] = w[g·C_y/g + cy][r]: each group's W_gᵀ, in blocks of 64 rows of W, the
+ * (group, block) pairs split among the team (a worksharing loop). */
 static void TC(transpose_weight)(const tconv__shape *sh, int64_t R, const T *restrict w,
                                  T *restrict wt)
 {
-    enum { ROWS = 8, RUN = 64 };
+    enum { ROWS = 64 };
     const int64_t cyg = sh->cyg, blocks = (cyg + ROWS - 1) / ROWS;
 #pragma omp for schedule(static)
     for (int64_t t = 0; t < sh->groups * blocks; ++t) {
         const int64_t g = t / blocks, c0 = t % blocks * ROWS, nc = min64(ROWS, cyg - c0);
-        const T *wg = w + (g * cyg + c0) * R;
-        T *wtg = wt + g * R * cyg + c0;
-        T buf[ROWS][RUN];
-        for (int64_t r0 = 0; r0 < R; r0 += RUN) {
-            const int64_t nr = min64(RUN, R - r0);
-            for (int64_t c = 0; c < nc; ++c)
-                memcpy(buf[c], wg + c * R + r0, (size_t)nr * sizeof(T));
-            for (int64_t r = 0; r < nr; ++r)
-                for (int64_t c = 0; c < nc; ++c)
-                    wtg[(r0 + r) * cyg + c] = buf[c][r];
-        }
+        TC(tconv__transpose)(nc, R, w + (g * cyg + c0) * R, R, wt + g * R * cyg + c0, cyg);
     }
 }
 

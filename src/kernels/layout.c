@@ -1,5 +1,6 @@
 /* Tensor copies between the two layouts and strided views (the runs' adapters). */
 #include "internal.h"
+#include "kernels/transpose.h"
 
 #include <string.h>
 
@@ -39,38 +40,6 @@ static int densest_axis(const int64_t e[5], const int64_t st[5])
 
 /* Side of the square tiles of a transposing copy: 16 lines of 16 float64 are 2 KiB. */
 #define TCONV__COPY_TILE 16
-
-/* One block of a transpose, d[j·dd + i] = s[i·ss + j] for i, j < 16 / sizeof(element): the
- * rows read as vectors and recombined by shuffles (the element-wise tile loops read the
- * source one strided element at a time: 0.15 ms for DCGAN's first layer's 0.5 MB output). */
-typedef float f32x4 __attribute__((vector_size(16)));
-typedef double f64x2 __attribute__((vector_size(16)));
-
-static TCONV__ALWAYS_INLINE void block_t_f32(const float *s, int64_t ss, float *d, int64_t dd)
-{
-    f32x4 r0, r1, r2, r3;
-    memcpy(&r0, s, sizeof r0), memcpy(&r1, s + ss, sizeof r1);
-    memcpy(&r2, s + 2 * ss, sizeof r2), memcpy(&r3, s + 3 * ss, sizeof r3);
-    const f32x4 t0 = __builtin_shufflevector(r0, r1, 0, 4, 1, 5);
-    const f32x4 t1 = __builtin_shufflevector(r0, r1, 2, 6, 3, 7);
-    const f32x4 t2 = __builtin_shufflevector(r2, r3, 0, 4, 1, 5);
-    const f32x4 t3 = __builtin_shufflevector(r2, r3, 2, 6, 3, 7);
-    const f32x4 c0 = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
-    const f32x4 c1 = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
-    const f32x4 c2 = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
-    const f32x4 c3 = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
-    memcpy(d, &c0, sizeof c0), memcpy(d + dd, &c1, sizeof c1);
-    memcpy(d + 2 * dd, &c2, sizeof c2), memcpy(d + 3 * dd, &c3, sizeof c3);
-}
-
-static TCONV__ALWAYS_INLINE void block_t_f64(const double *s, int64_t ss, double *d, int64_t dd)
-{
-    f64x2 r0, r1;
-    memcpy(&r0, s, sizeof r0), memcpy(&r1, s + ss, sizeof r1);
-    const f64x2 c0 = __builtin_shufflevector(r0, r1, 0, 2);
-    const f64x2 c1 = __builtin_shufflevector(r0, r1, 1, 3);
-    memcpy(d, &c0, sizeof c0), memcpy(d + dd, &c1, sizeof c1);
-}
 
 #define TCONV_TEMPLATE "kernels/layout_tmpl.h"
 #include "instantiate.h"

@@ -41,7 +41,7 @@ void TC(tconv__copy_tensor)(const int64_t e[5], const T *src, const int64_t ss[5
                                 ub = u0 + (u1 - u0) / W * W, vb = v0 + (v1 - v0) / W * W;
                                 for (int64_t u = u0; u < ub; u += W)
                                     for (int64_t v = v0; v < vb; v += W)
-                                        TC(block_t)(s + u + v * sv, sv, d + u * du + v, du);
+                                        TC(tconv__block_t)(s + u + v * sv, sv, d + u * du + v, du);
                             }
                             for (int64_t u = u0; u < u1; ++u) /* what the blocks left */
                                 for (int64_t v = u < ub ? vb : v0; v < v1; ++v)
