@@ -50,12 +50,17 @@ const tconv__provider *tconv__provider_fallback(void)
  * widest fused multiply-adds on this CPU (vector_bits), the first of the table on a tie
  * (openblas where it is built): oneDNN earns its place where it runs AVX-512 and OpenBLAS
  * does not (its table does not know the CPU, or OPENBLAS_CORETYPE holds it to AVX2); at
- * equal width OpenBLAS was the faster on tconv's tiles. GEMMs whose reduction is shorter
- * than TCONV__WIDE_MIN_K go to the fallback, where dnnl_sgemm was measured slower (the
- * weight gradient over a small batch, e.g.). Before any of this, GEMMs of at most
- * TCONV__SHORT_K terms run tconv's own kernel (short.c; tconv__mm decides).
+ * equal width OpenBLAS was the faster on tconv's tiles. Two kinds of GEMM go to the
+ * fallback, where dnnl_sgemm (oneDNN 2.6) was measured slower: a reduction shorter than
+ * TCONV__WIDE_MIN_K (the weight gradient over a small batch, e.g.), and a transposed B of
+ * fewer than TCONV__WIDE_MIN_NT columns, which dnnl_sgemm packs slowly (AMD EPYC Zen 4,
+ * AVX-512, one thread: 16 x 100 x 8192 at 10 GFLOP/s against OpenBLAS's 62, 64 x 64 x 4096
+ * at 37 against 90, 256 x 100 x 2048 at 58 against 86; from 1024 columns on, 67-96 against
+ * 76-88). Before any of this, GEMMs of at most TCONV__SHORT_K terms run tconv's own kernel
+ * (short.c; tconv__mm decides).
  */
 #define TCONV__WIDE_MIN_K 32
+#define TCONV__WIDE_MIN_NT 512
 
 const tconv__provider *tconv__provider_widest(tconv_dtype dtype)
 {
@@ -66,11 +71,12 @@ const tconv__provider *tconv__provider_widest(tconv_dtype dtype)
     return best;
 }
 
-const tconv__provider *tconv__provider_default(const tconv__provider *wide, int64_t m,
+const tconv__provider *tconv__provider_default(const tconv__provider *wide, bool tb,
                                                int64_t n, int64_t k)
 {
-    (void)m, (void)n;
-    return wide && k >= TCONV__WIDE_MIN_K ? wide : tconv__provider_fallback();
+    return wide && k >= TCONV__WIDE_MIN_K && !(tb && n < TCONV__WIDE_MIN_NT)
+               ? wide
+               : tconv__provider_fallback();
 }
 
 tconv_status tconv__provider_select(tconv_provider requested, tconv_dtype dtype,

@@ -13,6 +13,8 @@
 #define TCONV__SHORT_VECTOR_BYTES 32
 #define SHORT_ROWS ((int64_t)4)
 #define SHORT_VECS ((int64_t)2)
+/* Rows of A packed at once (4 KB of float32 beside B's 1 KB block). */
+#define SHORT_CHUNK 64
 
 #define TCONV_TEMPLATE "gemm/short_tmpl.h"
 #include "instantiate.h"
