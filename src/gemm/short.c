@@ -13,8 +13,8 @@
 #define TCONV__SHORT_VECTOR_BYTES 32
 #define SHORT_ROWS ((int64_t)4)
 #define SHORT_VECS ((int64_t)2)
-/* Rows of A packed at once (4 KB of float32 beside B's 1 KB block). */
-#define SHORT_CHUNK 64
+/* Columns of B's panel: 1 KB a row. */
+#define SHORT_PANEL ((int64_t)(1024 / sizeof(T)))
 
 #define TCONV_TEMPLATE "gemm/short_tmpl.h"
 #include "instantiate.h"
