@@ -28,7 +28,8 @@ static case_ random_case(rng *r)
     t.with_bias = (int)rng_int(r, 0, 2);
     /* a few row blocks, or past the kernel's chunk of 64 rows (the last one partial) */
     t.m = rng_int(r, 0, 3) ? rng_int(r, 1, 13) : rng_int(r, 60, 140);
-    t.n = rng_int(r, 16, 70);
+    /* within one panel of B (256 float32 columns, 128 float64), or across a few */
+    t.n = rng_int(r, 0, 3) ? rng_int(r, 16, 70) : rng_int(r, 120, 530);
     t.k = rng_int(r, 1, TCONV__SHORT_K);
     t.lda = (t.ta ? t.m : t.k) + rng_int(r, 0, 2);
     t.ldb = t.n + rng_int(r, 0, 2);

@@ -62,23 +62,6 @@ static TCONV__ALWAYS_INLINE void TC(short_block)(int64_t rows, int64_t k, T alph
     }
 }
 
-/* The columns past the last whole block, one at a time, in the same order of sums. */
-static void TC(short_tail)(bool ta, int64_t m, int64_t n, int64_t k, T alpha, const T *a,
-                           int64_t lda, const T *b, int64_t ldb, T beta, const T *bias,
-                           bool per_column, T *c, int64_t ldc, int64_t j0)
-{
-    for (int64_t i = 0; i < m; ++i)
-        for (int64_t j = j0; j < n; ++j) {
-            T s = 0;
-            for (int64_t l = 0; l < k; ++l)
-                s += TC(short_a)(ta, a, lda, i, l) * b[l * ldb + j];
-            T out = alpha * s;
-            if (bias)
-                out += bias[per_column ? j : i];
-            c[i * ldc + j] = beta != (T)0 ? out + beta * c[i * ldc + j] : out;
-        }
-}
-
 /* B is copied SHORT_PANEL columns at a time into a contiguous panel (16 KB at most) that
  * every block of A's rows then reads from cache: B's rows lie ldb apart, and with a
  * power-of-two ldb the k lines of a block fell into one cache set, fetched again from L2
@@ -91,12 +74,16 @@ static void TC(short_rows)(bool ta, int64_t m, int64_t n, int64_t k, T alpha, co
                            int64_t lda, const T *b, int64_t ldb, T beta, const T *bias,
                            bool per_column, T *c, int64_t ldc)
 {
-    const int64_t whole = n - n % SHORT_COLS;
+    const int64_t tail = n % SHORT_COLS;
     T bp[TCONV__SHORT_K * SHORT_PANEL];
-    for (int64_t j0 = 0; j0 < whole; j0 += SHORT_PANEL) {
-        const int64_t nj = whole - j0 < SHORT_PANEL ? whole - j0 : SHORT_PANEL;
-        for (int64_t l = 0; l < k; ++l)
+    for (int64_t j0 = 0; j0 < n; j0 += SHORT_PANEL) {
+        const int64_t nj = n - j0 < SHORT_PANEL ? n - j0 : SHORT_PANEL;
+        const int64_t whole = nj - (j0 + nj == n ? tail : 0); /* columns in whole blocks */
+        for (int64_t l = 0; l < k; ++l) { /* the last block's columns padded with zeros */
             memcpy(bp + l * SHORT_PANEL, b + l * ldb + j0, (size_t)nj * sizeof(T));
+            for (int64_t j = nj; j < whole + (nj > whole ? SHORT_COLS : 0); ++j)
+                bp[l * SHORT_PANEL + j] = 0;
+        }
         for (int64_t i = 0; i < m; i += SHORT_ROWS) {
             const int64_t rows = m - i < SHORT_ROWS ? m - i : SHORT_ROWS;
             T ab[TCONV__SHORT_K][SHORT_ROWS];
@@ -104,16 +91,28 @@ static void TC(short_rows)(bool ta, int64_t m, int64_t n, int64_t k, T alpha, co
                 for (int64_t r = 0; r < SHORT_ROWS; ++r)
                     ab[l][r] = r < rows ? TC(short_a)(ta, a, lda, i + r, l) : (T)0;
             if (rows == SHORT_ROWS)
-                for (int64_t j = 0; j < nj; j += SHORT_COLS)
+                for (int64_t j = 0; j < whole; j += SHORT_COLS)
                     TC(short_block)(SHORT_ROWS, k, alpha, (const T(*)[SHORT_ROWS])ab, bp + j,
                                     SHORT_PANEL, beta, bias, per_column, c, ldc, i, j0 + j);
             else
-                for (int64_t j = 0; j < nj; j += SHORT_COLS)
+                for (int64_t j = 0; j < whole; j += SHORT_COLS)
                     TC(short_block)(rows, k, alpha, (const T(*)[SHORT_ROWS])ab, bp + j,
                                     SHORT_PANEL, beta, bias, per_column, c, ldc, i, j0 + j);
+            if (whole < nj) { /* the last columns: a whole block into `part`, then out */
+                T part[SHORT_ROWS * SHORT_COLS];
+                TC(short_block)(rows, k, alpha, (const T(*)[SHORT_ROWS])ab, bp + whole,
+                                SHORT_PANEL, (T)0, NULL, false, part, SHORT_COLS, 0, 0);
+                for (int64_t r = 0; r < rows; ++r)
+                    for (int64_t j = j0 + whole; j < n; ++j) {
+                        T out = part[r * SHORT_COLS + j - j0 - whole];
+                        if (bias)
+                            out += bias[per_column ? j : i + r];
+                        T *cj = c + (i + r) * ldc + j;
+                        *cj = beta != (T)0 ? out + beta * *cj : out;
+                    }
+            }
         }
     }
-    TC(short_tail)(ta, m, n, k, alpha, a, lda, b, ldb, beta, bias, per_column, c, ldc, whole);
 }
 
 bool TC(tconv__short_mm)(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha,
