@@ -52,15 +52,16 @@ const tconv__provider *tconv__provider_fallback(void)
  * does not (its table does not know the CPU, or OPENBLAS_CORETYPE holds it to AVX2); at
  * equal width OpenBLAS was the faster on tconv's tiles. Two kinds of GEMM go to the
  * fallback, where dnnl_sgemm (oneDNN 2.6) was measured slower: a reduction shorter than
- * TCONV__WIDE_MIN_K (the weight gradient over a small batch, e.g.), and a transposed B of
- * fewer than TCONV__WIDE_MIN_NT columns, which dnnl_sgemm packs slowly (AMD EPYC Zen 4,
- * AVX-512, one thread: 16 x 100 x 8192 at 10 GFLOP/s against OpenBLAS's 62, 64 x 64 x 4096
- * at 37 against 90, 256 x 100 x 2048 at 58 against 86; from 1024 columns on, 67-96 against
- * 76-88). Before any of this, GEMMs of at most TCONV__SHORT_K terms run tconv's own kernel
- * (short.c; tconv__mm decides).
+ * TCONV__WIDE_MIN_K (the weight gradient over a small batch, e.g.), and a transposed B
+ * with a reduction more than twice as long as the rows of C, which dnnl_sgemm packs
+ * slowly (AMD EPYC Zen 4, AVX-512, one thread, GFLOP/s against OpenBLAS's: 16 x 100 x 8192
+ * 10 against 62, 64 x 64 x 4096 37 against 90, 256 x 100 x 2048 58 against 86,
+ * 128 x 512 x 4096 84 against 91; with k <= 2m it kept up or led: 3136 x 64 x 256 82
+ * against 73, 512 x 256 x 256 93 against 86, 256 x 4096 x 256 89 against 70). Before any
+ * of this, GEMMs of at most TCONV__SHORT_K terms run tconv's own kernel (short.c;
+ * tconv__mm decides).
  */
 #define TCONV__WIDE_MIN_K 32
-#define TCONV__WIDE_MIN_NT 512
 
 const tconv__provider *tconv__provider_widest(tconv_dtype dtype)
 {
@@ -72,9 +73,9 @@ const tconv__provider *tconv__provider_widest(tconv_dtype dtype)
 }
 
 const tconv__provider *tconv__provider_default(const tconv__provider *wide, bool tb,
-                                               int64_t n, int64_t k)
+                                               int64_t m, int64_t k)
 {
-    return wide && k >= TCONV__WIDE_MIN_K && !(tb && n < TCONV__WIDE_MIN_NT)
+    return wide && k >= TCONV__WIDE_MIN_K && !(tb && k > 2 * m)
                ? wide
                : tconv__provider_fallback();
 }
