@@ -304,10 +304,11 @@ tconv_status tconv__provider_select(tconv_provider requested, tconv_dtype dtype,
 /* The provider whose kernels are the widest for `dtype` on this CPU: the default rule's
  * (see providers.c). */
 const tconv__provider *tconv__provider_widest(tconv_dtype dtype);
-/* Whether the call's GEMMs go to the onednn provider (asked for, or the default's), whose
- * packing is slow on a transposed A with a large power-of-two leading dimension: the
- * planners then transpose such a weight once per call. */
-bool tconv__gemm_prefers_untransposed(const tconv__ctx *c);
+/* Whether the call's GEMMs with a transposed A and a reduction of k terms go to the onednn
+ * provider (asked for, or the default rule's choice), whose packing is slow on a
+ * transposed A with a large power-of-two leading dimension: the planners then transpose
+ * such a weight once per call (and not where the rule sends the GEMMs to openblas). */
+bool tconv__gemm_prefers_untransposed(const tconv__ctx *c, int64_t k);
 /* A provider's name ("onednn"). */
 const char *tconv__provider_name_of(const tconv__provider *p);
 /* The provider a failed product is computed again with: openblas when built, else the

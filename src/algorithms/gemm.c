@@ -196,7 +196,7 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
                         pl->layout == TCONV__PATH_UNIT_MAP;
     if (p == TCONV__APPLY_WGRAD && direct)
         pl->declined = true; /* no columns to share */
-    const bool untransposed = tconv__gemm_prefers_untransposed(c);
+    const bool untransposed = tconv__gemm_prefers_untransposed(c, sh->cyg);
     if (p == TCONV_APPLY_T && pl->layout == TCONV__PATH_POINTWISE && sh->batch &&
         untransposed) {
         /* W_gᵀ once per call, read untransposed (see the general apply_t below) */

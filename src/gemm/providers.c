@@ -100,13 +100,14 @@ tconv_status tconv__provider_select(tconv_provider requested, tconv_dtype dtype,
     return TCONV_OK;
 }
 
-bool tconv__gemm_prefers_untransposed(const tconv__ctx *c)
+bool tconv__gemm_prefers_untransposed(const tconv__ctx *c, int64_t k)
 {
 #ifdef TCONV_HAVE_ONEDNN
-    const tconv__provider *p = c->provider ? c->provider : c->widest;
+    const tconv__provider *p = c->provider ? c->provider
+                                           : tconv__provider_default(c->widest, false, 0, k);
     return p == &tconv__provider_onednn;
 #else
-    (void)c;
+    (void)c, (void)k;
     return false;
 #endif
 }
