@@ -255,6 +255,8 @@ typedef enum tconv__gemm_path {
     TCONV__PATH_POINTWISE = 2, /* 1x1 kernel, stride 1, no padding: no columns at all */
     TCONV__PATH_UNIT_MAP = 3,  /* a 1x1 input map under a whole kernel: the layer is a
                                 * fully connected one, one GEMM over the batch */
+    TCONV__PATH_WHOLE = 4,     /* channels-first apply: the whole batch's columns at once,
+                                * GEMMs by blocks of rows (gemm_plan.h) */
     TCONV__PATH_DECLINED = -1  /* the fused product would not pay: the plan runs the two
                                 * products instead */
 } tconv__gemm_path;
@@ -266,6 +268,8 @@ int64_t tconv__gemm_apply_blocks(const tconv__ctx *c);
 /* Chunks of R per tile of its apply (0: no columns), in the context's layout (1 in
  * channels-last). */
 int64_t tconv__gemm_apply_chunks(const tconv__ctx *c);
+/* Whether channels-first apply makes the whole batch's columns at once (TCONV__PATH_WHOLE). */
+bool tconv__gemm_apply_whole(const tconv__ctx *c);
 
 /* Images the gemm algorithm folds into one GEMM tile for product p (1: none); 0 when the
  * batch is empty or images are cut into line tiles. */

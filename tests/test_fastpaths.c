@@ -627,6 +627,35 @@ Test(fastpaths, apply_cut_into_row_blocks)
     }
 }
 
+/* A convolution of a few small maps with many output channels (ResNet-50's 7x7 layers):
+ * channels-first apply makes the whole batch's columns once and multiplies blocks of W's
+ * rows by all of them, one image or several (through the thread's buffer). */
+Test(fastpaths, apply_over_the_whole_batch)
+{
+    int taken = 0;
+    for (uint64_t seed = 1; seed <= PER_FAMILY / 4; ++seed) {
+        rng r = {seed * 6700417};
+        draw w = draw_common(&r);
+        w.dims = (int)rng_int(&r, 1, 2), w.groups = 1;
+        w.batch = rng_int(&r, 1, 4);
+        w.cin = rng_int(&r, 256, 400); /* the transposed layer's input: C_y of the conv */
+        w.cout = rng_int(&r, 1, 5);
+        for (int a = 0; a < w.dims; ++a)
+            w.in[a] = rng_int(&r, 2, 7), w.k[a] = rng_int(&r, 2, 3), w.s[a] = rng_int(&r, 1, 2);
+        tconv_geometry g;
+        make(&w, &g);
+        const tconv__ctx c = context(&g, 0);
+        if (tconv__gemm_path_of(&c.sh) != TCONV__PATH_GENERAL)
+            continue;
+        cr_assert(tconv__gemm_apply_whole(&c), "apply not over the whole batch [%s]",
+                  describe(&g));
+        check_all(&g, seed, NULL);
+        check_bias(&g, seed);
+        ++taken;
+    }
+    cr_assert(taken >= PER_FAMILY / 8, "only %d shapes drawn", taken);
+}
+
 /* A convolution whose column tiles outgrow the cache: channels-first apply makes and
  * multiplies them in chunks of R's rows, summed into y one after the other. */
 Test(fastpaths, apply_in_chunks_of_r)

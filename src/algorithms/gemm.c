@@ -180,6 +180,37 @@ static tconv_status plan_nhwc(const tconv__ctx *c, tconv_product p, plan *pl,
     return TCONV_OK;
 }
 
+/* Channels-first apply over the whole batch's columns (see TCONV__WHOLE_COLUMNS), when
+ * the shape asks for it and the columns and one y buffer per thread fit the bound
+ * (`budget` elements). Fills the plan and says whether it did. */
+static bool plan_whole(const tconv__ctx *c, plan *pl, int64_t budget)
+{
+    const tconv__shape *sh = &c->sh;
+    const int64_t columns = sh->batch * sh->y_count, cyg = sh->cyg;
+    if (sh->groups != 1 || pl->layout != TCONV__PATH_GENERAL || pl->width >= TCONV__WHOLE_WIDTH ||
+        columns > TCONV__WHOLE_COLUMNS || cyg < 2 * TCONV__WHOLE_ROWS)
+        return false;
+    const size_t size = tconv__dtype_size(c->dtype);
+    if (pl->R * columns > TCONV__WHOLE_BYTES / (int64_t)size)
+        return false;
+    const int64_t shared = after(0, pl->R * columns, size);
+    const int64_t buffer = sh->batch > 1 ? after(0, cyg * columns, size) : 0;
+    if (shared + buffer > budget)
+        return false;
+    pl->whole = true;
+    pl->folded = true, pl->tiles = 1, pl->per_tile = sh->batch, pl->width = columns;
+    pl->blocks = min64(TCONV__MIN_TASKS, cyg / TCONV__WHOLE_ROWS);
+    pl->per_block = ceil_div(cyg, pl->blocks);
+    pl->blocks = ceil_div(cyg, pl->per_block);
+    pl->chunk = pl->R;
+    pl->pack = buffer, pl->pack_out = 0, pl->line = 0;
+    pl->buffer = buffer;
+    pl->shared = shared;
+    const int64_t room = buffer ? (budget - shared) / buffer : c->threads;
+    pl->team = (int)max64(1, min64(c->threads, room));
+    return true;
+}
+
 static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tconv_error *err)
 {
     const tconv__shape *sh = &c->sh;
@@ -266,6 +297,8 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
                                   TCONV__CHUNK_BYTES / ((int64_t)size * pl->width));
         pl->chunk = ceil_div(pl->R, ceil_div(pl->R, fit));
     }
+    if (p == TCONV_APPLY && plan_whole(c, pl, budget))
+        return TCONV_OK;
     if (p == TCONV_APPLY) { /* too few tiles: cut W_g's rows too */
         const int64_t tasks = sh->groups * all_tiles(sh, pl);
         const int64_t want = tasks < TCONV__MIN_TASKS ? ceil_div(TCONV__MIN_TASKS, tasks) : 1;
@@ -304,7 +337,8 @@ tconv_status tconv__gemm_plan(const tconv__ctx *c, tconv_product p, tconv__produ
     tconv_status s = plan_of(c, p, pl, err);
     if (s != TCONV_OK)
         return s;
-    pp->path = pl->declined ? TCONV__PATH_DECLINED : (int)pl->layout;
+    pp->path = pl->declined ? TCONV__PATH_DECLINED : pl->whole ? TCONV__PATH_WHOLE
+                                                               : (int)pl->layout;
     if (!tconv__plan_ws(pp, c->dtype, pl->shared, pl->buffer, pl->team))
         return tconv__fail(err, TCONV_EOVERFLOW, "gemm: column buffer size overflows");
     return TCONV_OK;
@@ -317,6 +351,13 @@ int64_t tconv__gemm_apply_blocks(const tconv__ctx *c)
         return 0;
     return pl.layout == TCONV__PATH_POINTWISE || pl.layout == TCONV__PATH_UNIT_MAP ? 1
                                                                                    : pl.blocks;
+}
+
+bool tconv__gemm_apply_whole(const tconv__ctx *c)
+{
+    plan pl;
+    return c->layout == TCONV_LAYOUT_CHANNELS_FIRST &&
+           plan_of(c, TCONV_APPLY, &pl, NULL) == TCONV_OK && c->sh.batch > 0 && pl.whole;
 }
 
 int64_t tconv__gemm_apply_chunks(const tconv__ctx *c)

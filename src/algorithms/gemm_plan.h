@@ -24,6 +24,19 @@
  * memory and came back. */
 #define TCONV__CHUNK_BYTES ((int64_t)256 * 1024)
 #define TCONV__MIN_CHUNK 64
+/* Channels-first apply of a small batch of small maps (at most TCONV__WHOLE_COLUMNS
+ * columns in all, which the tasks would cut into tiles narrower than TCONV__WHOLE_WIDTH):
+ * the team makes the whole batch's columns once, then each task multiplies a block of
+ * W_g's rows (at least TCONV__WHOLE_ROWS) by all of them. A tile per image and a GEMM per
+ * (tile, row block), each making its own columns, gave dnnl_sgemm 256 x 49 x 4608 at 64
+ * GFLOP/s where 128 x 196 x 4608 runs at 80 (ResNet-50's 7x7 layer, Zen 4, one thread:
+ * 18-19 -> 13-14.7 ms for the layer). Only while the columns stay within
+ * TCONV__WHOLE_BYTES: every row block's GEMM packs all of them again, and ResNet-50's 14x14
+ * layer (7.2 MB of columns) ran 1.4x slower at two threads than in tiles of 98 columns. */
+#define TCONV__WHOLE_COLUMNS 2048
+#define TCONV__WHOLE_WIDTH 256
+#define TCONV__WHOLE_ROWS 128
+#define TCONV__WHOLE_BYTES ((int64_t)4 << 20)
 /* The fused backward (apply and wgrad on the same columns) runs when its tasks, one per
  * segment of tiles, are at least this many; else the two products run one after the
  * other, each cut its own way. */
@@ -89,6 +102,8 @@ typedef struct plan {
     bool by_column;   /* channels-last apply of a short reduction (R <= TCONV__SHORT_K):
                        * wbuf holds W'ᵀ, [R][C_y], so that tconv's own short product
                        * (which reads B untransposed) takes the GEMM */
+    bool whole;       /* channels-first apply: the whole batch's columns, shared (first in
+                       * the shared region), made once; tasks are blocks of W_g's rows */
     bool by_lines;    /* channels-last apply_t of few images: the columns of a whole image
                        * (shared, after W'), then x gathered line by line */
     int64_t wbuf;     /* channels-last: elements of the rearranged weight */

@@ -209,6 +209,40 @@ static T *TC(y_target)(const tconv__shape *sh, const tile *k, int64_t g, T *pack
     return y + (k->n0 * sh->cy + g * sh->cyg) * sh->y_count + k->l0 * sh->y[2];
 }
 
+/* y = C x over the whole batch's columns (plan.whole; one group): the team makes them in
+ * the shared region, rows of R split among it, then each task multiplies a block of W's
+ * rows by all of them, into y through the thread's buffer. */
+static void TC(apply_whole)(const tconv__ctx *c, const tconv__product_plan *pp, const T *x,
+                            const T *w, T *y, T *ws)
+{
+    enum { ROWS = 64 }; /* rows of R per im2col task */
+    const tconv__shape *sh = &c->sh;
+    const plan *pl = (const plan *)pp->data.bytes;
+    const int64_t R = pl->R;
+    const tile k = tile_at(sh, pl, 0, 0);
+    const T *bias = c->bias;
+    T *cols = ws; /* [R][width], the shared region */
+#pragma omp parallel num_threads(tconv__team(c, pp))
+    {
+        tconv__team_member();
+        T *pack, *unused;
+        TC(thread_buffers)(pp, pl, ws, &pack, &unused);
+        (void)unused;
+#pragma omp for schedule(static)
+        for (int64_t r0 = 0; r0 < R; r0 += ROWS)
+            TC(im2col_tile)(sh, &k, 0, x, r0, min64(R, r0 + ROWS), cols + r0 * k.width);
+#pragma omp for schedule(dynamic)
+        for (int64_t blk = 0; blk < pl->blocks; ++blk) {
+            const int64_t cy0 = blk * pl->per_block, cy1 = min64(sh->cyg, cy0 + pl->per_block);
+            int64_t ld;
+            T *dst = TC(y_target)(sh, &k, 0, pack, y, &ld);
+            TC(tconv__mm_bias)(c, false, false, cy1 - cy0, k.width, R, w + cy0 * R, R, cols,
+                               k.width, bias ? bias + cy0 : NULL, false, dst + cy0 * ld, ld);
+            TC(store_y)(sh, &k, 0, cy0, cy1, dst, y);
+        }
+    }
+}
+
 /* y = C x. Tasks: (group, tile, block of W_g's rows). */
 static void TC(apply)(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
                       const void *b, void *out, void *ws)
@@ -227,6 +261,10 @@ static void TC(apply)(const tconv__ctx *c, const tconv__product_plan *pp, const 
     }
     const T *bias = c->bias;
     const int64_t R = pl->R, tiles = all_tiles(sh, pl), B = pl->blocks;
+    if (pl->whole) {
+        TC(apply_whole)(c, pp, x, w, y, ws);
+        return;
+    }
 #pragma omp parallel num_threads(tconv__team(c, pp))
     {
         tconv__team_member();

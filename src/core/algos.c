@@ -48,8 +48,8 @@ tconv_status tconv_algo_from_name(const char *name, tconv_algo *out)
 const char *tconv__path_name(const tconv__algo *a, int path)
 {
     static const char *const gemm[] = {"im2col/col2im", "tiled col2im", "pointwise",
-                                       "unit map"};
-    if ((a == &tconv__algo_gemm || a == &tconv__algo_phase) && path >= 0 && path < 4)
+                                       "unit map", "im2col of the whole batch, GEMMs by rows"};
+    if ((a == &tconv__algo_gemm || a == &tconv__algo_phase) && path >= 0 && path < 5)
         return gemm[path];
     if (a == &tconv__algo_phase)
         return path == 16   ? "phase loops"
