@@ -53,15 +53,16 @@ const tconv__provider *tconv__provider_fallback(void)
  * equal width OpenBLAS was the faster on tconv's tiles. Two kinds of GEMM go to the
  * fallback, where dnnl_sgemm (oneDNN 2.6) was measured slower: a reduction shorter than
  * TCONV__WIDE_MIN_K (the weight gradient over a small batch, e.g.), and a transposed B
- * with a reduction more than twice as long as the rows of C, which dnnl_sgemm packs
- * slowly (AMD EPYC Zen 4, AVX-512, one thread, GFLOP/s against OpenBLAS's: 16 x 100 x 8192
- * 10 against 62, 64 x 64 x 4096 37 against 90, 256 x 100 x 2048 58 against 86,
- * 128 x 512 x 4096 84 against 91; with k <= 2m it kept up or led: 3136 x 64 x 256 82
- * against 73, 512 x 256 x 256 93 against 86, 256 x 4096 x 256 89 against 70). Before any
- * of this, GEMMs of at most TCONV__SHORT_K terms run tconv's own kernel (short.c;
- * tconv__mm decides).
+ * with a long reduction (TCONV__WIDE_MAX_K_NT terms or more) more than twice as long as
+ * the rows of C, which dnnl_sgemm packs slowly (AMD EPYC Zen 4, AVX-512, one thread,
+ * GFLOP/s against OpenBLAS's: 16 x 100 x 8192 10 against 62, 64 x 64 x 4096 37 against
+ * 90, 256 x 100 x 2048 58 against 86, 128 x 128 x 2048 88 against 101; shorter or with
+ * more rows it kept up or led: 128 x 576 x 392 92-95 against 80-90, 3136 x 64 x 256 82
+ * against 73, 256 x 4096 x 256 89 against 70). Before any of this, GEMMs of at most
+ * TCONV__SHORT_K terms run tconv's own kernel (short.c; tconv__mm decides).
  */
 #define TCONV__WIDE_MIN_K 32
+#define TCONV__WIDE_MAX_K_NT 1024
 
 const tconv__provider *tconv__provider_widest(tconv_dtype dtype)
 {
@@ -75,7 +76,7 @@ const tconv__provider *tconv__provider_widest(tconv_dtype dtype)
 const tconv__provider *tconv__provider_default(const tconv__provider *wide, bool tb,
                                                int64_t m, int64_t k)
 {
-    return wide && k >= TCONV__WIDE_MIN_K && !(tb && k > 2 * m)
+    return wide && k >= TCONV__WIDE_MIN_K && !(tb && k >= TCONV__WIDE_MAX_K_NT && k > 2 * m)
                ? wide
                : tconv__provider_fallback();
 }
