@@ -1,8 +1,8 @@
 /*
  * The default rule's choice per GEMM, as tconv.h documents it, for a plan that found
  * oneDNN's kernels the widest: float32 GEMMs go to onednn but for a reduction shorter than
- * 32 terms and a transposed B whose reduction has 1024 terms or more and is more than
- * twice the rows of C, which go to the fallback (openblas where it is built).
+ * 32 terms and a transposed B of fewer than 512 columns whose reduction has 1024 terms or
+ * more and is more than twice the rows of C, which go to the fallback (openblas where it is built).
  */
 #include "common.h"
 #include "gemm/provider.h"
@@ -15,17 +15,18 @@ Test(provider_rule, onednn_but_where_it_was_measured_slower)
 #ifdef TCONV_HAVE_OPENBLAS
     cr_assert_eq(fallback, &tconv__provider_openblas);
 #endif
-    /* (tb, m, k) -> the provider */
-    cr_assert_eq(tconv__provider_default(wide, false, 16, 8192), wide);
-    cr_assert_eq(tconv__provider_default(wide, true, 16, 8192), fallback);
-    cr_assert_eq(tconv__provider_default(wide, true, 64, 4096), fallback);
-    cr_assert_eq(tconv__provider_default(wide, true, 256, 1024), fallback);
-    cr_assert_eq(tconv__provider_default(wide, true, 512, 1024), wide);
-    cr_assert_eq(tconv__provider_default(wide, true, 128, 1023), wide);
-    cr_assert_eq(tconv__provider_default(wide, true, 3136, 256), wide);
-    cr_assert_eq(tconv__provider_default(wide, false, 4096, 31), fallback);
-    cr_assert_eq(tconv__provider_default(wide, true, 4096, 31), fallback);
-    cr_assert_eq(tconv__provider_default(wide, false, 4096, 32), wide);
+    /* (tb, m, n, k) -> the provider */
+    cr_assert_eq(tconv__provider_default(wide, false, 16, 100, 8192), wide);
+    cr_assert_eq(tconv__provider_default(wide, true, 16, 100, 8192), fallback);
+    cr_assert_eq(tconv__provider_default(wide, true, 64, 64, 4096), fallback);
+    cr_assert_eq(tconv__provider_default(wide, true, 256, 511, 1024), fallback);
+    cr_assert_eq(tconv__provider_default(wide, true, 256, 512, 1024), wide);
+    cr_assert_eq(tconv__provider_default(wide, true, 512, 100, 1024), wide);
+    cr_assert_eq(tconv__provider_default(wide, true, 128, 100, 1023), wide);
+    cr_assert_eq(tconv__provider_default(wide, true, 3136, 64, 256), wide);
+    cr_assert_eq(tconv__provider_default(wide, false, 4096, 4096, 31), fallback);
+    cr_assert_eq(tconv__provider_default(wide, true, 4096, 4096, 31), fallback);
+    cr_assert_eq(tconv__provider_default(wide, false, 4096, 4096, 32), wide);
     /* no wide provider found: the fallback whatever the shape */
-    cr_assert_eq(tconv__provider_default(NULL, false, 4096, 4096), fallback);
+    cr_assert_eq(tconv__provider_default(NULL, false, 4096, 4096, 4096), fallback);
 }

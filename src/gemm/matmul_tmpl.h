@@ -13,7 +13,7 @@ void TC(tconv__mm)(const tconv__ctx *c, bool ta, bool tb, int64_t m, int64_t n, 
         TC(tconv__short_mm)(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, NULL, false, cc, ldc))
         return;
     const tconv__provider *p = c->provider ? c->provider
-                                           : tconv__provider_default(c->widest, tb, m, k);
+                                           : tconv__provider_default(c->widest, tb, m, n, k);
     if (!p->PGEMM(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, cc, ldc) && c->failed)
         atomic_store_explicit(c->failed, 1, memory_order_relaxed);
 }

@@ -48,6 +48,6 @@ extern const tconv__provider tconv__provider_reference;
 /* The provider of the default rule for a GEMM of this shape, for a call whose plan found
  * `wide` (the provider with the widest kernels for the dtype; providers.c). */
 const tconv__provider *tconv__provider_default(const tconv__provider *wide, bool tb,
-                                               int64_t m, int64_t k);
+                                               int64_t m, int64_t n, int64_t k);
 
 #endif /* TCONV_GEMM_PROVIDER_H */

@@ -53,16 +53,18 @@ const tconv__provider *tconv__provider_fallback(void)
  * equal width OpenBLAS was the faster on tconv's tiles. Two kinds of GEMM go to the
  * fallback, where dnnl_sgemm (oneDNN 2.6) was measured slower: a reduction shorter than
  * TCONV__WIDE_MIN_K (the weight gradient over a small batch, e.g.), and a transposed B
- * with a long reduction (TCONV__WIDE_MAX_K_NT terms or more) more than twice as long as
- * the rows of C, which dnnl_sgemm packs slowly (AMD EPYC Zen 4, AVX-512, one thread,
- * GFLOP/s against OpenBLAS's: 16 x 100 x 8192 10 against 62, 64 x 64 x 4096 37 against
- * 90, 256 x 100 x 2048 58 against 86, 128 x 128 x 2048 88 against 101; shorter or with
- * more rows it kept up or led: 128 x 576 x 392 92-95 against 80-90, 3136 x 64 x 256 82
- * against 73, 256 x 4096 x 256 89 against 70). Before any of this, GEMMs of at most
+ * with a long reduction (TCONV__WIDE_MAX_K_NT terms or more, and more than twice the rows
+ * of C) and fewer than TCONV__WIDE_MIN_N_NT columns, which dnnl_sgemm packs slowly (AMD
+ * EPYC Zen 4, AVX-512, one thread, GFLOP/s against OpenBLAS's: 16 x 100 x 8192 10
+ * against 62, 64 x 64 x 4096 37 against 90, 16 x 256 x 8192 35 against 65, 128 x 128 x
+ * 2048 88 against 101, 64 x 256 x 3136 57-70 against 70-86). Shorter, or with more rows
+ * or columns, it kept up or led: 128 x 576 x 392 92-95 against 80-90, 3136 x 64 x 256 82
+ * against 73, 64 x 512 x 4608 73 against 66. Before any of this, GEMMs of at most
  * TCONV__SHORT_K terms run tconv's own kernel (short.c; tconv__mm decides).
  */
 #define TCONV__WIDE_MIN_K 32
 #define TCONV__WIDE_MAX_K_NT 1024
+#define TCONV__WIDE_MIN_N_NT 512
 
 const tconv__provider *tconv__provider_widest(tconv_dtype dtype)
 {
@@ -74,9 +76,11 @@ const tconv__provider *tconv__provider_widest(tconv_dtype dtype)
 }
 
 const tconv__provider *tconv__provider_default(const tconv__provider *wide, bool tb,
-                                               int64_t m, int64_t k)
+                                               int64_t m, int64_t n, int64_t k)
 {
-    return wide && k >= TCONV__WIDE_MIN_K && !(tb && k >= TCONV__WIDE_MAX_K_NT && k > 2 * m)
+    const bool slow_nt =
+        tb && k >= TCONV__WIDE_MAX_K_NT && k > 2 * m && n < TCONV__WIDE_MIN_N_NT;
+    return wide && k >= TCONV__WIDE_MIN_K && !slow_nt
                ? wide
                : tconv__provider_fallback();
 }
@@ -105,7 +109,7 @@ bool tconv__gemm_prefers_untransposed(const tconv__ctx *c, int64_t k)
 {
 #ifdef TCONV_HAVE_ONEDNN
     const tconv__provider *p = c->provider ? c->provider
-                                           : tconv__provider_default(c->widest, false, 0, k);
+                                           : tconv__provider_default(c->widest, false, 0, 0, k);
     return p == &tconv__provider_onednn;
 #else
     (void)c, (void)k;
