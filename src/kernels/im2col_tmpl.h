@@ -30,6 +30,24 @@ static inline void TC(every_other)(T *restrict d, const T *restrict s, int64_t n
         d[q] = s[2 * q];
 }
 
+/* d[o] += s[o] for o < n: col2im's runs, a line of the input map each. A short one (8
+ * positions: a DCGAN layer's 8x8 map) never filled the AVX-512 clone's vectors of 16 and
+ * ran scalar, so it goes 4 at a time; a long one is the compiler's to vectorise. */
+static inline void TC(add_run)(T *restrict d, const T *restrict s, int64_t n)
+{
+    int64_t o = 0;
+    if (n < 32)
+        for (; o + 4 <= n; o += 4) {
+            TC(quad) a, b;
+            memcpy(&a, d + o, sizeof a);
+            memcpy(&b, s + o, sizeof b);
+            a += b;
+            memcpy(d + o, &a, sizeof a);
+        }
+    for (; o < n; ++o)
+        d[o] += s[o];
+}
+
 /* im2col: x[channels][X0][X1][X2] => cols[r1 - r0][columns of the span],
  * rows r = (ch, k0, k1, k2) */
 TCONV__VECTOR_CLONES
@@ -134,8 +152,7 @@ void TC(tconv__col2im_span)(const tconv__shape *sh, const T *cols, int64_t c0, i
                         /* index of o2 = 0, which may lie in the padding */
                         const int64_t base = (i0 * X1 + o1 * sh->s[1] + t.off[1]) * X2 + t.off[2];
                         if (s2 == 1)
-                            for (int64_t o2 = t.lo[2]; o2 < t.hi[2]; ++o2)
-                                xc[base + o2] += src[o2];
+                            TC(add_run)(xc + base + t.lo[2], src + t.lo[2], t.hi[2] - t.lo[2]);
                         else
                             for (int64_t o2 = t.lo[2]; o2 < t.hi[2]; ++o2)
                                 xc[base + o2 * s2] += src[o2];
@@ -189,8 +206,12 @@ void TC(tconv__col2im_lines)(const tconv__shape *sh, const T *cols, int64_t c0, 
      * are more taps than the table holds) */
     enum { TABLE = 64 };
     tap table[TABLE];
-    for (int64_t kk = 0; kk < K && kk < TABLE; ++kk)
+    int64_t phase_of[TABLE], shift_of[TABLE]; /* o2·s2 + off2 is phase f, position o2 + shift */
+    for (int64_t kk = 0; kk < K && kk < TABLE; ++kk) {
         tap_of_row(sh, kk, &table[kk]);
+        phase_of[kk] = ((table[kk].off[2] % s2) + s2) % s2;
+        shift_of[kk] = (table[kk].off[2] - phase_of[kk]) / s2;
+    }
     for (int64_t ch = c0; ch < c1; ++ch)
         for (int64_t m = 0; m < sp->images; ++m) {
             const T b = bias ? bias[ch] : (T)0;
@@ -198,12 +219,14 @@ void TC(tconv__col2im_lines)(const tconv__shape *sh, const T *cols, int64_t c0, 
                 plane[j] = b;
             for (int64_t r = ch * K; r < (ch + 1) * K; ++r) {
                 tap t;
-                if (r - ch * K < TABLE)
+                int64_t f, shift;
+                if (r - ch * K < TABLE) {
                     t = table[r - ch * K];
-                else
+                    f = phase_of[r - ch * K], shift = shift_of[r - ch * K];
+                } else {
                     tap_of_row(sh, r, &t);
-                /* o2·s2 + off2 is phase f, position o2 + shift */
-                const int64_t f = ((t.off[2] % s2) + s2) % s2, shift = (t.off[2] - f) / s2;
+                    f = ((t.off[2] % s2) + s2) % s2, shift = (t.off[2] - f) / s2;
+                }
                 const int64_t run = t.hi[2] - t.lo[2];
                 const T *row = cols + r * sp->ld + m * sh->y_count + t.lo[2];
                 for (int64_t o0 = t.lo[0]; o0 < t.hi[0]; ++o0) {
@@ -212,8 +235,7 @@ void TC(tconv__col2im_lines)(const tconv__shape *sh, const T *cols, int64_t c0, 
                         const int64_t i1 = o1 * sh->s[1] + t.off[1];
                         const T *restrict src = row + (o0 * Y1 + o1) * Y2;
                         T *restrict dst = plane + ((i0 * X1 + i1) * s2 + f) * Q + shift + t.lo[2];
-                        for (int64_t o = 0; o < run; ++o)
-                            dst[o] += src[o];
+                        TC(add_run)(dst, src, run);
                     }
                 }
             }
