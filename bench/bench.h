@@ -92,6 +92,7 @@ typedef struct config {
     int threads[8], n_threads;
     bool pass[2];
     budget b;
+    int passes;           /* passes over a suite's cells; each cell keeps its fastest */
     size_t workspace_limit;
     double reference_gflop; /* the reference loops run on shapes up to this many GFLOP */
     double family_cap_s;    /* a family series stops after a run this long */
@@ -190,6 +191,9 @@ typedef struct progress {
 
 /* A new cell for shape s, its fields set but the measurement. */
 cell *cell_new(results *r, const shape *s, const char *label, pass p, int threads);
+/* Every cell of `again` that r holds too: r keeps the faster time (a later pass of the
+ * same cell), the larger peak RSS and a failed check. Cells only `again` has are added. */
+void results_keep_faster(results *r, const results *again);
 /* Records the measurement (and the GFLOP/s it means) and reports progress on stderr. */
 void cell_finish(cell *c, const shape *s, double ms, int runs, progress *pr);
 

@@ -120,13 +120,13 @@ void describe_run(const config *c, run_info *info, const char *torch_note)
              "         %s\n"
              "peers:   %s; %s\n"
              "timing:  float32, median of >= %d runs within %.2g s per cell after %.2g s of "
-             "warm-up; tconv with a caller workspace allocated once; workspace_limit %zu "
-             "(0: default %zu)\n",
+             "warm-up, the faster of %d passes over the suite; tconv with a caller workspace "
+             "allocated once; workspace_limit %zu (0: default %zu)\n",
              tconv_version_string(), when, cpu, cpu_vector_isa(), sysconf(_SC_NPROCESSORS_ONLN),
              load_at_start, info->peak_isa, peak, info->peak_measurements, core,
              ct ? ct : "(unset)", l2 ? l2 : "(unset)", openblas_get_config(), asked, rule,
              providers, torch_note, onednn_version(), c->b.min_runs, c->b.seconds,
-             c->b.warmup_s, c->workspace_limit, (size_t)TCONV_WORKSPACE_LIMIT_DEFAULT);
+             c->b.warmup_s, c->passes, c->workspace_limit, (size_t)TCONV_WORKSPACE_LIMIT_DEFAULT);
     info->threads = c->threads;
     info->n_threads = c->n_threads;
     info->providers = c->providers;

@@ -5,12 +5,15 @@
  * the same run: PyTorch (a Python child), oneDNN (its C API, on plain, blocked and
  * channels-last memory) and the bare GEMM of each provider of the same GEMM. The FMA peak
  * is measured at the start. Per cell (shape x algorithm x provider x layout x pass x
- * threads): warm-up, then the median of repeated runs within a time budget. Every cell's
- * results are checked against tconv's NCHW auto (the peers' once per shape).
+ * threads): warm-up, then the median of repeated runs within a time budget, in two passes
+ * over the suite (--passes), each cell keeping its faster one: on a shared machine a
+ * neighbour that takes a core for a cell's whole budget doubled its time, and the second
+ * pass comes minutes later. Every cell's results are checked against tconv's NCHW auto
+ * (the peers' once per shape and pass).
  *
  *   tconv_bench [--quick] [--suite transposed,conv] [--filter a,b] [--algo a,b]
  *               [--gemm default,openblas,onednn] [--layout nchw,nhwc] [--threads 1,2]
- *               [--pass fwd,fwd+bwd] [--budget S] [--csv FILE] [--svg DIR]
+ *               [--pass fwd,fwd+bwd] [--budget S] [--passes N] [--csv FILE] [--svg DIR]
  *               [--shapes FILE] [--conv-shapes FILE] [--baseline CSV]
  *               [--workspace-limit BYTES] [--no-peers] [--no-family]
  *
@@ -53,6 +56,8 @@ static bool usage(void)
             "  --threads 1,2        thread counts (default 1,2)\n"
             "  --pass fwd,fwd+bwd   passes (default both)\n"
             "  --budget S           seconds of measured runs per cell (default 1, quick 0.1)\n"
+            "  --passes N           passes over each suite's cells, each cell keeping its\n"
+            "                       fastest (default 2)\n"
             "  --csv FILE           write every cell as CSV\n"
             "  --svg DIR            write the plots (gnuplot) into DIR\n"
             "  --shapes FILE        the transposed suite's shapes\n"
@@ -135,6 +140,7 @@ static bool parse(int argc, char **argv, config *c)
     c->layout[TCONV_LAYOUT_CHANNELS_FIRST] = c->layout[TCONV_LAYOUT_CHANNELS_LAST] = true;
     c->threads[0] = 1, c->threads[1] = 2, c->n_threads = 2;
     c->pass[PASS_FWD] = c->pass[PASS_FWDBWD] = true;
+    c->passes = 2;
     const char *providers = NULL;
     double budget_s = -1, reference_gflop = -1;
     for (int i = 1; i < argc; ++i) {
@@ -163,6 +169,11 @@ static bool parse(int argc, char **argv, config *c)
             c->baseline = argv[++i];
         else if (v && strcmp(a, "--budget") == 0)
             budget_s = atof(argv[++i]);
+        else if (v && strcmp(a, "--passes") == 0) {
+            c->passes = atoi(argv[++i]);
+            if (c->passes < 1 || c->passes > 9)
+                return usage();
+        }
         else if (v && strcmp(a, "--workspace-limit") == 0)
             c->workspace_limit = (size_t)strtoull(argv[++i], NULL, 10);
         else if (v && strcmp(a, "--reference-gflop") == 0)
@@ -294,8 +305,18 @@ static void run_suite(const suite *su, results *r, run_info *info, const config 
                                            "_backward_ex");
     for (int i = 0; i < su->n; ++i) {
         bench_shape(r, &su->shapes[i], c, torch_ok, pr);
-        report_shape(r, &su->shapes[i], info);
+        if (c->passes == 1)
+            report_shape(r, &su->shapes[i], info);
     }
+    for (int p = 1; p < c->passes; ++p)
+        for (int i = 0; i < su->n; ++i) {
+            results again = {0};
+            bench_shape(&again, &su->shapes[i], c, torch_ok, pr);
+            results_keep_faster(r, &again);
+            free(again.cells);
+        }
+    for (int i = 0; c->passes > 1 && i < su->n; ++i)
+        report_shape(r, &su->shapes[i], info);
     shape family[8];
     int n_family = 0;
     if (su->layer == TCONV_LAYER_CONVT && c->family)
@@ -358,7 +379,8 @@ int main(int argc, char **argv)
     describe_run(&c, &info, torch_note);
     if (c.csv && report_csv(&r, c.csv, &info))
         printf("\nCSV: %s\n", c.csv);
-    printf("\n%d cells in %.0f s; %s\n", pr.done, now_seconds() - pr.start, info.env);
+    printf("\n%d cells in %.0f s (%d measurements in %d passes); %s\n", r.count,
+           now_seconds() - pr.start, pr.done, c.passes, info.env);
     for (int i = 0; i < n_suites; ++i)
         free(suites[i].shapes);
     free(r.cells);

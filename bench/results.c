@@ -72,6 +72,26 @@ cell *cell_new(results *r, const shape *s, const char *label, pass p, int thread
     return c;
 }
 
+void results_keep_faster(results *r, const results *again)
+{
+    for (int i = 0; i < again->count; ++i) {
+        const cell *k = &again->cells[i];
+        cell *m = (cell *)results_find(r, k->shape, k->label, k->pass, k->threads);
+        if (!m) {
+            *results_add(r) = *k;
+            continue;
+        }
+        if (k->ms > 0 && (m->ms <= 0 || k->ms < m->ms)) {
+            m->ms = k->ms, m->gflops = k->gflops, m->runs = k->runs;
+            m->workspace_bytes = k->workspace_bytes;
+        }
+        if (k->peak_rss_bytes > m->peak_rss_bytes)
+            m->peak_rss_bytes = k->peak_rss_bytes;
+        if (strcmp(k->check, "FAIL") == 0)
+            snprintf(m->check, sizeof m->check, "FAIL");
+    }
+}
+
 void cell_finish(cell *c, const shape *s, double ms, int runs, progress *pr)
 {
     c->ms = ms;
