@@ -12,7 +12,7 @@
 #                     bench/shapes.csv (transposed convolutions) then bench/conv_shapes.csv
 #                     (convolutions), per provider and layout, in one run; then tconv.torch's
 #                     per-call cost on a tiny layer against torch.nn's
-#   make bench-quick  the same with short budgets (6-8 minutes on 2 cores)
+#   make bench-quick  the same with short budgets (about 8 minutes on 2 cores)
 # Benchmark results go to $(BENCH_BUILD)/results (CSV and SVG); BENCH_ARGS adds options,
 # e.g. make bench-quick BENCH_ARGS="--filter dcgan --threads 2" or BENCH_ARGS="--suite conv".
 # Longer runs of the hardening checks, each on its own:
