@@ -154,9 +154,10 @@ TCONV_API tconv_status tconv_algo_from_name(const char *name, tconv_algo *out);
  * timing: for each dtype, the provider whose kernels run the widest fused multiply-adds on
  * this CPU (AVX-512 over AVX2 + FMA over SSE or AVX without FMA: oneDNN's effective ISA,
  * OpenBLAS's kernel set as its CPU table or OPENBLAS_CORETYPE chose it), openblas on a
- * tie; GEMMs whose reduction (k) is shorter than 32, or whose B is transposed with fewer
- * than 512 columns and k at least 1024 and more than twice the rows of C (both measured
- * slower in dnnl_sgemm), go to openblas whatever the rule picked, and those of at most 16 terms (a first layer of few channels, a 1-D front end)
+ * tie; GEMMs whose reduction (k) is shorter than 32, or whose B is transposed with few
+ * columns for a C of at most 1024 rows (at most 128 columns; or fewer than 512, and k at
+ * least 1024 and more than twice the rows of C), all measured slower in dnnl_sgemm, go to
+ * openblas whatever the rule picked, and those of at most 16 terms (a first layer of few channels, a 1-D front end)
  * to tconv's own short-reduction kernel, which writes each output once with the bias in
  * it (a BLAS zeroes C, adds into it, and the bias is a pass more). So oneDNN computes float32 where it runs AVX-512 and OpenBLAS does not (a CPU
  * its table does not know, or OPENBLAS_CORETYPE=Haswell on an AVX-512 machine), openblas

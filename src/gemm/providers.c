@@ -52,19 +52,24 @@ const tconv__provider *tconv__provider_fallback(void)
  * does not (its table does not know the CPU, or OPENBLAS_CORETYPE holds it to AVX2); at
  * equal width OpenBLAS was the faster on tconv's tiles. Two kinds of GEMM go to the
  * fallback, where dnnl_sgemm (oneDNN 2.6) was measured slower: a reduction shorter than
- * TCONV__WIDE_MIN_K (the weight gradient over a small batch, e.g.), and a transposed B
- * with a long reduction (TCONV__WIDE_MAX_K_NT terms or more, and more than twice the rows
- * of C) and fewer than TCONV__WIDE_MIN_N_NT columns, which dnnl_sgemm packs slowly (AMD
- * EPYC Zen 4, AVX-512, one thread, GFLOP/s against OpenBLAS's: 16 x 100 x 8192 10
- * against 62, 64 x 64 x 4096 37 against 90, 16 x 256 x 8192 35 against 65, 128 x 128 x
- * 2048 88 against 101, 64 x 256 x 3136 57-70 against 70-86). Shorter, or with more rows
- * or columns, it kept up or led: 128 x 576 x 392 92-95 against 80-90, 3136 x 64 x 256 82
- * against 73, 64 x 512 x 4608 73 against 66. Before any of this, GEMMs of at most
- * TCONV__SHORT_K terms run tconv's own kernel (short.c; tconv__mm decides).
+ * TCONV__WIDE_MIN_K (the weight gradient over a small batch, e.g.), and a transposed B of
+ * few columns that C has few rows for, which dnnl_sgemm packs slowly: at most
+ * TCONV__NARROW_NT columns, or fewer than TCONV__WIDE_MIN_N_NT with a long reduction
+ * (TCONV__WIDE_MAX_K_NT terms or more, and more than twice the rows), C having at most
+ * TCONV__MANY_ROWS_NT rows. Measured on AMD EPYC Zen 4, AVX-512, one thread, GFLOP/s
+ * against OpenBLAS's: 64 x 48 x 512 48 against 83 (DCGAN's last layer's weight
+ * gradient), 256 x 64 x 256 88 against 100, 16 x 100 x 8192 10 against 62, 64 x 64 x 4096
+ * 37 against 90, 128 x 128 x 2048 88 against 101, 64 x 256 x 3136 57-70 against 70-86;
+ * with more rows, more columns or a shorter reduction it kept up or led: 3136 x 64 x 256
+ * 82 against 73, 512 x 256 x 256 93 against 86, 128 x 288 x 392 111 against 100,
+ * 64 x 512 x 4608 73 against 66. Before any of this, GEMMs of at most TCONV__SHORT_K terms
+ * run tconv's own kernel (short.c; tconv__mm decides).
  */
 #define TCONV__WIDE_MIN_K 32
 #define TCONV__WIDE_MAX_K_NT 1024
 #define TCONV__WIDE_MIN_N_NT 512
+#define TCONV__NARROW_NT 128
+#define TCONV__MANY_ROWS_NT 1024
 
 const tconv__provider *tconv__provider_widest(tconv_dtype dtype)
 {
@@ -78,8 +83,8 @@ const tconv__provider *tconv__provider_widest(tconv_dtype dtype)
 const tconv__provider *tconv__provider_default(const tconv__provider *wide, bool tb,
                                                int64_t m, int64_t n, int64_t k)
 {
-    const bool slow_nt =
-        tb && k >= TCONV__WIDE_MAX_K_NT && k > 2 * m && n < TCONV__WIDE_MIN_N_NT;
+    const bool long_k = k >= TCONV__WIDE_MAX_K_NT && k > 2 * m && n < TCONV__WIDE_MIN_N_NT;
+    const bool slow_nt = tb && m <= TCONV__MANY_ROWS_NT && (n <= TCONV__NARROW_NT || long_k);
     return wide && k >= TCONV__WIDE_MIN_K && !slow_nt
                ? wide
                : tconv__provider_fallback();
