@@ -225,9 +225,7 @@ static void TC(apply_whole)(const tconv__ctx *c, const tconv__product_plan *pp, 
 #pragma omp parallel num_threads(tconv__team(c, pp))
     {
         tconv__team_member();
-        T *pack, *unused;
-        TC(thread_buffers)(pp, pl, ws, &pack, &unused);
-        (void)unused;
+        T *pack = tconv__thread_ws(pp, ws, tconv__thread_num()); /* the y of several images */
 #pragma omp for schedule(static)
         for (int64_t r0 = 0; r0 < R; r0 += ROWS)
             TC(im2col_tile)(sh, &k, 0, x, r0, min64(R, r0 + ROWS), cols + r0 * k.width);
@@ -259,12 +257,12 @@ static void TC(apply)(const tconv__ctx *c, const tconv__product_plan *pp, const 
         TC(unit_map)(c, pp, TCONV_APPLY, x, w, y);
         return;
     }
-    const T *bias = c->bias;
-    const int64_t R = pl->R, tiles = all_tiles(sh, pl), B = pl->blocks;
     if (pl->whole) {
         TC(apply_whole)(c, pp, x, w, y, ws);
         return;
     }
+    const T *bias = c->bias;
+    const int64_t R = pl->R, tiles = all_tiles(sh, pl), B = pl->blocks;
 #pragma omp parallel num_threads(tconv__team(c, pp))
     {
         tconv__team_member();

@@ -79,9 +79,10 @@ static void TC(short_rows)(bool ta, int64_t m, int64_t n, int64_t k, T alpha, co
     for (int64_t j0 = 0; j0 < n; j0 += SHORT_PANEL) {
         const int64_t nj = n - j0 < SHORT_PANEL ? n - j0 : SHORT_PANEL;
         const int64_t whole = nj - (j0 + nj == n ? tail : 0); /* columns in whole blocks */
-        for (int64_t l = 0; l < k; ++l) { /* the last block's columns padded with zeros */
+        const int64_t padded = whole < nj ? whole + SHORT_COLS : nj; /* the last, zero-filled */
+        for (int64_t l = 0; l < k; ++l) {
             memcpy(bp + l * SHORT_PANEL, b + l * ldb + j0, (size_t)nj * sizeof(T));
-            for (int64_t j = nj; j < whole + (nj > whole ? SHORT_COLS : 0); ++j)
+            for (int64_t j = nj; j < padded; ++j)
                 bp[l * SHORT_PANEL + j] = 0;
         }
         for (int64_t i = 0; i < m; i += SHORT_ROWS) {

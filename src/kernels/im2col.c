@@ -36,5 +36,13 @@ static void tap_of_row(const tconv__shape *sh, int64_t r, tap *t)
     }
 }
 
+/* Along the last axis, input position o2·s2 + off is phase *f of the phase plane, at its
+ * position o2 + *shift. */
+static void phase_shift(int64_t off, int64_t s2, int64_t *f, int64_t *shift)
+{
+    *f = ((off % s2) + s2) % s2;
+    *shift = (off - *f) / s2;
+}
+
 #define TCONV_TEMPLATE "kernels/im2col_tmpl.h"
 #include "instantiate.h"

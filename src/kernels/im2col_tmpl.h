@@ -30,23 +30,7 @@ static inline void TC(every_other)(T *restrict d, const T *restrict s, int64_t n
         d[q] = s[2 * q];
 }
 
-/* d[o] += s[o] for o < n: col2im's runs, a line of the input map each. A short one (8
- * positions: a DCGAN layer's 8x8 map) never filled the AVX-512 clone's vectors of 16 and
- * ran scalar, so it goes 4 at a time; a long one is the compiler's to vectorise. */
-static inline void TC(add_run)(T *restrict d, const T *restrict s, int64_t n)
-{
-    int64_t o = 0;
-    if (n < 32)
-        for (; o + 4 <= n; o += 4) {
-            TC(quad) a, b;
-            memcpy(&a, d + o, sizeof a);
-            memcpy(&b, s + o, sizeof b);
-            a += b;
-            memcpy(d + o, &a, sizeof a);
-        }
-    for (; o < n; ++o)
-        d[o] += s[o];
-}
+#include "kernels/add_run_tmpl.h"
 
 /* im2col: x[channels][X0][X1][X2] => cols[r1 - r0][columns of the span],
  * rows r = (ch, k0, k1, k2) */
@@ -206,11 +190,10 @@ void TC(tconv__col2im_lines)(const tconv__shape *sh, const T *cols, int64_t c0, 
      * are more taps than the table holds) */
     enum { TABLE = 64 };
     tap table[TABLE];
-    int64_t phase_of[TABLE], shift_of[TABLE]; /* o2·s2 + off2 is phase f, position o2 + shift */
+    int64_t phase_of[TABLE], shift_of[TABLE];
     for (int64_t kk = 0; kk < K && kk < TABLE; ++kk) {
         tap_of_row(sh, kk, &table[kk]);
-        phase_of[kk] = ((table[kk].off[2] % s2) + s2) % s2;
-        shift_of[kk] = (table[kk].off[2] - phase_of[kk]) / s2;
+        phase_shift(table[kk].off[2], s2, &phase_of[kk], &shift_of[kk]);
     }
     for (int64_t ch = c0; ch < c1; ++ch)
         for (int64_t m = 0; m < sp->images; ++m) {
@@ -225,7 +208,7 @@ void TC(tconv__col2im_lines)(const tconv__shape *sh, const T *cols, int64_t c0, 
                     f = phase_of[r - ch * K], shift = shift_of[r - ch * K];
                 } else {
                     tap_of_row(sh, r, &t);
-                    f = ((t.off[2] % s2) + s2) % s2, shift = (t.off[2] - f) / s2;
+                    phase_shift(t.off[2], s2, &f, &shift);
                 }
                 const int64_t run = t.hi[2] - t.lo[2];
                 const T *row = cols + r * sp->ld + m * sh->y_count + t.lo[2];

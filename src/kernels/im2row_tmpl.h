@@ -111,32 +111,7 @@ static void TC(init_rows)(const tconv__shape *sh, int64_t c0, int64_t c1,
         }
 }
 
-/* d[j] += s[j] for j < n: whole 32-byte vectors, a 16-byte one, then single elements. The
- * vectorised loop GCC makes of the plain form costs its set-up on every call, most of a
- * short run's time (runs of 12: 4 taps of 3 channels, about 60 instructions each). */
-typedef T TC(run_vec) __attribute__((vector_size(32)));
-typedef T TC(run_half) __attribute__((vector_size(16)));
-
-static TCONV__ALWAYS_INLINE void TC(add_run)(T *restrict d, const T *restrict s, int64_t n)
-{
-    const int64_t V = 32 / sizeof(T), H = 16 / sizeof(T);
-    int64_t j = 0;
-    for (; j + V <= n; j += V) {
-        TC(run_vec) a, b;
-        memcpy(&a, d + j, sizeof a), memcpy(&b, s + j, sizeof b);
-        a += b;
-        memcpy(d + j, &a, sizeof a);
-    }
-    if (j + H <= n) {
-        TC(run_half) a, b;
-        memcpy(&a, d + j, sizeof a), memcpy(&b, s + j, sizeof b);
-        a += b;
-        memcpy(d + j, &a, sizeof a);
-        j += H;
-    }
-    for (; j < n; ++j)
-        d[j] += s[j];
-}
+#include "kernels/add_run_tmpl.h"
 
 /* One row of rows_back when the last axis's taps merge: per (k0, k1), the K2 taps' columns
  * are one run of x (positions a2..a2+K2-1, all channels), added (or, tiled, written with
