@@ -25,16 +25,24 @@ cell *results_add(results *r)
     return c;
 }
 
-const cell *results_find(const results *r, const char *shape_name, const char *label, pass p,
-                         int threads)
+/* Index of the cell (shape, label, pass, threads) in r; -1 if none. */
+static int cell_index(const results *r, const char *shape_name, const char *label, pass p,
+                      int threads)
 {
     for (int i = 0; i < r->count; ++i) {
         const cell *c = &r->cells[i];
         if (c->pass == p && c->threads == threads && strcmp(c->shape, shape_name) == 0 &&
             strcmp(c->label, label) == 0)
-            return c;
+            return i;
     }
-    return NULL;
+    return -1;
+}
+
+const cell *results_find(const results *r, const char *shape_name, const char *label, pass p,
+                         int threads)
+{
+    const int i = cell_index(r, shape_name, label, p, threads);
+    return i < 0 ? NULL : &r->cells[i];
 }
 
 void cell_label(char *buf, size_t size, const char *algo, tconv_provider p, tconv_layout l)
@@ -76,11 +84,12 @@ void results_keep_faster(results *r, const results *again)
 {
     for (int i = 0; i < again->count; ++i) {
         const cell *k = &again->cells[i];
-        cell *m = (cell *)results_find(r, k->shape, k->label, k->pass, k->threads);
-        if (!m) {
+        const int at = cell_index(r, k->shape, k->label, k->pass, k->threads);
+        if (at < 0) {
             *results_add(r) = *k;
             continue;
         }
+        cell *m = &r->cells[at];
         if (k->ms > 0 && (m->ms <= 0 || k->ms < m->ms)) {
             m->ms = k->ms, m->gflops = k->gflops, m->runs = k->runs;
             m->workspace_bytes = k->workspace_bytes;
