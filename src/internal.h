@@ -292,8 +292,10 @@ const char *tconv__path_name(const tconv__algo *a, int path);
 /* The algorithm `a` resolves to for this context (auto picks); NULL if unknown. */
 const tconv__algo *tconv__algo_resolve(tconv_algo a, const tconv__ctx *c);
 
-/* Whether auto computes a channels-last call of algorithm `a` on channels-first copies. */
-bool tconv__auto_detours(const tconv__ctx *c, const tconv__algo *a);
+/* The layout auto computes a call of algorithm `a` in: the caller's (c->layout), or the
+ * other one on copies of the activations where that pays (a transposed forward,
+ * `convt_forward`, has a rule of its own). An explicit algorithm keeps the caller's. */
+tconv_layout tconv__auto_layout(const tconv__ctx *c, const tconv__algo *a, bool convt_forward);
 
 /* ---- GEMM, through the call's provider (src/gemm) ------------------------------------ */
 

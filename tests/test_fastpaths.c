@@ -860,6 +860,108 @@ Test(fastpaths, auto_channels_last_detours)
     cr_assert(few[0] > 0 && few[1] > 0, "few channels: %d unmerged, %d merged", few[0], few[1]);
 }
 
+/* Whether a channels-first transposed forward plan of `algo` computes on channels-last
+ * copies. */
+static bool detours_to_last(const tconv_geometry *g, tconv_algo algo)
+{
+    char text[600];
+    plan_text(g, TCONV_CONVT_FORWARD, algo, TCONV_LAYOUT_CHANNELS_FIRST, text, sizeof text);
+    return strstr(text, "computed channels-last") != NULL;
+}
+
+/* The channels-first transposed forward through the public entry point, with a bias,
+ * against the oracle plus the bias, and 1 = 2 = 3 threads bit for bit, in both dtypes. */
+static void check_forward_threads(const tconv_geometry *g, uint64_t seed)
+{
+    rng r = {seed + 55};
+    tensor in = tensor_random(numel(g, TCONV_TENSOR_Y), &r);
+    tensor w = tensor_random(numel(g, TCONV_TENSOR_WEIGHT), &r);
+    tensor b = tensor_random(g->x_channels, &r), ain = tensor_abs(&in), aw = tensor_abs(&w);
+    tensor ref = tensor_new(numel(g, TCONV_TENSOR_X)), bound = tensor_new(ref.n);
+    tensor out = tensor_new(ref.n), one = tensor_new(ref.n);
+    oracle(g, TCONV_APPLY_T, in.d, w.d, ref.d);
+    oracle(g, TCONV_APPLY_T, ain.d, aw.d, bound.d);
+    const int64_t per = ref.n / (g->batch ? g->batch : 1) / g->x_channels;
+    for (int64_t i = 0; i < ref.n; ++i) {
+        ref.d[i] += b.d[i / per % g->x_channels];
+        bound.d[i] += fabs(b.d[i / per % g->x_channels]);
+    }
+    for (int d = 0; d < 2; ++d) {
+        const tconv_dtype dt = d ? TCONV_F32 : TCONV_F64;
+        const size_t bytes = (size_t)ref.n * (d ? 4 : 8);
+        for (int threads = 1; threads <= 3; ++threads) {
+            tensor *o = threads == 1 ? &one : &out;
+            const tconv_options opt = {.num_threads = threads};
+            tconv_error err = {0};
+            cr_assert_eq(tconv_convt_forward_ex(g, TCONV_ALGO_AUTO, dt, tensor_data(&in, dt),
+                                                tensor_data(&w, dt), tensor_data(&b, dt),
+                                                tensor_data(o, dt), &opt, &err),
+                         TCONV_OK, "%s", err.message);
+            if (threads > 1)
+                cr_assert(memcmp(tensor_data(&one, dt), tensor_data(&out, dt), bytes) == 0,
+                          "%s: %d threads differ from 1 [%s]", d ? "f32" : "f64", threads,
+                          describe(g));
+        }
+        if (dt == TCONV_F32)
+            tensor_f32_to_f64(&one);
+        char what[400];
+        snprintf(what, sizeof what, "auto channels-first forward, %s [%s]", d ? "f32" : "f64",
+                 describe(g));
+        expect_close(one.d, ref.d, bound.d, ref.n, reduction_length(g, TCONV_APPLY_T) + 1,
+                     dtype_eps(dt), what);
+    }
+    tensor_free(&in), tensor_free(&w), tensor_free(&b), tensor_free(&ain), tensor_free(&aw);
+    tensor_free(&ref), tensor_free(&bound), tensor_free(&out), tensor_free(&one);
+}
+
+/* auto's channels-first rule for the transposed forward: channels-last copies on gemm's
+ * general path with at least 16 x channels per group, the caller's layout on the tiled
+ * path and with fewer channels; an explicit gemm never detours, nor any other operation.
+ * Both routes against the oracle (with a bias), 1 = 2 = 3 threads. */
+Test(fastpaths, auto_channels_first_detours)
+{
+    static const int64_t per_group[] = {1, 8, 15, 16, 17, 24};
+    int routes[2][2] = {{0}}; /* [tiled][detour] */
+    for (uint64_t seed = 1; seed <= PER_FAMILY / 2; ++seed) {
+        rng r = {seed * 104729};
+        draw w = draw_common(&r);
+        const int64_t cxg = per_group[rng_int(&r, 0, 5)];
+        const bool tiled = rng_int(&r, 0, 2) == 0;
+        w.groups = rng_int(&r, 0, 2) ? 1 : 2;
+        w.cout = w.groups * cxg; /* x channels of the transposed convolution */
+        w.cin = w.groups * rng_int(&r, 1, 6);
+        w.batch = rng_int(&r, 1, 3);
+        for (int a = 0; a < w.dims; ++a) {
+            if (tiled)
+                w.s[a] = w.k[a] = rng_int(&r, 2, 3), w.p[a] = 0, w.d[a] = 1, w.op[a] = 0;
+            else if (w.in[a] == 1)
+                w.in[a] = 2; /* no unit map by accident */
+        }
+        tconv_geometry g;
+        make(&w, &g);
+        const tconv__ctx c = context(&g, 0);
+        if (tconv__phase_uses_loops(&c.sh))
+            continue; /* phase's, not gemm's */
+        const tconv__gemm_path path = tconv__gemm_path_of(&c.sh);
+        if (path != TCONV__PATH_GENERAL && path != TCONV__PATH_TILED)
+            continue; /* 1x1 kernels drawn on the general side */
+        const bool expect = path == TCONV__PATH_GENERAL && c.sh.cxg >= 16;
+        cr_assert_eq(detours_to_last(&g, TCONV_ALGO_AUTO), expect, "auto [%s]", describe(&g));
+        cr_assert(!detours_to_last(&g, TCONV_ALGO_GEMM), "gemm [%s]", describe(&g));
+        char text[600];
+        plan_text(&g, TCONV_CONVT_BACKWARD, TCONV_ALGO_AUTO, TCONV_LAYOUT_CHANNELS_FIRST, text,
+                  sizeof text);
+        cr_assert(!strstr(text, "computed"), "backward: %s [%s]", text, describe(&g));
+        plan_text(&g, TCONV_CONV_FORWARD, TCONV_ALGO_AUTO, TCONV_LAYOUT_CHANNELS_FIRST, text,
+                  sizeof text);
+        cr_assert(!strstr(text, "computed"), "conv forward: %s [%s]", text, describe(&g));
+        ++routes[path == TCONV__PATH_TILED][expect];
+        check_forward_threads(&g, seed);
+    }
+    cr_assert(routes[0][0] > 0 && routes[0][1] > 0 && routes[1][0] > 0,
+              "routes: general %d/%d, tiled %d", routes[0][0], routes[0][1], routes[1][0]);
+}
+
 /* Channels-last apply_t of a few images of one group whose lines overlap (the kernel
  * larger than the stride) computes every tile's columns first, then gathers x line by
  * line across the team; four images or more, folded images, or groups keep their

@@ -98,13 +98,10 @@ const tconv__algo *tconv__algo_resolve(tconv_algo a, const tconv__ctx *c)
  *     they merge, the native form is as fast as channels-first (r50_stem, dcgan_5) and a
  *     copy of the activations is a pass over memory more: no detour. One channel lies the
  *     same in both layouts and stays (speech_1d: the copies would cost 2x).
- * An explicit gemm keeps its own formulation for every shape.
  */
-bool tconv__auto_detours(const tconv__ctx *c, const tconv__algo *a)
+static bool detours_to_channels_first(const tconv__ctx *c)
 {
     const tconv__shape *sh = &c->sh;
-    if (a != &tconv__algo_gemm || c->layout != TCONV_LAYOUT_CHANNELS_LAST)
-        return false;
     if (sh->cxg > 1 && sh->cxg < 16 && !tconv__taps_merge(sh))
         return true;
     const double weight = (double)sh->cy * (double)sh->cxg * (double)sh->k_count;
@@ -112,4 +109,36 @@ bool tconv__auto_detours(const tconv__ctx *c, const tconv__algo *a)
                                              (double)sh->cy * (double)sh->y_count);
     return tconv__gemm_path_of(sh) == TCONV__PATH_UNIT_MAP && sh->groups == 1 &&
            sh->k_count > 1 && weight > acts;
+}
+
+/*
+ * auto's channels-first transposed forward: gemm computes on channels-last copies where
+ * its channels-last formulation wins by more than the copies cost. That formulation
+ * multiplies a tile's Y rows as they lie (channels-first packs a folded tile's images side
+ * by side) and its col2im adds whole vectors of x channels, where channels-first adds
+ * lines of x as short as the map (8 floats on DCGAN's 8x8 maps, half an AVX-512 vector)
+ * through a strided, overlapping pattern. It pays on the general path (im2col / col2im)
+ * with x channels enough to fill the vectors (TCONV__DETOUR_MIN_CHANNELS per group).
+ * Measured (2-core AMD EPYC, Zen 4, float32, NCHW in and out, copies included, against
+ * the native channels-first path): dcgan_2 1.22-1.25x at one and two threads, dilated
+ * 1.06-1.23x, fcn_x2 1.09-1.13x, 32 -> 16 channels k4 s2 at 32x32 1.35x, stride1 1.03x,
+ * dcgan_3 and dcgan_4 within the noise. Not on the tiled path (kernel == stride), whose
+ * col2im is a permutation already: unet_3 ran 0.75-0.83x through the copies (24 MB of
+ * activations for 1 GFLOP), unet_1 and unet_2 no faster.
+ */
+#define TCONV__DETOUR_MIN_CHANNELS 16
+static bool detours_to_channels_last(const tconv__ctx *c)
+{
+    return tconv__gemm_path_of(&c->sh) == TCONV__PATH_GENERAL &&
+           c->sh.cxg >= TCONV__DETOUR_MIN_CHANNELS;
+}
+
+tconv_layout tconv__auto_layout(const tconv__ctx *c, const tconv__algo *a, bool convt_forward)
+{
+    if (a != &tconv__algo_gemm)
+        return c->layout;
+    if (c->layout == TCONV_LAYOUT_CHANNELS_LAST)
+        return detours_to_channels_first(c) ? TCONV_LAYOUT_CHANNELS_FIRST : c->layout;
+    return convt_forward && detours_to_channels_last(c) ? TCONV_LAYOUT_CHANNELS_LAST
+                                                        : c->layout;
 }

@@ -224,8 +224,9 @@ tconv_status tconv__plan_init(tconv_plan *pl, const tconv_geometry *g, tconv__ta
     pl->algo = tconv__algo_resolve(algo, c);
     if (!pl->algo)
         return tconv__fail(err, TCONV_EINVAL, "algo = %d: not an algorithm", (int)algo);
-    if (!pl->algo->channels_last || !pl->algo->channels_last(c) ||
-        (algo == TCONV_ALGO_AUTO && tconv__auto_detours(c, pl->algo)))
+    if (algo == TCONV_ALGO_AUTO) /* may compute in the other layout, on copies */
+        c->layout = tconv__auto_layout(c, pl->algo, task == TCONV__TASK_FORWARD && !pl->conv);
+    if (!pl->algo->channels_last || !pl->algo->channels_last(c))
         c->layout = TCONV_LAYOUT_CHANNELS_FIRST; /* the products see channels-first */
 
     /* the products the runs need */
@@ -756,7 +757,9 @@ size_t tconv_plan_describe(const tconv_plan *pl, char *buf, size_t size)
         "workspace %zu bytes",
         pl->task == TCONV__TASK_PRODUCT ? products[pl->product] : ops[pl->op],
         pl->ctx.dtype == TCONV_F64 ? "float64" : "float32", lay[pl->layout],
-        pl->ctx.layout != pl->layout ? " (computed channels-first)" : "",
+        pl->ctx.layout == pl->layout ? ""
+        : pl->ctx.layout == TCONV_LAYOUT_CHANNELS_FIRST ? " (computed channels-first)"
+                                                          : " (computed channels-last)",
         pl->x_in.view || pl->y_in.view ? ", strided input" : "", pl->algo->name, steps, prov,
         pl->ctx.threads, ws);
     return n < 0 ? 0 : (size_t)n;
