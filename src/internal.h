@@ -206,6 +206,16 @@ typedef struct tconv__algo {
             op##_f32(c, pp, a, b, out, ws);                                                    \
     }
 
+/* Task t of a tconv__for_tasks call, on team thread `thread` (0 to team - 1). */
+typedef void (*tconv__task_fn)(const void *arg, int64_t t, int thread);
+/* Runs task(arg, t, thread) for every t < count across a team of up to `team` threads (no
+ * more than there are tasks), scheduled dynamically or statically; a team of one outside
+ * any parallel region runs them in order on the calling thread, with no OpenMP region
+ * (core/tasks.c). Tasks must be independent: which thread runs which never changes a
+ * result. They run no GEMM (a GEMM-calling region needs tconv__team_member). */
+void tconv__for_tasks(int team, int64_t count, bool dynamic, tconv__task_fn task,
+                      const void *arg);
+
 /* The threads a product runs on: its team, at most the run's. */
 static inline int tconv__team(const tconv__ctx *c, const tconv__product_plan *pp)
 {

@@ -6,12 +6,20 @@
 #ifndef TCONV_THREADS_H
 #define TCONV_THREADS_H
 
+#include <stdbool.h>
+
 #ifdef _OPENMP
 #include <omp.h>
 
 static inline int tconv__thread_num(void)
 {
     return omp_get_thread_num();
+}
+
+/* Whether the caller runs inside an active parallel region. */
+static inline bool tconv__in_parallel(void)
+{
+    return omp_in_parallel() != 0;
 }
 
 /* Threads a parallel region started here would get: OpenMP's default. */
@@ -30,6 +38,11 @@ static inline void tconv__set_max_threads(int n)
 static inline int tconv__thread_num(void)
 {
     return 0;
+}
+
+static inline bool tconv__in_parallel(void)
+{
+    return false;
 }
 
 static inline int tconv__max_threads(void)

@@ -489,6 +489,60 @@ static void TC(padded_product)(const tconv__ctx *c, const tconv__product_plan *p
  * (φ0, φ1) are then written into their x lines together. x lines whose (φ0, φ1) has no taps
  * hold the bias alone. y is read through bordered copies, so every tap covers its whole
  * plane. Tasks: (image, x channel). */
+/* The operands of a loops product, for its tasks (tconv__for_tasks). */
+typedef struct TC(loops_args) {
+    const tconv__ctx *c;
+    const tconv__product_plan *pp;
+    const plan *pl;
+    const T *a, *b; /* the product's operands (tconv__product_fn) */
+    T *out, *ws;
+} TC(loops_args);
+
+/* Task t = (image n, x channel) of loops_apply_t, in `thread`'s buffers. */
+static void TC(loops_apply_t_task)(const void *arg, int64_t t, int thread)
+{
+    const TC(loops_args) *op = arg;
+    const tconv__ctx *c = op->c;
+    const tconv__shape *sh = &c->sh;
+    const plan *pl = op->pl;
+    const phases *ph = &pl->ph;
+    const phase_axis *A = ph->ax;
+    const T *bias = c->bias, *y = op->a, *w = op->b;
+    const bool gaps = A[0].active < min64(sh->s[0], sh->x[0]) ||
+                      A[1].active < min64(sh->s[1], sh->x[1]) || A[2].active == 0;
+    T *P = (T *)tconv__thread_ws(op->pp, op->ws, thread);
+    T *yb = P + A[2].active * ph->grid;
+    const int64_t n = t / sh->cx, g = t % sh->cx / sh->cxg, cx = t % sh->cxg;
+    const T b = bias ? bias[t % sh->cx] : (T)0;
+    T *x_c = op->out + t * sh->x_count;
+    for (int64_t i = 0; gaps && i < sh->x_count; ++i)
+        x_c[i] = b;
+    if (ph->active)
+        TC(border_y)(sh, pl, y, n, g, yb);
+    for (int64_t alpha = 0; alpha < ph->active; ++alpha) {
+        const phase f = phase_at(ph, alpha);
+        T *plane = P + f.i[2] * ph->grid;
+        const int64_t lo[3] = {0, 0, 0};
+        const int64_t hi[3] = {A[0].count[f.i[0]], A[1].count[f.i[1]], A[2].count[f.i[2]]};
+        for (int64_t q = 0; q < ph->grid; ++q)
+            plane[q] = b;
+        for (int64_t cy = 0; cy < sh->cyg; ++cy) {
+            const T *w_c = w + ((g * sh->cyg + cy) * sh->cxg + cx) * sh->k_count;
+            for (int64_t j = 0; j < f.ntaps; ++j) {
+                int64_t off[3];
+                const T wv = w_c[tap_of(sh, ph, &f, j, off)];
+                for (int d = 0; d < 3; ++d)
+                    off[d] += pl->pad_lo[d];
+                TC(tap_axpy)(plane, A[1].Q, A[2].Q, zero3, yb + cy * pl->pad_count,
+                             pl->pad_ext[1], pl->pad_ext[2], off, lo, hi,
+                             wv); /* plane[q] += wv · y[q + off] */
+            }
+        }
+        if (f.i[2] == A[2].active - 1) /* the last plane of this (φ0, φ1) */
+            TC(store_lines)(sh, ph, f.i[0], f.i[1], P, b, x_c);
+    }
+}
+
 static void TC(loops_apply_t)(const tconv__ctx *c, const tconv__product_plan *pp, const plan *pl, const T *y, const T *w,
                               T *x, T *ws)
 {
@@ -496,50 +550,9 @@ static void TC(loops_apply_t)(const tconv__ctx *c, const tconv__product_plan *pp
         TC(padded_product)(c, pp, pl, true, y, w, x, ws);
         return;
     }
-    const tconv__shape *sh = &c->sh;
-    const phases *ph = &pl->ph;
-    const phase_axis *A = ph->ax;
-    const T *bias = c->bias;
-    const bool gaps = A[0].active < min64(sh->s[0], sh->x[0]) ||
-                      A[1].active < min64(sh->s[1], sh->x[1]) || A[2].active == 0;
-#pragma omp parallel num_threads(tconv__team(c, pp))
-    {
-        T *P = (T *)tconv__thread_ws(pp, ws, tconv__thread_num());
-        T *yb = P + A[2].active * ph->grid;
-#pragma omp for schedule(dynamic)
-        for (int64_t t = 0; t < sh->batch * sh->cx; ++t) {
-            const int64_t n = t / sh->cx, g = t % sh->cx / sh->cxg, cx = t % sh->cxg;
-            const T b = bias ? bias[t % sh->cx] : (T)0;
-            T *x_c = x + t * sh->x_count;
-            for (int64_t i = 0; gaps && i < sh->x_count; ++i)
-                x_c[i] = b;
-            if (ph->active)
-                TC(border_y)(sh, pl, y, n, g, yb);
-            for (int64_t alpha = 0; alpha < ph->active; ++alpha) {
-                const phase f = phase_at(ph, alpha);
-                T *plane = P + f.i[2] * ph->grid;
-                const int64_t lo[3] = {0, 0, 0};
-                const int64_t hi[3] = {A[0].count[f.i[0]], A[1].count[f.i[1]],
-                                       A[2].count[f.i[2]]};
-                for (int64_t q = 0; q < ph->grid; ++q)
-                    plane[q] = b;
-                for (int64_t cy = 0; cy < sh->cyg; ++cy) {
-                    const T *w_c = w + ((g * sh->cyg + cy) * sh->cxg + cx) * sh->k_count;
-                    for (int64_t j = 0; j < f.ntaps; ++j) {
-                        int64_t off[3];
-                        const T wv = w_c[tap_of(sh, ph, &f, j, off)];
-                        for (int a = 0; a < 3; ++a)
-                            off[a] += pl->pad_lo[a];
-                        TC(tap_axpy)(plane, A[1].Q, A[2].Q, zero3, yb + cy * pl->pad_count,
-                                     pl->pad_ext[1], pl->pad_ext[2], off, lo, hi,
-                                     wv); /* plane[q] += wv · y[q + off] */
-                    }
-                }
-                if (f.i[2] == A[2].active - 1) /* the last plane of this (φ0, φ1) */
-                    TC(store_lines)(sh, ph, f.i[0], f.i[1], P, b, x_c);
-            }
-        }
-    }
+    const TC(loops_args) a = {c, pp, pl, y, w, x, ws};
+    tconv__for_tasks(tconv__team(c, pp), c->sh.batch * c->sh.cx, true, TC(loops_apply_t_task),
+                     &a);
 }
 
 /* The products of one tap, box lo..hi: lane[l] += Σ v[q + off] · s[q], the last axis dealt
@@ -592,6 +605,38 @@ static void TC(tap_lanes)(T *lane, const T *v, int64_t V1, int64_t V2, const T *
 
 /* y = C x: per (image, y channel), y = Σ_cx Σ_α Σ_j w_j · shift(xd_α, -off_j), with xd the
  * phases of x channel cx. */
+/* Task t = (image n, y channel) of loops_apply, in `thread`'s buffer. */
+static void TC(loops_apply_task)(const void *arg, int64_t t, int thread)
+{
+    const TC(loops_args) *op = arg;
+    const tconv__ctx *c = op->c;
+    const tconv__shape *sh = &c->sh;
+    const phases *ph = &op->pl->ph;
+    const phase_axis *A = ph->ax;
+    const T *x = op->a;
+    T *xd = (T *)tconv__thread_ws(op->pp, op->ws, thread);
+    const int64_t n = t / sh->cy, g = t % sh->cy / sh->cyg, cy = t % sh->cyg;
+    T *y_c = op->out + t * sh->y_count;
+    const T b = c->bias ? ((const T *)c->bias)[t % sh->cy] : (T)0;
+    for (int64_t o = 0; o < sh->y_count; ++o)
+        y_c[o] = b;
+    for (int64_t cx = 0; cx < sh->cxg; ++cx) {
+        TC(deinterleave)(sh, ph, x + (n * sh->cx + g * sh->cxg + cx) * sh->x_count, xd);
+        const T *w_c = op->b + ((g * sh->cyg + cy) * sh->cxg + cx) * sh->k_count;
+        for (int64_t alpha = 0; alpha < ph->active; ++alpha) {
+            const phase f = phase_at(ph, alpha);
+            for (int64_t j = 0; j < f.ntaps; ++j) {
+                int64_t off[3], lo[3], hi[3];
+                const T wv = w_c[tap_of(sh, ph, &f, j, off)];
+                for (int d = 0; d < 3; ++d)
+                    shifted_range(A[d].count[f.i[d]], off[d], sh->y[d], &lo[d], &hi[d]);
+                TC(tap_axpy)(y_c, sh->y[1], sh->y[2], off, xd + alpha * ph->grid, A[1].Q,
+                             A[2].Q, zero3, lo, hi, wv); /* y[q+off] += wv·xd */
+            }
+        }
+    }
+}
+
 static void TC(loops_apply)(const tconv__ctx *c, const tconv__product_plan *pp, const plan *pl, const T *x, const T *w, T *y,
                             T *ws)
 {
@@ -599,86 +644,61 @@ static void TC(loops_apply)(const tconv__ctx *c, const tconv__product_plan *pp, 
         TC(padded_product)(c, pp, pl, false, x, w, y, ws);
         return;
     }
-    const tconv__shape *sh = &c->sh;
-    const phases *ph = &pl->ph;
-    const phase_axis *A = ph->ax;
-#pragma omp parallel num_threads(tconv__team(c, pp))
-    {
-        T *xd = (T *)tconv__thread_ws(pp, ws, tconv__thread_num());
-#pragma omp for schedule(dynamic)
-        for (int64_t t = 0; t < sh->batch * sh->cy; ++t) {
-            const int64_t n = t / sh->cy, g = t % sh->cy / sh->cyg, cy = t % sh->cyg;
-            T *y_c = y + t * sh->y_count;
-            const T b = c->bias ? ((const T *)c->bias)[t % sh->cy] : (T)0;
-            for (int64_t o = 0; o < sh->y_count; ++o)
-                y_c[o] = b;
-            for (int64_t cx = 0; cx < sh->cxg; ++cx) {
-                TC(deinterleave)(sh, ph, x + (n * sh->cx + g * sh->cxg + cx) * sh->x_count, xd);
-                const T *w_c = w + ((g * sh->cyg + cy) * sh->cxg + cx) * sh->k_count;
-                for (int64_t alpha = 0; alpha < ph->active; ++alpha) {
-                    const phase f = phase_at(ph, alpha);
-                    for (int64_t j = 0; j < f.ntaps; ++j) {
-                        int64_t off[3], lo[3], hi[3];
-                        const T wv = w_c[tap_of(sh, ph, &f, j, off)];
-                        for (int a = 0; a < 3; ++a)
-                            shifted_range(A[a].count[f.i[a]], off[a], sh->y[a], &lo[a], &hi[a]);
-                        TC(tap_axpy)(y_c, sh->y[1], sh->y[2], off, xd + alpha * ph->grid,
-                                     A[1].Q, A[2].Q, zero3, lo, hi, wv); /* y[q+off] += wv·xd */
-                    }
-                }
-            }
-        }
-    }
+    const TC(loops_args) a = {c, pp, pl, x, w, y, ws};
+    tconv__for_tasks(tconv__team(c, pp), c->sh.batch * c->sh.cy, true, TC(loops_apply_task), &a);
 }
 
 /* dW[cy][cx][k] = Σ_n Σ_q y[q + off] · xd[q]: per (group, cy, cx), products accumulated in
  * TCONV__PHASE_LANES lanes (vectorisable, fixed order) and the lanes summed at the end. */
-static void TC(loops_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, const plan *pl, const T *y, const T *x, T *dw,
-                            T *ws)
+/* Task t = (group, y channel, x channel) of loops_wgrad, in `thread`'s buffers. */
+static void TC(loops_wgrad_task)(const void *arg, int64_t t, int thread)
 {
-    const tconv__shape *sh = &c->sh;
-    const phases *ph = &pl->ph;
+    const TC(loops_args) *op = arg;
+    const tconv__shape *sh = &op->c->sh;
+    const phases *ph = &op->pl->ph;
     const phase_axis *A = ph->ax;
     enum { L = TCONV__PHASE_LANES };
-#pragma omp parallel num_threads(tconv__team(c, pp))
-    {
-        T *xd = (T *)tconv__thread_ws(pp, ws, tconv__thread_num());
-        T *acc = xd + ph->active * ph->grid;
-#pragma omp for schedule(dynamic)
-        for (int64_t t = 0; t < sh->cy * sh->cxg; ++t) {
-            const int64_t cyt = t / sh->cxg, g = cyt / sh->cyg, cx = t % sh->cxg;
-            memset(acc, 0, (size_t)(ph->taps * L) * sizeof(T));
-            for (int64_t n = 0; n < sh->batch; ++n) {
-                TC(deinterleave)(sh, ph, x + (n * sh->cx + g * sh->cxg + cx) * sh->x_count, xd);
-                const T *y_c = y + (n * sh->cy + cyt) * sh->y_count;
-                for (int64_t alpha = 0; alpha < ph->active; ++alpha) {
-                    const phase f = phase_at(ph, alpha);
-                    for (int64_t j = 0; j < f.ntaps; ++j) {
-                        int64_t off[3], lo[3], hi[3];
-                        tap_of(sh, ph, &f, j, off);
-                        for (int a = 0; a < 3; ++a)
-                            shifted_range(A[a].count[f.i[a]], off[a], sh->y[a], &lo[a], &hi[a]);
-                        TC(tap_lanes)(acc + (f.tap0 + j) * L, y_c, sh->y[1], sh->y[2],
-                                      xd + alpha * ph->grid, A[1].Q, A[2].Q, off, lo, hi);
-                    }
-                }
-            }
-            /* taps in no active phase (their phase lies past X) never contribute */
-            T *dw_c = dw + t * sh->k_count;
-            memset(dw_c, 0, (size_t)sh->k_count * sizeof(T));
-            for (int64_t alpha = 0; alpha < ph->active; ++alpha) {
-                const phase f = phase_at(ph, alpha);
-                for (int64_t j = 0; j < f.ntaps; ++j) {
-                    int64_t off[3];
-                    const T *lane = acc + (f.tap0 + j) * L;
-                    T sum = 0;
-                    for (int l = 0; l < L; ++l)
-                        sum += lane[l];
-                    dw_c[tap_of(sh, ph, &f, j, off)] = sum;
-                }
+    const T *y = op->a, *x = op->b;
+    T *xd = (T *)tconv__thread_ws(op->pp, op->ws, thread);
+    T *acc = xd + ph->active * ph->grid;
+    const int64_t cyt = t / sh->cxg, g = cyt / sh->cyg, cx = t % sh->cxg;
+    memset(acc, 0, (size_t)(ph->taps * L) * sizeof(T));
+    for (int64_t n = 0; n < sh->batch; ++n) {
+        TC(deinterleave)(sh, ph, x + (n * sh->cx + g * sh->cxg + cx) * sh->x_count, xd);
+        const T *y_c = y + (n * sh->cy + cyt) * sh->y_count;
+        for (int64_t alpha = 0; alpha < ph->active; ++alpha) {
+            const phase f = phase_at(ph, alpha);
+            for (int64_t j = 0; j < f.ntaps; ++j) {
+                int64_t off[3], lo[3], hi[3];
+                tap_of(sh, ph, &f, j, off);
+                for (int d = 0; d < 3; ++d)
+                    shifted_range(A[d].count[f.i[d]], off[d], sh->y[d], &lo[d], &hi[d]);
+                TC(tap_lanes)(acc + (f.tap0 + j) * L, y_c, sh->y[1], sh->y[2],
+                              xd + alpha * ph->grid, A[1].Q, A[2].Q, off, lo, hi);
             }
         }
     }
+    /* taps in no active phase (their phase lies past X) never contribute */
+    T *dw_c = op->out + t * sh->k_count;
+    memset(dw_c, 0, (size_t)sh->k_count * sizeof(T));
+    for (int64_t alpha = 0; alpha < ph->active; ++alpha) {
+        const phase f = phase_at(ph, alpha);
+        for (int64_t j = 0; j < f.ntaps; ++j) {
+            int64_t off[3];
+            const T *lane = acc + (f.tap0 + j) * L;
+            T sum = 0;
+            for (int l = 0; l < L; ++l)
+                sum += lane[l];
+            dw_c[tap_of(sh, ph, &f, j, off)] = sum;
+        }
+    }
+}
+
+static void TC(loops_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, const plan *pl, const T *y, const T *x, T *dw,
+                            T *ws)
+{
+    const TC(loops_args) a = {c, pp, pl, y, x, dw, ws};
+    tconv__for_tasks(tconv__team(c, pp), c->sh.cy * c->sh.cxg, true, TC(loops_wgrad_task), &a);
 }
 
 /* ---- wgrad over a bordered x ----------------------------------------------------------- */

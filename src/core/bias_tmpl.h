@@ -1,26 +1,44 @@
 /* Bias for one element type (included by bias.c through instantiate.h), in both layouts:
  * channels-first t[n][ch][count], channels-last t[n][count][ch]. */
 
+/* The operands of a bias task. */
+typedef struct TC(bias_args) {
+    const tconv__ctx *c;
+    int64_t channels, count;
+    const T *in; /* bias_add: the bias; bias_grad: the gradient summed */
+    T *out;      /* bias_add: the tensor; bias_grad: the bias's gradient */
+} TC(bias_args);
+
+/* Plane t of bias_add: a position's row of channels (channels-last) or one channel of an
+ * image (channels-first). */
+static void TC(bias_add_plane)(const void *arg, int64_t t, int thread)
+{
+    const TC(bias_args) *op = arg;
+    const int64_t channels = op->channels, count = op->count;
+    const T *bias = op->in;
+    (void)thread;
+    if (op->c->layout == TCONV_LAYOUT_CHANNELS_LAST) {
+        T *p = op->out + t * channels;
+        for (int64_t ch = 0; ch < channels; ++ch)
+            p[ch] += bias[ch];
+    } else {
+        const T b = bias[t % channels];
+        T *p = op->out + t * count;
+        for (int64_t i = 0; i < count; ++i)
+            p[i] += b;
+    }
+}
+
 /* t += bias over the channels */
 static void TC(bias_add)(const tconv__ctx *c, int64_t channels, int64_t count, const T *bias,
                          T *t)
 {
     const int64_t planes = c->sh.batch * (c->layout == TCONV_LAYOUT_CHANNELS_LAST ? count
                                                                                   : channels);
-    const bool last = c->layout == TCONV_LAYOUT_CHANNELS_LAST;
-#pragma omp parallel for num_threads(c->threads) schedule(static)
-    for (int64_t pl = 0; pl < planes; ++pl) {
-        if (last) { /* one position: a row of channels */
-            T *p = t + pl * channels;
-            for (int64_t ch = 0; ch < channels; ++ch)
-                p[ch] += bias[ch];
-        } else {
-            const T b = bias[pl % channels];
-            T *p = t + pl * count;
-            for (int64_t i = 0; i < count; ++i)
-                p[i] += b;
-        }
-    }
+    const TC(bias_args) op = {c, channels, count, bias, t};
+    tconv__for_tasks(bias_team(c, planes * (c->layout == TCONV_LAYOUT_CHANNELS_LAST ? channels
+                                                                                     : count)),
+                     planes, false, TC(bias_add_plane), &op);
 }
 
 /* Lanes of both sums: channels per task of the channels-last one (read contiguously), and
@@ -52,6 +70,38 @@ static void TC(plane_lanes)(const T *p, int64_t count, double lane[TCONV__BIAS_L
         lane[j] += p[i];
 }
 
+/* Task r of bias_grad in channels-last: the run of channels r·16 .. r·16 + 15. */
+static void TC(bias_grad_run)(const void *arg, int64_t r, int thread)
+{
+    const TC(bias_args) *op = arg;
+    const int64_t channels = op->channels, rows = op->c->sh.batch * op->count;
+    const int64_t c0 = r * TCONV__BIAS_LANES;
+    const int64_t n_ch = channels - c0 < TCONV__BIAS_LANES ? channels - c0 : TCONV__BIAS_LANES;
+    const T *g = op->in;
+    (void)thread;
+    double sum[TCONV__BIAS_LANES] = {0};
+    for (int64_t row = 0; row < rows; ++row)
+        for (int64_t j = 0; j < n_ch; ++j)
+            sum[j] += g[row * channels + c0 + j];
+    for (int64_t j = 0; j < n_ch; ++j)
+        op->out[c0 + j] = (T)sum[j];
+}
+
+/* Task ch of bias_grad in channels-first: one channel over the batch. */
+static void TC(bias_grad_channel)(const void *arg, int64_t ch, int thread)
+{
+    const TC(bias_args) *op = arg;
+    const int64_t channels = op->channels, count = op->count;
+    (void)thread;
+    double lane[TCONV__BIAS_LANES] = {0};
+    for (int64_t n = 0; n < op->c->sh.batch; ++n)
+        TC(plane_lanes)(op->in + (n * channels + ch) * count, count, lane);
+    double sum = 0;
+    for (int j = 0; j < TCONV__BIAS_LANES; ++j)
+        sum += lane[j];
+    op->out[ch] = (T)sum;
+}
+
 /* grad_bias[ch] = Σ_n Σ_i g[n][ch][i], in double. Every channel is summed by one task in a
  * fixed order (channels-first: one channel per task, position i of each image into lane
  * i mod 16, images in order, then the lanes in order; channels-last: a run of adjacent
@@ -59,30 +109,11 @@ static void TC(plane_lanes)(const T *p, int64_t count, double lane[TCONV__BIAS_L
 static void TC(bias_grad)(const tconv__ctx *c, int64_t channels, int64_t count, const T *g,
                           T *grad_bias)
 {
-    if (c->layout == TCONV_LAYOUT_CHANNELS_LAST) {
-        const int64_t runs = (channels + TCONV__BIAS_LANES - 1) / TCONV__BIAS_LANES;
-#pragma omp parallel for num_threads(c->threads) schedule(static)
-        for (int64_t r = 0; r < runs; ++r) {
-            const int64_t c0 = r * TCONV__BIAS_LANES;
-            const int64_t n_ch = channels - c0 < TCONV__BIAS_LANES ? channels - c0
-                                                                   : TCONV__BIAS_LANES;
-            double sum[TCONV__BIAS_LANES] = {0};
-            for (int64_t row = 0; row < c->sh.batch * count; ++row)
-                for (int64_t j = 0; j < n_ch; ++j)
-                    sum[j] += g[row * channels + c0 + j];
-            for (int64_t j = 0; j < n_ch; ++j)
-                grad_bias[c0 + j] = (T)sum[j];
-        }
-        return;
-    }
-#pragma omp parallel for num_threads(c->threads) schedule(static)
-    for (int64_t ch = 0; ch < channels; ++ch) {
-        double lane[TCONV__BIAS_LANES] = {0};
-        for (int64_t n = 0; n < c->sh.batch; ++n)
-            TC(plane_lanes)(g + (n * channels + ch) * count, count, lane);
-        double sum = 0;
-        for (int j = 0; j < TCONV__BIAS_LANES; ++j)
-            sum += lane[j];
-        grad_bias[ch] = (T)sum;
-    }
+    const TC(bias_args) op = {c, channels, count, g, grad_bias};
+    const int team = bias_team(c, c->sh.batch * channels * count);
+    if (c->layout == TCONV_LAYOUT_CHANNELS_LAST)
+        tconv__for_tasks(team, (channels + TCONV__BIAS_LANES - 1) / TCONV__BIAS_LANES, false,
+                         TC(bias_grad_run), &op);
+    else
+        tconv__for_tasks(team, channels, false, TC(bias_grad_channel), &op);
 }
