@@ -804,6 +804,16 @@ Test(fastpaths, fused_backward)
     }
 }
 
+/* One or two groups of `cxg` x channels each (the transposed convolution's output) and 1
+ * to `most` y channels each, over a batch of 1 to 3. */
+static void draw_channels(rng *r, draw *w, int64_t cxg, int64_t most)
+{
+    w->groups = rng_int(r, 0, 2) ? 1 : 2;
+    w->cout = w->groups * cxg;
+    w->cin = w->groups * rng_int(r, 1, most);
+    w->batch = rng_int(r, 1, 3);
+}
+
 /* Whether a channels-last forward plan of `algo` computes on channels-first copies. */
 static bool detours(const tconv_geometry *g, tconv_algo algo)
 {
@@ -825,10 +835,7 @@ Test(fastpaths, auto_channels_last_detours)
         draw w = draw_common(&r);
         const int64_t cxg = per_group[rng_int(&r, 0, 5)];
         const bool unit = rng_int(&r, 0, 1);
-        w.groups = rng_int(&r, 0, 2) ? 1 : 2;
-        w.cout = w.groups * cxg; /* x channels of the transposed convolution */
-        w.cin = w.groups * rng_int(&r, 1, 12);
-        w.batch = rng_int(&r, 1, 3);
+        draw_channels(&r, &w, cxg, 12);
         for (int a = 0; a < w.dims; ++a) {
             if (unit)
                 w.in[a] = 1, w.p[a] = 0, w.d[a] = 1, w.s[a] = 1, w.k[a] = rng_int(&r, 2, 3);
@@ -927,10 +934,7 @@ Test(fastpaths, auto_channels_first_detours)
         draw w = draw_common(&r);
         const int64_t cxg = per_group[rng_int(&r, 0, 5)];
         const bool tiled = rng_int(&r, 0, 2) == 0;
-        w.groups = rng_int(&r, 0, 2) ? 1 : 2;
-        w.cout = w.groups * cxg; /* x channels of the transposed convolution */
-        w.cin = w.groups * rng_int(&r, 1, 6);
-        w.batch = rng_int(&r, 1, 3);
+        draw_channels(&r, &w, cxg, 6);
         for (int a = 0; a < w.dims; ++a) {
             if (tiled)
                 w.s[a] = w.k[a] = rng_int(&r, 2, 3), w.p[a] = 0, w.d[a] = 1, w.op[a] = 0;

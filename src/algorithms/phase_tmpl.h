@@ -484,11 +484,6 @@ static void TC(padded_product)(const tconv__ctx *c, const tconv__product_plan *p
     }
 }
 
-/* x = Cᵀ y, phase by phase: each phase plane of x channel cx is a stride-1 correlation of
- * y with that phase's taps, summed over (cy, j) in one fixed order; the planes that share
- * (φ0, φ1) are then written into their x lines together. x lines whose (φ0, φ1) has no taps
- * hold the bias alone. y is read through bordered copies, so every tap covers its whole
- * plane. Tasks: (image, x channel). */
 /* The operands of a loops product, for its tasks (tconv__for_tasks). */
 typedef struct TC(loops_args) {
     const tconv__ctx *c;
@@ -498,7 +493,11 @@ typedef struct TC(loops_args) {
     T *out, *ws;
 } TC(loops_args);
 
-/* Task t = (image n, x channel) of loops_apply_t, in `thread`'s buffers. */
+/* x = Cᵀ y, phase by phase: each phase plane of x channel cx is a stride-1 correlation of
+ * y with that phase's taps, summed over (cy, j) in one fixed order; the planes that share
+ * (φ0, φ1) are then written into their x lines together. x lines whose (φ0, φ1) has no taps
+ * hold the bias alone. y is read through bordered copies, so every tap covers its whole
+ * plane. Task t = (image n, x channel), in `thread`'s buffers. */
 static void TC(loops_apply_t_task)(const void *arg, int64_t t, int thread)
 {
     const TC(loops_args) *op = arg;
@@ -604,8 +603,7 @@ static void TC(tap_lanes)(T *lane, const T *v, int64_t V1, int64_t V2, const T *
 }
 
 /* y = C x: per (image, y channel), y = Σ_cx Σ_α Σ_j w_j · shift(xd_α, -off_j), with xd the
- * phases of x channel cx. */
-/* Task t = (image n, y channel) of loops_apply, in `thread`'s buffer. */
+ * phases of x channel cx. Task t = (image n, y channel), in `thread`'s buffer. */
 static void TC(loops_apply_task)(const void *arg, int64_t t, int thread)
 {
     const TC(loops_args) *op = arg;
@@ -649,8 +647,8 @@ static void TC(loops_apply)(const tconv__ctx *c, const tconv__product_plan *pp, 
 }
 
 /* dW[cy][cx][k] = Σ_n Σ_q y[q + off] · xd[q]: per (group, cy, cx), products accumulated in
- * TCONV__PHASE_LANES lanes (vectorisable, fixed order) and the lanes summed at the end. */
-/* Task t = (group, y channel, x channel) of loops_wgrad, in `thread`'s buffers. */
+ * TCONV__PHASE_LANES lanes (vectorisable, fixed order) and the lanes summed at the end.
+ * Task t = (group, y channel, x channel), in `thread`'s buffers. */
 static void TC(loops_wgrad_task)(const void *arg, int64_t t, int thread)
 {
     const TC(loops_args) *op = arg;
