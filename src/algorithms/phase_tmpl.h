@@ -815,6 +815,29 @@ static void TC(padded_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp,
 
 /* ---- channels-last depthwise layers: the loops of kernels/depthwise.c ----------------- */
 
+/* The operands of a channels-last depthwise product, for its tasks. */
+typedef struct TC(depthwise_args) {
+    const tconv__shape *sh;
+    const T *in, *w, *bias; /* wgrad: y, x, none */
+    T *out, *ws;
+    bool t_;
+    int64_t chunks, per, lines; /* apply: runs of `per` of an image's `lines` output lines;
+                                 * wgrad: `chunks` parts of the batch's `lines` lines */
+} TC(depthwise_args);
+
+/* Task t of depthwise_nhwc: run t % chunks of image t / chunks. */
+static void TC(depthwise_nhwc_task)(const void *arg, int64_t t, int thread)
+{
+    const TC(depthwise_args) *op = arg;
+    const int64_t n = t / op->chunks, l0 = t % op->chunks * op->per;
+    const int64_t l1 = l0 + op->per < op->lines ? l0 + op->per : op->lines;
+    (void)thread;
+    if (op->t_)
+        TC(tconv__depthwise_apply_t)(op->sh, op->in, op->w, op->bias, n, l0, l1, op->out);
+    else
+        TC(tconv__depthwise_apply)(op->sh, op->in, op->w, op->bias, n, l0, l1, op->out);
+}
+
 /* apply (conv direction) or apply_t: tasks are runs of one image's output lines. */
 static void TC(depthwise_nhwc)(const tconv__ctx *c, const tconv__product_plan *pp, bool t_,
                                const T *in, const T *w, T *out, T *ws)
@@ -824,14 +847,33 @@ static void TC(depthwise_nhwc)(const tconv__ctx *c, const tconv__product_plan *p
     const int64_t per = depthwise_lines(sh, lines), chunks = (lines + per - 1) / per;
     T *wt = ws;
     TC(tconv__depthwise_weight)(sh, w, wt);
-#pragma omp parallel for num_threads(tconv__team(c, pp)) schedule(dynamic)
-    for (int64_t t = 0; t < sh->batch * chunks; ++t) {
-        const int64_t n = t / chunks, l0 = t % chunks * per;
-        const int64_t l1 = l0 + per < lines ? l0 + per : lines;
-        if (t_)
-            TC(tconv__depthwise_apply_t)(sh, in, wt, c->bias, n, l0, l1, out);
-        else
-            TC(tconv__depthwise_apply)(sh, in, wt, c->bias, n, l0, l1, out);
+    const TC(depthwise_args) op = {sh, in, wt, c->bias, out, ws, t_, chunks, per, lines};
+    tconv__for_tasks(tconv__team(c, pp), sh->batch * chunks, true, TC(depthwise_nhwc_task),
+                     &op);
+}
+
+/* Task r of depthwise_nhwc_wgrad's first pass: part r's sums. */
+static void TC(depthwise_part_task)(const void *arg, int64_t r, int thread)
+{
+    const TC(depthwise_args) *op = arg;
+    const int64_t parts = op->chunks, KC = op->sh->k_count * op->sh->cy;
+    (void)thread;
+    TC(tconv__depthwise_wgrad_part)(op->sh, op->in, op->w, r * op->lines / parts,
+                                    (r + 1) * op->lines / parts, op->ws + r * KC);
+}
+
+/* Task ch of its second pass: channel ch's taps, the parts added in order. */
+static void TC(depthwise_sum_task)(const void *arg, int64_t ch, int thread)
+{
+    const TC(depthwise_args) *op = arg;
+    const tconv__shape *sh = op->sh;
+    const int64_t parts = op->chunks, KC = sh->k_count * sh->cy;
+    (void)thread;
+    for (int64_t k = 0; k < sh->k_count; ++k) {
+        T sum = op->ws[k * sh->cy + ch];
+        for (int64_t r = 1; r < parts; ++r)
+            sum += op->ws[r * KC + k * sh->cy + ch];
+        op->out[ch * sh->k_count + k] = sum;
     }
 }
 
@@ -841,23 +883,12 @@ static void TC(depthwise_nhwc_wgrad)(const tconv__ctx *c, const tconv__product_p
                                      const T *y, const T *x, T *dw, T *ws)
 {
     const tconv__shape *sh = &c->sh;
-    const int64_t parts = depthwise_wgrad_parts(sh), KC = sh->k_count * sh->cy;
+    const int64_t parts = depthwise_wgrad_parts(sh);
     const int64_t lines = sh->batch * sh->y[0] * sh->y[1];
-#pragma omp parallel num_threads(tconv__team(c, pp))
-    {
-#pragma omp for schedule(dynamic)
-        for (int64_t r = 0; r < parts; ++r)
-            TC(tconv__depthwise_wgrad_part)(sh, y, x, r * lines / parts,
-                                            (r + 1) * lines / parts, ws + r * KC);
-#pragma omp for schedule(static) /* after the barrier that completes every part */
-        for (int64_t ch = 0; ch < sh->cy; ++ch)
-            for (int64_t k = 0; k < sh->k_count; ++k) {
-                T sum = ws[k * sh->cy + ch];
-                for (int64_t r = 1; r < parts; ++r)
-                    sum += ws[r * KC + k * sh->cy + ch];
-                dw[ch * sh->k_count + k] = sum;
-            }
-    }
+    const TC(depthwise_args) op = {sh, y, x, NULL, dw, ws, false, parts, 0, lines};
+    const int team = tconv__team(c, pp);
+    tconv__for_tasks(team, parts, true, TC(depthwise_part_task), &op);
+    tconv__for_tasks(team, sh->cy, false, TC(depthwise_sum_task), &op);
 }
 
 /* The plan of a product: what its plan kept, and the phase tables again. */
