@@ -212,9 +212,24 @@ typedef void (*tconv__task_fn)(const void *arg, int64_t t, int thread);
  * more than there are tasks), scheduled dynamically or statically; a team of one outside
  * any parallel region runs them in order on the calling thread, with no OpenMP region
  * (core/tasks.c). Tasks must be independent: which thread runs which never changes a
- * result. They run no GEMM (a GEMM-calling region needs tconv__team_member). */
+ * result. They run no GEMM (a body that does runs through tconv__region). */
 void tconv__for_tasks(int team, int64_t count, bool dynamic, tconv__task_fn task,
                       const void *arg);
+
+/* A product's arguments, for the body of its parallel region (tconv__region). */
+typedef struct tconv__region_args {
+    const tconv__ctx *c;
+    const tconv__product_plan *pp;
+    const void *a, *b, *a2; /* the operands (a2: the fused product's y') */
+    void *out, *out2, *ws;
+    int product; /* the tconv_product a shared body computes */
+} tconv__region_args;
+typedef void (*tconv__region_fn)(const tconv__region_args *arg);
+/* Runs body(arg) on every thread of a team of `team` (its worksharing constructs share out
+ * the work), each thread's provider GEMMs on that thread alone (tconv__team_member); a
+ * team of one outside any parallel region runs it on the calling thread, with no OpenMP
+ * region of its own (core/tasks.c). */
+void tconv__region(int team, tconv__region_fn body, const tconv__region_args *arg);
 
 /* The threads a product runs on: its team, at most the run's. */
 static inline int tconv__team(const tconv__ctx *c, const tconv__product_plan *pp)

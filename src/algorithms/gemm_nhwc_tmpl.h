@@ -87,49 +87,56 @@ static void TC(add_bias_rows)(T *rows, int64_t count, int64_t n, int64_t ld, con
 }
 
 /* y = C x. Tasks: (group, tile, block of output channels). */
-static void TC(nhwc_apply)(const tconv__ctx *c, const tconv__product_plan *pp, const T *x,
-                           const T *w, T *y, T *ws)
+static void TC(nhwc_apply_region)(const tconv__region_args *op)
 {
+    const tconv__ctx *c = op->c;
+    const tconv__product_plan *pp = op->pp;
+    const T *x = op->a, *w = op->b;
+    T *y = op->out, *ws = op->ws;
     const tconv__shape *sh = &c->sh;
     const plan *pl = (const plan *)pp->data.bytes;
-    const int team = tconv__team(c, pp);
-    (void)team; /* read by the OpenMP pragma only */
     const int64_t R = pl->R, tiles = all_tiles(sh, pl), B = pl->blocks, cyg = sh->cyg;
     const T *bias = c->bias;
     T *w2 = ws; /* W'ᵀ (by_column), or W' when the kernel has taps; else W is in order */
     const T *wt = sh->k_count > 1 ? w2 : w;
-#pragma omp parallel num_threads(team)
-    {
-        tconv__team_member();
-        T *cols = tconv__thread_ws(pp, ws, tconv__thread_num());
-        if (pl->by_column || sh->k_count > 1) /* its closing barrier: W' is complete */
-            TC(weight_by_tap)(sh, w, pl->by_column, w2);
+    T *cols = tconv__thread_ws(pp, ws, tconv__thread_num());
+    if (pl->by_column || sh->k_count > 1) /* its closing barrier: W' is complete */
+        TC(weight_by_tap)(sh, w, pl->by_column, w2);
 #pragma omp for schedule(dynamic)
-        for (int64_t t = 0; t < sh->groups * tiles * B; ++t) {
-            const int64_t g = t / B / tiles, i = t / B % tiles, blk = t % B;
-            const int64_t cy0 = blk * pl->per_block, cy1 = min64(cyg, cy0 + pl->per_block);
-            const tile k = tile_at(sh, pl, pl->folded ? 0 : i / pl->tiles,
-                                   pl->folded ? i : i % pl->tiles);
-            int64_t ld;
-            const T *a = TC(columns)(sh, pl, &k, g, x, 0, R, cols, &ld);
-            T *yt = y + TC(first_row)(sh, &k) * sh->cy + g * cyg + cy0;
-            const T *bias_b = bias ? bias + g * cyg + cy0 : NULL;
-            if (pl->by_column) /* B = W'ᵀ's columns of the block */
-                TC(tconv__mm_bias)(c, false, false, k.width, cy1 - cy0, R, a, ld,
-                                   w2 + g * cyg + cy0, sh->cy, bias_b, true, yt, sh->cy);
-            else
-                TC(tconv__mm_bias)(c, false, true, k.width, cy1 - cy0, R, a, ld,
-                                   wt + (g * cyg + cy0) * R, R, bias_b, true, yt, sh->cy);
-        }
+    for (int64_t t = 0; t < sh->groups * tiles * B; ++t) {
+        const int64_t g = t / B / tiles, i = t / B % tiles, blk = t % B;
+        const int64_t cy0 = blk * pl->per_block, cy1 = min64(cyg, cy0 + pl->per_block);
+        const tile k = tile_at(sh, pl, pl->folded ? 0 : i / pl->tiles,
+                               pl->folded ? i : i % pl->tiles);
+        int64_t ld;
+        const T *a = TC(columns)(sh, pl, &k, g, x, 0, R, cols, &ld);
+        T *yt = y + TC(first_row)(sh, &k) * sh->cy + g * cyg + cy0;
+        const T *bias_b = bias ? bias + g * cyg + cy0 : NULL;
+        if (pl->by_column) /* B = W'ᵀ's columns of the block */
+            TC(tconv__mm_bias)(c, false, false, k.width, cy1 - cy0, R, a, ld,
+                               w2 + g * cyg + cy0, sh->cy, bias_b, true, yt, sh->cy);
+        else
+            TC(tconv__mm_bias)(c, false, true, k.width, cy1 - cy0, R, a, ld,
+                               wt + (g * cyg + cy0) * R, R, bias_b, true, yt, sh->cy);
     }
+}
+
+static void TC(nhwc_apply)(const tconv__ctx *c, const tconv__product_plan *pp, const T *x,
+                           const T *w, T *y, T *ws)
+{
+    const tconv__region_args op = {c, pp, x, w, NULL, y, NULL, ws, 0};
+    tconv__region(tconv__team(c, pp), TC(nhwc_apply_region), &op);
 }
 
 /* x = Cᵀ y gathered by lines (plan.by_lines: one group, few images): per image, the
  * columns of all its rows (tasks: runs of lines), then x's lines gathered from them
  * (tasks: runs of x lines). */
-static void TC(nhwc_apply_t_lines)(const tconv__ctx *c, const tconv__product_plan *pp,
-                                   const T *y, const T *w, T *x, T *ws)
+static void TC(nhwc_apply_t_lines_region)(const tconv__region_args *op)
 {
+    const tconv__ctx *c = op->c;
+    const tconv__product_plan *pp = op->pp;
+    const T *y = op->a, *w = op->b;
+    T *x = op->out, *ws = op->ws;
     const tconv__shape *sh = &c->sh;
     const plan *pl = (const plan *)pp->data.bytes;
     const int64_t R = pl->R, lines = sh->y[0] * sh->y[1], xlines = sh->x[0] * sh->x[1];
@@ -139,40 +146,40 @@ static void TC(nhwc_apply_t_lines)(const tconv__ctx *c, const tconv__product_pla
     const int64_t runs = ceil_div(lines, per);
     const int64_t xper = ceil_div(xlines, TCONV__MIN_TASKS), xruns = ceil_div(xlines, xper);
     T *w2 = ws, *cols = ws + after(0, pl->wbuf, sizeof(T));
-#pragma omp parallel num_threads(tconv__team(c, pp))
-    {
-        tconv__team_member();
-        TC(weight_by_block)(sh, pl, w, w2);
-        for (int64_t n = 0; n < sh->batch; ++n) {
+    TC(weight_by_block)(sh, pl, w, w2);
+    for (int64_t n = 0; n < sh->batch; ++n) {
 #pragma omp for schedule(dynamic)
-            for (int64_t r = 0; r < runs; ++r) {
-                const int64_t l0 = r * per, l1 = min64(lines, l0 + per);
-                const int64_t row0 = l0 * sh->y[2], rows = (l1 - l0) * sh->y[2];
-                MM(c, false, false, rows, R, sh->cy, (T)1,
-                   y + (n * sh->y_count + row0) * sh->cy, sh->cy, w2, R, (T)0,
-                   cols + row0 * R, R);
-            }
-#pragma omp for schedule(dynamic)
-            for (int64_t r = 0; r < xruns; ++r)
-                TC(tconv__row2im_gather)(sh, cols, R, r * xper, min64(xlines, (r + 1) * xper),
-                                         c->bias, x + n * sh->x_count * sh->cx);
+        for (int64_t r = 0; r < runs; ++r) {
+            const int64_t l0 = r * per, l1 = min64(lines, l0 + per);
+            const int64_t row0 = l0 * sh->y[2], rows = (l1 - l0) * sh->y[2];
+            MM(c, false, false, rows, R, sh->cy, (T)1,
+               y + (n * sh->y_count + row0) * sh->cy, sh->cy, w2, R, (T)0,
+               cols + row0 * R, R);
         }
+#pragma omp for schedule(dynamic)
+        for (int64_t r = 0; r < xruns; ++r)
+            TC(tconv__row2im_gather)(sh, cols, R, r * xper, min64(xlines, (r + 1) * xper),
+                                     c->bias, x + n * sh->x_count * sh->cx);
     }
+}
+
+static void TC(nhwc_apply_t_lines)(const tconv__ctx *c, const tconv__product_plan *pp,
+                                   const T *y, const T *w, T *x, T *ws)
+{
+    const tconv__region_args op = {c, pp, y, w, NULL, x, NULL, ws, 0};
+    tconv__region(tconv__team(c, pp), TC(nhwc_apply_t_lines_region), &op);
 }
 
 /* x = Cᵀ y. Tasks: (group, block of x channels, tile), or (group, block, image) running
  * the image's line tiles in order when row2im adds them together. */
-static void TC(nhwc_apply_t)(const tconv__ctx *c, const tconv__product_plan *pp, const T *y,
-                             const T *w, T *x, T *ws)
+static void TC(nhwc_apply_t_region)(const tconv__region_args *op)
 {
+    const tconv__ctx *c = op->c;
+    const tconv__product_plan *pp = op->pp;
+    const T *y = op->a, *w = op->b;
+    T *x = op->out, *ws = op->ws;
     const tconv__shape *sh = &c->sh;
     const plan *pl = (const plan *)pp->data.bytes;
-    if (pl->by_lines) {
-        TC(nhwc_apply_t_lines)(c, pp, y, w, x, ws);
-        return;
-    }
-    const int team = tconv__team(c, pp);
-    (void)team; /* read by the OpenMP pragma only */
     const int64_t K = sh->k_count, cyg = sh->cyg, cxg = sh->cxg;
     const bool tiled = pl->layout == TCONV__PATH_TILED, alias = pl->alias;
     const bool in_order = !pl->folded && !tiled && !alias;
@@ -180,53 +187,61 @@ static void TC(nhwc_apply_t)(const tconv__ctx *c, const tconv__product_plan *pp,
     const int64_t tasks = sh->groups * pl->blocks * columns;
     const T *bias = c->bias;
     T *w2 = ws;
-#pragma omp parallel num_threads(team)
-    {
-        tconv__team_member();
-        T *cols = tconv__thread_ws(pp, ws, tconv__thread_num());
-        if (alias && K > 1)
-            TC(weight_by_tap)(sh, w, false, w2);
-        else if (!alias)
-            TC(weight_by_block)(sh, pl, w, w2);
+    T *cols = tconv__thread_ws(pp, ws, tconv__thread_num());
+    if (alias && K > 1)
+        TC(weight_by_tap)(sh, w, false, w2);
+    else if (!alias)
+        TC(weight_by_block)(sh, pl, w, w2);
 #pragma omp for schedule(dynamic)
-        for (int64_t t = 0; t < tasks; ++t) {
-            const int64_t g = t / columns / pl->blocks, blk = t / columns % pl->blocks;
-            const int64_t i = t % columns, c0 = blk * pl->per_block;
-            const int64_t c1 = min64(cxg, c0 + pl->per_block), nb = c1 - c0;
-            const int64_t first = in_order ? 0 : pl->folded ? i : i % pl->tiles;
-            const int64_t last = in_order ? pl->tiles : first + 1;
-            const int64_t n = pl->folded ? 0 : in_order ? i : i / pl->tiles;
-            const T *bias_g = bias ? bias + g * cxg : NULL;
-            for (int64_t lt = first; lt < last; ++lt) {
-                const tile k = tile_at(sh, pl, n, lt);
-                const int64_t row0 = TC(first_row)(sh, &k);
-                const T *yt = y + row0 * sh->cy + g * cyg;
-                if (pl->layout == TCONV__PATH_POINTWISE) { /* x's rows are the result */
-                    T *xt = x + row0 * sh->cx + g * cxg + c0;
-                    TC(tconv__mm_bias)(c, false, false, k.width, nb, cyg, yt, sh->cy,
-                                       w + g * cyg * cxg + c0, cxg, bias_g ? bias_g + c0 : NULL,
-                                       true, xt, sh->cx);
-                    continue;
-                }
-                if (alias) { /* a unit map without groups: x_n = y_n · W' */
-                    T *xt = x + row0 * pl->R;
-                    MM(c, false, false, k.width, pl->R, cyg, (T)1, yt, sh->cy, K > 1 ? w2 : w,
-                       pl->R, (T)0, xt, pl->R);
-                    for (int64_t r = 0; bias && r < k.width * K; ++r)
-                        TC(add_bias_rows)(xt + r * sh->cx, 1, sh->cx, 0, bias);
-                    continue;
-                }
-                MM(c, false, false, k.width, K * nb, cyg, (T)1, yt, sh->cy,
-                   w2 + g * cyg * pl->R + cyg * K * c0, K * nb, (T)0, cols, K * nb);
-                const tconv__span sp = TC(span_nhwc)(sh, &k);
-                T *x_g = x + k.n0 * sh->x_count * sh->cx + g * cxg;
-                if (tiled)
-                    TC(tconv__row2im_tiled)(sh, cols, K * nb, c0, c1, &sp, bias_g, x_g);
-                else
-                    TC(tconv__row2im)(sh, cols, K * nb, c0, c1, &sp, k.l0 == 0, bias_g, x_g);
+    for (int64_t t = 0; t < tasks; ++t) {
+        const int64_t g = t / columns / pl->blocks, blk = t / columns % pl->blocks;
+        const int64_t i = t % columns, c0 = blk * pl->per_block;
+        const int64_t c1 = min64(cxg, c0 + pl->per_block), nb = c1 - c0;
+        const int64_t first = in_order ? 0 : pl->folded ? i : i % pl->tiles;
+        const int64_t last = in_order ? pl->tiles : first + 1;
+        const int64_t n = pl->folded ? 0 : in_order ? i : i / pl->tiles;
+        const T *bias_g = bias ? bias + g * cxg : NULL;
+        for (int64_t lt = first; lt < last; ++lt) {
+            const tile k = tile_at(sh, pl, n, lt);
+            const int64_t row0 = TC(first_row)(sh, &k);
+            const T *yt = y + row0 * sh->cy + g * cyg;
+            if (pl->layout == TCONV__PATH_POINTWISE) { /* x's rows are the result */
+                T *xt = x + row0 * sh->cx + g * cxg + c0;
+                TC(tconv__mm_bias)(c, false, false, k.width, nb, cyg, yt, sh->cy,
+                                   w + g * cyg * cxg + c0, cxg, bias_g ? bias_g + c0 : NULL,
+                                   true, xt, sh->cx);
+                continue;
             }
+            if (alias) { /* a unit map without groups: x_n = y_n · W' */
+                T *xt = x + row0 * pl->R;
+                MM(c, false, false, k.width, pl->R, cyg, (T)1, yt, sh->cy, K > 1 ? w2 : w,
+                   pl->R, (T)0, xt, pl->R);
+                for (int64_t r = 0; bias && r < k.width * K; ++r)
+                    TC(add_bias_rows)(xt + r * sh->cx, 1, sh->cx, 0, bias);
+                continue;
+            }
+            MM(c, false, false, k.width, K * nb, cyg, (T)1, yt, sh->cy,
+               w2 + g * cyg * pl->R + cyg * K * c0, K * nb, (T)0, cols, K * nb);
+            const tconv__span sp = TC(span_nhwc)(sh, &k);
+            T *x_g = x + k.n0 * sh->x_count * sh->cx + g * cxg;
+            if (tiled)
+                TC(tconv__row2im_tiled)(sh, cols, K * nb, c0, c1, &sp, bias_g, x_g);
+            else
+                TC(tconv__row2im)(sh, cols, K * nb, c0, c1, &sp, k.l0 == 0, bias_g, x_g);
         }
     }
+}
+
+static void TC(nhwc_apply_t)(const tconv__ctx *c, const tconv__product_plan *pp, const T *y,
+                             const T *w, T *x, T *ws)
+{
+    const plan *pl = (const plan *)pp->data.bytes;
+    if (pl->by_lines) {
+        TC(nhwc_apply_t_lines)(c, pp, y, w, x, ws);
+        return;
+    }
+    const tconv__region_args op = {c, pp, y, w, NULL, x, NULL, ws, 0};
+    tconv__region(tconv__team(c, pp), TC(nhwc_apply_t_region), &op);
 }
 
 /* dW[cy][cx][tap] = Σ over segments, in order, of part[seg][cy][tap][cx] (after the
@@ -248,78 +263,86 @@ static void TC(weight_from_taps)(const tconv__shape *sh, int64_t S, const T *par
 
 /* dW = Σ y ⊗ x. Tasks: (group, block of R, segment of tiles), each into its segment's
  * partial sum. */
+static void TC(nhwc_wgrad_region)(const tconv__region_args *op)
+{
+    const tconv__ctx *c = op->c;
+    const tconv__product_plan *pp = op->pp;
+    const T *y = op->a, *x = op->b;
+    T *dw = op->out, *ws = op->ws;
+    const tconv__shape *sh = &c->sh;
+    const plan *pl = (const plan *)pp->data.bytes;
+    const int64_t R = pl->R, tiles = all_tiles(sh, pl), S = pl->segments, cyg = sh->cyg;
+    T *part = ws + after(0, pl->wbuf, sizeof(T));
+    T *cols = tconv__thread_ws(pp, ws, tconv__thread_num());
+#pragma omp for schedule(dynamic)
+    for (int64_t t = 0; t < sh->groups * pl->blocks * S; ++t) {
+        const int64_t g = t / S / pl->blocks, blk = t / S % pl->blocks, seg = t % S;
+        const int64_t r0 = blk * pl->per_block, r1 = min64(R, r0 + pl->per_block);
+        T *dst = part + seg * sh->cy * R + g * cyg * R + r0;
+        for (int64_t i = seg * tiles / S; i < (seg + 1) * tiles / S; ++i) {
+            const tile k = tile_at(sh, pl, pl->folded ? 0 : i / pl->tiles,
+                                   pl->folded ? i : i % pl->tiles);
+            int64_t ld;
+            const T *b = TC(columns)(sh, pl, &k, g, x, r0, r1, cols, &ld);
+            MM(c, true, false, cyg, r1 - r0, k.width, (T)1,
+               y + TC(first_row)(sh, &k) * sh->cy + g * cyg, sh->cy, b, ld,
+               i == seg * tiles / S ? (T)0 : (T)1, dst, R);
+        }
+    }
+    TC(weight_from_taps)(sh, S, part, dw);
+}
+
 static void TC(nhwc_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, const T *y,
                            const T *x, T *dw, T *ws)
 {
-    const tconv__shape *sh = &c->sh;
-    const plan *pl = (const plan *)pp->data.bytes;
-    const int team = tconv__team(c, pp);
-    (void)team; /* read by the OpenMP pragma only */
-    const int64_t R = pl->R, tiles = all_tiles(sh, pl), S = pl->segments, cyg = sh->cyg;
-    T *part = ws + after(0, pl->wbuf, sizeof(T));
-#pragma omp parallel num_threads(team)
-    {
-        tconv__team_member();
-        T *cols = tconv__thread_ws(pp, ws, tconv__thread_num());
-#pragma omp for schedule(dynamic)
-        for (int64_t t = 0; t < sh->groups * pl->blocks * S; ++t) {
-            const int64_t g = t / S / pl->blocks, blk = t / S % pl->blocks, seg = t % S;
-            const int64_t r0 = blk * pl->per_block, r1 = min64(R, r0 + pl->per_block);
-            T *dst = part + seg * sh->cy * R + g * cyg * R + r0;
-            for (int64_t i = seg * tiles / S; i < (seg + 1) * tiles / S; ++i) {
-                const tile k = tile_at(sh, pl, pl->folded ? 0 : i / pl->tiles,
-                                       pl->folded ? i : i % pl->tiles);
-                int64_t ld;
-                const T *b = TC(columns)(sh, pl, &k, g, x, r0, r1, cols, &ld);
-                MM(c, true, false, cyg, r1 - r0, k.width, (T)1,
-                   y + TC(first_row)(sh, &k) * sh->cy + g * cyg, sh->cy, b, ld,
-                   i == seg * tiles / S ? (T)0 : (T)1, dst, R);
-            }
-        }
-        TC(weight_from_taps)(sh, S, part, dw);
-    }
+    const tconv__region_args op = {c, pp, y, x, NULL, dw, NULL, ws, 0};
+    tconv__region(tconv__team(c, pp), TC(nhwc_wgrad_region), &op);
 }
 
 /* y = C x and dW = Σ y' ⊗ x at once, on the same columns. Tasks: (group, segment of
  * tiles); per tile and block of R: y_tile += cols · W'_g[:, block]ᵀ, dW'_seg[:, block] +=
  * y'_tileᵀ · cols. */
-static void TC(nhwc_apply_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp,
-                                 const T *x, const T *w, const T *yp, T *y, T *dw, T *ws)
+static void TC(nhwc_apply_wgrad_region)(const tconv__region_args *op)
 {
+    const tconv__ctx *c = op->c;
+    const tconv__product_plan *pp = op->pp;
+    const T *x = op->a, *w = op->b, *yp = op->a2;
+    T *y = op->out, *dw = op->out2, *ws = op->ws;
     const tconv__shape *sh = &c->sh;
     const plan *pl = (const plan *)pp->data.bytes;
-    const int team = tconv__team(c, pp);
-    (void)team; /* read by the OpenMP pragma only */
     const int64_t R = pl->R, tiles = all_tiles(sh, pl), S = pl->segments, cyg = sh->cyg;
     T *w2 = ws, *part = ws + after(0, pl->wbuf, sizeof(T));
     const T *wt = sh->k_count > 1 ? w2 : w;
-#pragma omp parallel num_threads(team)
-    {
-        tconv__team_member();
-        T *cols = tconv__thread_ws(pp, ws, tconv__thread_num());
-        if (sh->k_count > 1)
-            TC(weight_by_tap)(sh, w, false, w2);
+    T *cols = tconv__thread_ws(pp, ws, tconv__thread_num());
+    if (sh->k_count > 1)
+        TC(weight_by_tap)(sh, w, false, w2);
 #pragma omp for schedule(dynamic)
-        for (int64_t t = 0; t < sh->groups * S; ++t) {
-            const int64_t g = t / S, seg = t % S;
-            T *dst = part + seg * sh->cy * R + g * cyg * R;
-            for (int64_t i = seg * tiles / S; i < (seg + 1) * tiles / S; ++i) {
-                const tile k = tile_at(sh, pl, pl->folded ? 0 : i / pl->tiles,
-                                       pl->folded ? i : i % pl->tiles);
-                const int64_t row0 = TC(first_row)(sh, &k);
-                for (int64_t blk = 0; blk < pl->blocks; ++blk) {
-                    const int64_t r0 = blk * pl->per_block, r1 = min64(R, r0 + pl->per_block);
-                    int64_t ld;
-                    const T *b = TC(columns)(sh, pl, &k, g, x, r0, r1, cols, &ld);
-                    MM(c, false, true, k.width, cyg, r1 - r0, (T)1, b, ld,
-                       wt + g * cyg * R + r0, R, blk ? (T)1 : (T)0,
-                       y + row0 * sh->cy + g * cyg, sh->cy);
-                    MM(c, true, false, cyg, r1 - r0, k.width, (T)1,
-                       yp + row0 * sh->cy + g * cyg, sh->cy, b, ld,
-                       i == seg * tiles / S ? (T)0 : (T)1, dst + r0, R);
-                }
+    for (int64_t t = 0; t < sh->groups * S; ++t) {
+        const int64_t g = t / S, seg = t % S;
+        T *dst = part + seg * sh->cy * R + g * cyg * R;
+        for (int64_t i = seg * tiles / S; i < (seg + 1) * tiles / S; ++i) {
+            const tile k = tile_at(sh, pl, pl->folded ? 0 : i / pl->tiles,
+                                   pl->folded ? i : i % pl->tiles);
+            const int64_t row0 = TC(first_row)(sh, &k);
+            for (int64_t blk = 0; blk < pl->blocks; ++blk) {
+                const int64_t r0 = blk * pl->per_block, r1 = min64(R, r0 + pl->per_block);
+                int64_t ld;
+                const T *b = TC(columns)(sh, pl, &k, g, x, r0, r1, cols, &ld);
+                MM(c, false, true, k.width, cyg, r1 - r0, (T)1, b, ld,
+                   wt + g * cyg * R + r0, R, blk ? (T)1 : (T)0,
+                   y + row0 * sh->cy + g * cyg, sh->cy);
+                MM(c, true, false, cyg, r1 - r0, k.width, (T)1,
+                   yp + row0 * sh->cy + g * cyg, sh->cy, b, ld,
+                   i == seg * tiles / S ? (T)0 : (T)1, dst + r0, R);
             }
         }
-        TC(weight_from_taps)(sh, S, part, dw);
     }
+    TC(weight_from_taps)(sh, S, part, dw);
+}
+
+static void TC(nhwc_apply_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp,
+                                 const T *x, const T *w, const T *yp, T *y, T *dw, T *ws)
+{
+    const tconv__region_args op = {c, pp, x, w, yp, y, dw, ws, 0};
+    tconv__region(tconv__team(c, pp), TC(nhwc_apply_wgrad_region), &op);
 }
