@@ -966,6 +966,27 @@ Test(fastpaths, auto_channels_first_detours)
               "routes: general %d/%d, tiled %d", routes[0][0], routes[0][1], routes[1][0]);
 }
 
+/* ... and only while the copies (Y in, X out) fit the workspace bound. */
+Test(fastpaths, auto_channels_first_detour_within_the_bound)
+{
+    const int64_t in[2] = {4, 4}, k[2] = {4, 4}, s[2] = {2, 2}, p[2] = {1, 1};
+    const int64_t op[2] = {0, 0}, d[2] = {1, 1};
+    tconv_geometry g;
+    tconv_error err = {0};
+    cr_assert_eq(tconv_geometry_init_transposed(&g, 2, 3, 32, 16, 1, in, k, s, p, op, d, &err),
+                 TCONV_OK, "%s", err.message);
+    /* 3 images of 16 x 8 x 8 out and 32 x 4 x 4 in, float32 */
+    const size_t copies = (size_t)3 * (16 * 64 + 32 * 16) * sizeof(float);
+    for (int over = 0; over < 2; ++over) {
+        tconv__ctx c = context(&g, copies + (size_t)over);
+        cr_assert_eq(tconv__auto_layout(&c, &tconv__algo_gemm, true),
+                     TCONV_LAYOUT_CHANNELS_LAST, "bound %zu", c.ws_limit);
+        c = context(&g, copies - 1 - (size_t)over);
+        cr_assert_eq(tconv__auto_layout(&c, &tconv__algo_gemm, true),
+                     TCONV_LAYOUT_CHANNELS_FIRST, "bound %zu", c.ws_limit);
+    }
+}
+
 /* Channels-last apply_t of a few images of one group whose lines overlap (the kernel
  * larger than the stride) computes every tile's columns first, then gathers x line by
  * line across the team; four images or more, folded images, or groups keep their

@@ -118,7 +118,8 @@ static bool detours_to_channels_first(const tconv__ctx *c)
  * by side) and its col2im adds whole vectors of x channels, where channels-first adds
  * lines of x as short as the map (8 floats on DCGAN's 8x8 maps, half an AVX-512 vector)
  * through a strided, overlapping pattern. It pays on the general path (im2col / col2im)
- * with x channels enough to fill the vectors (TCONV__DETOUR_MIN_CHANNELS per group).
+ * with x channels enough to fill the vectors (TCONV__DETOUR_MIN_CHANNELS per group), while
+ * the copies fit the workspace bound (workspace_limit, 64 MiB by default).
  * Measured (2-core AMD EPYC, Zen 4, float32, NCHW in and out, copies included, against
  * the native channels-first path): dcgan_2 1.22-1.25x at one and two threads, dilated
  * 1.06-1.23x, fcn_x2 1.09-1.13x, 32 -> 16 channels k4 s2 at 32x32 1.35x, stride1 1.03x,
@@ -129,8 +130,14 @@ static bool detours_to_channels_first(const tconv__ctx *c)
 #define TCONV__DETOUR_MIN_CHANNELS 16
 static bool detours_to_channels_last(const tconv__ctx *c)
 {
-    return tconv__gemm_path_of(&c->sh) == TCONV__PATH_GENERAL &&
-           c->sh.cxg >= TCONV__DETOUR_MIN_CHANNELS;
+    const tconv__shape *sh = &c->sh;
+    /* the copies (Y in, X out) live in the workspace: no more of them than its bound, so
+     * that a layout the caller did not ask for never doubles a large layer's memory */
+    const double copies = (double)sh->batch * ((double)sh->cx * (double)sh->x_count +
+                                               (double)sh->cy * (double)sh->y_count) *
+                          (double)tconv__dtype_size(c->dtype);
+    return tconv__gemm_path_of(sh) == TCONV__PATH_GENERAL &&
+           sh->cxg >= TCONV__DETOUR_MIN_CHANNELS && copies <= (double)c->ws_limit;
 }
 
 tconv_layout tconv__auto_layout(const tconv__ctx *c, const tconv__algo *a, bool convt_forward)
