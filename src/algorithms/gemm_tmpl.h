@@ -367,6 +367,7 @@ static void TC(apply_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, 
     tconv__region(tconv__team(c, pp), TC(apply_wgrad_region), &op);
 }
 
+/* x = Cᵀ y over the tiles (the region of apply_t below). */
 static void TC(apply_t_region)(const tconv__region_args *op)
 {
     const tconv__ctx *c = op->c;
