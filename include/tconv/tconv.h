@@ -282,7 +282,11 @@ TCONV_API int64_t tconv_tensor_numel(const tconv_geometry *g, tconv_tensor t);
  *   tconv_options opt = {0};
  */
 /** Memory order of the activations (X, Y and their gradients). The weight keeps
- *  PyTorch's layout (y_channels, x_channels/groups, kernel...) in both. */
+ *  PyTorch's layout (y_channels, x_channels/groups, kernel...) in both. TCONV_ALGO_AUTO
+ *  may compute a call in the other layout, on copies of the activations in the workspace,
+ *  where that is faster (README, "Which algorithm `auto` runs"; tconv_plan_describe says
+ *  "computed channels-first" or "computed channels-last"); the call's tensors are in the
+ *  layout asked for either way. */
 typedef enum tconv_layout {
     TCONV_LAYOUT_CHANNELS_FIRST = 0, /* (N, C, spatial...): NCL, NCHW, NCDHW */
     TCONV_LAYOUT_CHANNELS_LAST = 1   /* (N, spatial..., C): NLC, NHWC, NDHWC */
