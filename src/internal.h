@@ -222,7 +222,8 @@ typedef struct tconv__region_args {
     const tconv__product_plan *pp;
     const void *a, *b, *a2; /* the operands (a2: the fused product's y') */
     void *out, *out2, *ws;
-    int product; /* the tconv_product a shared body computes */
+    int product;      /* the tconv_product a shared body computes */
+    const void *plan; /* the algorithm's working copy of pp's plan, where it keeps one */
 } tconv__region_args;
 typedef void (*tconv__region_fn)(const tconv__region_args *arg);
 /* Runs body(arg) on every thread of a team of `team` (its worksharing constructs share out

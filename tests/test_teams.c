@@ -4,7 +4,8 @@
  * caller's thread meanwhile. It must leave the caller's OpenMP thread count as it found
  * it and compute the bits a team computes; inside a caller's parallel region every
  * thread's call still gets a region of its own. Every kind of product region is drawn:
- * gemm's general, pointwise, unit-map and whole-batch paths, phase's loops, both layouts
+ * gemm's general, pointwise, unit-map and whole-batch paths, phase's loops (over bordered
+ * copies too), both layouts
  * (channels-last adds the depthwise loops and the layout copies), both layers, forward
  * and backward, against the float64 oracle.
  */
@@ -25,6 +26,7 @@ static tconv_geometry geometry(int kind)
         {3, 6, 5, 1, 1, 3, 1, 0},   /* gemm: unit map */
         {2, 256, 4, 1, 2, 2, 1, 0}, /* gemm: backward's apply over the whole batch */
         {2, 3, 3, 3, 6, 3, 2, 1},   /* phase: depthwise loops */
+        {2, 4, 4, 4, 9, 3, 1, 1},   /* phase: depthwise loops over bordered copies */
         {1, 2, 1, 1, 3, 3, 2, 1},   /* phase: the seed's layer */
     };
     const int64_t *r = rows[kind];
@@ -37,7 +39,7 @@ static tconv_geometry geometry(int kind)
                  TCONV_OK, "%s", err.message);
     return g;
 }
-#define KINDS 6
+#define KINDS 7
 
 /* The three outputs of a forward + backward of the transposed layer: x, grad_in, dW. */
 typedef struct outputs {

@@ -124,7 +124,7 @@ static void TC(nhwc_apply_region)(const tconv__region_args *op)
 static void TC(nhwc_apply)(const tconv__ctx *c, const tconv__product_plan *pp, const T *x,
                            const T *w, T *y, T *ws)
 {
-    const tconv__region_args op = {c, pp, x, w, NULL, y, NULL, ws, 0};
+    const tconv__region_args op = {c, pp, x, w, NULL, y, NULL, ws, 0, NULL};
     tconv__region(tconv__team(c, pp), TC(nhwc_apply_region), &op);
 }
 
@@ -166,7 +166,7 @@ static void TC(nhwc_apply_t_lines_region)(const tconv__region_args *op)
 static void TC(nhwc_apply_t_lines)(const tconv__ctx *c, const tconv__product_plan *pp,
                                    const T *y, const T *w, T *x, T *ws)
 {
-    const tconv__region_args op = {c, pp, y, w, NULL, x, NULL, ws, 0};
+    const tconv__region_args op = {c, pp, y, w, NULL, x, NULL, ws, 0, NULL};
     tconv__region(tconv__team(c, pp), TC(nhwc_apply_t_lines_region), &op);
 }
 
@@ -240,7 +240,7 @@ static void TC(nhwc_apply_t)(const tconv__ctx *c, const tconv__product_plan *pp,
         TC(nhwc_apply_t_lines)(c, pp, y, w, x, ws);
         return;
     }
-    const tconv__region_args op = {c, pp, y, w, NULL, x, NULL, ws, 0};
+    const tconv__region_args op = {c, pp, y, w, NULL, x, NULL, ws, 0, NULL};
     tconv__region(tconv__team(c, pp), TC(nhwc_apply_t_region), &op);
 }
 
@@ -295,7 +295,7 @@ static void TC(nhwc_wgrad_region)(const tconv__region_args *op)
 static void TC(nhwc_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, const T *y,
                            const T *x, T *dw, T *ws)
 {
-    const tconv__region_args op = {c, pp, y, x, NULL, dw, NULL, ws, 0};
+    const tconv__region_args op = {c, pp, y, x, NULL, dw, NULL, ws, 0, NULL};
     tconv__region(tconv__team(c, pp), TC(nhwc_wgrad_region), &op);
 }
 
@@ -343,6 +343,6 @@ static void TC(nhwc_apply_wgrad_region)(const tconv__region_args *op)
 static void TC(nhwc_apply_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp,
                                  const T *x, const T *w, const T *yp, T *y, T *dw, T *ws)
 {
-    const tconv__region_args op = {c, pp, x, w, yp, y, dw, ws, 0};
+    const tconv__region_args op = {c, pp, x, w, yp, y, dw, ws, 0, NULL};
     tconv__region(tconv__team(c, pp), TC(nhwc_apply_wgrad_region), &op);
 }

@@ -106,7 +106,7 @@ static void TC(unit_map_region)(const tconv__region_args *op)
 static void TC(unit_map)(const tconv__ctx *c, const tconv__product_plan *pp, tconv_product p,
                          const T *a, const T *b, T *out)
 {
-    const tconv__region_args op = {c, pp, a, b, NULL, out, NULL, NULL, (int)p};
+    const tconv__region_args op = {c, pp, a, b, NULL, out, NULL, NULL, (int)p, NULL};
     tconv__region(tconv__team(c, pp), TC(unit_map_region), &op);
 }
 
@@ -161,7 +161,7 @@ static void TC(pointwise_region)(const tconv__region_args *op)
 static void TC(pointwise)(const tconv__ctx *c, const tconv__product_plan *pp, tconv_product p,
                           const T *in, const T *w, T *out, T *ws)
 {
-    const tconv__region_args op = {c, pp, in, w, NULL, out, NULL, ws, (int)p};
+    const tconv__region_args op = {c, pp, in, w, NULL, out, NULL, ws, (int)p, NULL};
     tconv__region(tconv__team(c, pp), TC(pointwise_region), &op);
 }
 
@@ -188,7 +188,7 @@ static void TC(pointwise_wgrad_region)(const tconv__region_args *op)
 static void TC(pointwise_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, const T *y,
                                 const T *x, T *dw)
 {
-    const tconv__region_args op = {c, pp, y, x, NULL, dw, NULL, NULL, TCONV_WGRAD};
+    const tconv__region_args op = {c, pp, y, x, NULL, dw, NULL, NULL, TCONV_WGRAD, NULL};
     tconv__region(tconv__team(c, pp), TC(pointwise_wgrad_region), &op);
 }
 
@@ -301,7 +301,7 @@ static void TC(apply)(const tconv__ctx *c, const tconv__product_plan *pp, const 
         TC(unit_map)(c, pp, TCONV_APPLY, x, w, y);
         return;
     }
-    const tconv__region_args op = {c, pp, x, w, NULL, y, NULL, ws, TCONV_APPLY};
+    const tconv__region_args op = {c, pp, x, w, NULL, y, NULL, ws, TCONV_APPLY, NULL};
     tconv__region(tconv__team(c, pp), pl->whole ? TC(apply_whole) : TC(apply_tiles), &op);
 }
 
@@ -363,7 +363,7 @@ static void TC(apply_wgrad_region)(const tconv__region_args *op)
 static void TC(apply_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
                             const void *b, const void *a2, void *out, void *out2, void *ws)
 {
-    const tconv__region_args op = {c, pp, a, b, a2, out, out2, ws, TCONV__APPLY_WGRAD};
+    const tconv__region_args op = {c, pp, a, b, a2, out, out2, ws, TCONV__APPLY_WGRAD, NULL};
     tconv__region(tconv__team(c, pp), TC(apply_wgrad_region), &op);
 }
 
@@ -437,7 +437,7 @@ static void TC(apply_t)(const tconv__ctx *c, const tconv__product_plan *pp, cons
         TC(unit_map)(c, pp, TCONV_APPLY_T, y, w, x);
         return;
     }
-    const tconv__region_args op = {c, pp, y, w, NULL, x, NULL, ws, TCONV_APPLY_T};
+    const tconv__region_args op = {c, pp, y, w, NULL, x, NULL, ws, TCONV_APPLY_T, NULL};
     tconv__region(tconv__team(c, pp), TC(apply_t_region), &op);
 }
 
@@ -494,6 +494,6 @@ static void TC(wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, const 
         TC(unit_map)(c, pp, TCONV_WGRAD, y, x, dw);
         return;
     }
-    const tconv__region_args op = {c, pp, y, x, NULL, dw, NULL, ws, TCONV_WGRAD};
+    const tconv__region_args op = {c, pp, y, x, NULL, dw, NULL, ws, TCONV_WGRAD, NULL};
     tconv__region(tconv__team(c, pp), TC(wgrad_region), &op);
 }

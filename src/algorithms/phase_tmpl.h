@@ -434,10 +434,14 @@ static void TC(padded_rows)(const rows_view *v, const T *xp, const T *w_c, bool 
  * interior is copied in only when the input channel changes. Every output element is the
  * bias, then its input channels in order, each with its taps in order.
  */
-static void TC(padded_product)(const tconv__ctx *c, const tconv__product_plan *pp,
-                               const plan *pl, bool transposed, const T *in, const T *w,
-                               T *out, T *ws)
+static void TC(padded_product_region)(const tconv__region_args *op)
 {
+    const tconv__ctx *c = op->c;
+    const tconv__product_plan *pp = op->pp;
+    const plan *pl = op->plan;
+    const bool transposed = op->product == TCONV_APPLY_T;
+    const T *in = op->a, *w = op->b;
+    T *out = op->out, *ws = op->ws;
     const tconv__shape *sh = &c->sh;
     const int64_t K = sh->k_count;
     const int64_t co = transposed ? sh->cx : sh->cy, cog = transposed ? sh->cxg : sh->cyg;
@@ -450,38 +454,44 @@ static void TC(padded_product)(const tconv__ctx *c, const tconv__product_plan *p
                          {stride[0], stride[1], stride[2]},
                          {sh->d[0], sh->d[1], sh->d[2]}, {sh->k[0], sh->k[1], sh->k[2]},
                          pl->pad_ext[1], pl->pad_ext[2]};
-#pragma omp parallel num_threads(tconv__team(c, pp))
-    {
-        T *buf = (T *)tconv__thread_ws(pp, ws, tconv__thread_num());
-        T *wf = buf + pl->pad_count; /* apply_t: one channel pair's taps, flipped */
-        T *sums = wf + (transposed ? K : 0); /* streamed: the output channel's sums */
-        memset(buf, 0, (size_t)pl->pad_count * sizeof(T));
-        int64_t held = -1; /* the input channel buf holds */
+    T *buf = (T *)tconv__thread_ws(pp, ws, tconv__thread_num());
+    T *wf = buf + pl->pad_count; /* apply_t: one channel pair's taps, flipped */
+    T *sums = wf + (transposed ? K : 0); /* streamed: the output channel's sums */
+    memset(buf, 0, (size_t)pl->pad_count * sizeof(T));
+    int64_t held = -1; /* the input channel buf holds */
 #pragma omp for schedule(dynamic)
-        for (int64_t t = 0; t < sh->batch * co; ++t) {
-            T *out_c = out + t * out_count;
-            const int64_t n = t / co, g = t % co / cog, o = t % cog;
-            const T b = c->bias ? ((const T *)c->bias)[t % co] : (T)0;
-            for (int64_t i = 0; i < cig; ++i) {
-                const int64_t ic = n * ci + g * cig + i;
-                if (ic != held) {
-                    TC(fill_border)(pl, in_ext, in + ic * in_count, buf);
-                    held = ic;
-                }
-                const int64_t cy = transposed ? i : o, cx = transposed ? o : i;
-                const T *w_c = w + ((g * sh->cyg + cy) * sh->cxg + cx) * K;
-                if (transposed)
-                    for (int64_t k = 0; k < K; ++k)
-                        wf[k] = w_c[K - 1 - k];
-                TC(padded_rows)(&v, buf, transposed ? wf : w_c, i == 0, b,
-                                pl->streamed ? sums : out_c);
+    for (int64_t t = 0; t < sh->batch * co; ++t) {
+        T *out_c = out + t * out_count;
+        const int64_t n = t / co, g = t % co / cog, o = t % cog;
+        const T b = c->bias ? ((const T *)c->bias)[t % co] : (T)0;
+        for (int64_t i = 0; i < cig; ++i) {
+            const int64_t ic = n * ci + g * cig + i;
+            if (ic != held) {
+                TC(fill_border)(pl, in_ext, in + ic * in_count, buf);
+                held = ic;
             }
-            if (pl->streamed)
-                tconv__stream(out_c, sums, (size_t)out_count * sizeof(T));
+            const int64_t cy = transposed ? i : o, cx = transposed ? o : i;
+            const T *w_c = w + ((g * sh->cyg + cy) * sh->cxg + cx) * K;
+            if (transposed)
+                for (int64_t k = 0; k < K; ++k)
+                    wf[k] = w_c[K - 1 - k];
+            TC(padded_rows)(&v, buf, transposed ? wf : w_c, i == 0, b,
+                            pl->streamed ? sums : out_c);
         }
         if (pl->streamed)
-            tconv__stream_fence();
+            tconv__stream(out_c, sums, (size_t)out_count * sizeof(T));
     }
+    if (pl->streamed)
+        tconv__stream_fence();
+}
+
+static void TC(padded_product)(const tconv__ctx *c, const tconv__product_plan *pp,
+                               const plan *pl, bool transposed, const T *in, const T *w,
+                               T *out, T *ws)
+{
+    const tconv_product p = transposed ? TCONV_APPLY_T : TCONV_APPLY;
+    const tconv__region_args op = {c, pp, in, w, NULL, out, NULL, ws, p, pl};
+    tconv__region(tconv__team(c, pp), TC(padded_product_region), &op);
 }
 
 /* The operands of a loops product, for its tasks (tconv__for_tasks). */
@@ -765,50 +775,58 @@ static void TC(wgrad_plane)(const rows_view *v, const T *xp, const T *y_c, const
  * loops took one pass over the plane per tap), images in order, then each tap's lanes in
  * order plus its tail. A task's order is fixed: the bits never depend on the team.
  */
-static void TC(padded_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp,
-                             const plan *pl, const T *y, const T *x, T *dw, T *ws)
+static void TC(padded_wgrad_region)(const tconv__region_args *op)
 {
+    const tconv__ctx *c = op->c;
+    const tconv__product_plan *pp = op->pp;
+    const plan *pl = op->plan;
+    const T *y = op->a, *x = op->b;
+    T *dw = op->out, *ws = op->ws;
     const tconv__shape *sh = &c->sh;
     const rows_view v = {{sh->y[0], sh->y[1], sh->y[2]}, {sh->s[0], sh->s[1], sh->s[2]},
                          {sh->d[0], sh->d[1], sh->d[2]}, {sh->k[0], sh->k[1], sh->k[2]},
                          pl->pad_ext[1], pl->pad_ext[2]};
     const int64_t K = sh->k_count, P1 = pl->pad_ext[1], P2 = pl->pad_ext[2];
-#pragma omp parallel num_threads(tconv__team(c, pp))
-    {
-        T *buf = (T *)tconv__thread_ws(pp, ws, tconv__thread_num());
-        memset(buf, 0, (size_t)pl->pad_count * sizeof(T));
+    T *buf = (T *)tconv__thread_ws(pp, ws, tconv__thread_num());
+    memset(buf, 0, (size_t)pl->pad_count * sizeof(T));
 #pragma omp for schedule(dynamic)
-        for (int64_t t = 0; t < sh->cy * sh->cxg; ++t) {
-            const int64_t cyt = t / sh->cxg, g = cyt / sh->cyg, cx = t % sh->cxg;
-            T *dw_c = dw + t * K;
-            for (int64_t k0 = 0; k0 < K; k0 += PADDED_WGRAD_TAPS) {
-                const int64_t ng = K - k0 < PADDED_WGRAD_TAPS ? K - k0 : PADDED_WGRAD_TAPS;
-                int64_t off[PADDED_WGRAD_TAPS];
-                for (int64_t j = 0; j < ng; ++j) {
-                    const int64_t k = k0 + j, a2 = k % sh->k[2], a1 = k / sh->k[2] % sh->k[1];
-                    const int64_t a0 = k / (sh->k[2] * sh->k[1]);
-                    off[j] = (a0 * sh->d[0] * P1 + a1 * sh->d[1]) * P2 + a2 * sh->d[2];
-                }
-                TC(padded_vec) acc[PADDED_WGRAD_TAPS];
-                T tail[PADDED_WGRAD_TAPS] = {0};
-                for (int64_t j = 0; j < PADDED_WGRAD_TAPS; ++j)
-                    acc[j] = (TC(padded_vec)){0};
-                for (int64_t n = 0; n < sh->batch; ++n) {
-                    /* the copy holds one x channel: refilled per image (and per pass) */
-                    TC(fill_border)(pl, sh->x, x + (n * sh->cx + g * sh->cxg + cx) * sh->x_count,
-                                    buf);
-                    TC(wgrad_plane)(&v, buf, y + (n * sh->cy + cyt) * sh->y_count, off, ng,
-                                    acc, tail);
-                }
-                for (int64_t j = 0; j < ng; ++j) {
-                    T sum = 0;
-                    for (int l = 0; l < PADDED_LANES; ++l)
-                        sum += acc[j][l];
-                    dw_c[k0 + j] = sum + tail[j];
-                }
+    for (int64_t t = 0; t < sh->cy * sh->cxg; ++t) {
+        const int64_t cyt = t / sh->cxg, g = cyt / sh->cyg, cx = t % sh->cxg;
+        T *dw_c = dw + t * K;
+        for (int64_t k0 = 0; k0 < K; k0 += PADDED_WGRAD_TAPS) {
+            const int64_t ng = K - k0 < PADDED_WGRAD_TAPS ? K - k0 : PADDED_WGRAD_TAPS;
+            int64_t off[PADDED_WGRAD_TAPS];
+            for (int64_t j = 0; j < ng; ++j) {
+                const int64_t k = k0 + j, a2 = k % sh->k[2], a1 = k / sh->k[2] % sh->k[1];
+                const int64_t a0 = k / (sh->k[2] * sh->k[1]);
+                off[j] = (a0 * sh->d[0] * P1 + a1 * sh->d[1]) * P2 + a2 * sh->d[2];
+            }
+            TC(padded_vec) acc[PADDED_WGRAD_TAPS];
+            T tail[PADDED_WGRAD_TAPS] = {0};
+            for (int64_t j = 0; j < PADDED_WGRAD_TAPS; ++j)
+                acc[j] = (TC(padded_vec)){0};
+            for (int64_t n = 0; n < sh->batch; ++n) {
+                /* the copy holds one x channel: refilled per image (and per pass) */
+                TC(fill_border)(pl, sh->x, x + (n * sh->cx + g * sh->cxg + cx) * sh->x_count,
+                                buf);
+                TC(wgrad_plane)(&v, buf, y + (n * sh->cy + cyt) * sh->y_count, off, ng,
+                                acc, tail);
+            }
+            for (int64_t j = 0; j < ng; ++j) {
+                T sum = 0;
+                for (int l = 0; l < PADDED_LANES; ++l)
+                    sum += acc[j][l];
+                dw_c[k0 + j] = sum + tail[j];
             }
         }
     }
+}
+
+static void TC(padded_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp,
+                             const plan *pl, const T *y, const T *x, T *dw, T *ws)
+{
+    const tconv__region_args op = {c, pp, y, x, NULL, dw, NULL, ws, TCONV_WGRAD, pl};
+    tconv__region(tconv__team(c, pp), TC(padded_wgrad_region), &op);
 }
 
 /* ---- the three products ---------------------------------------------------------------- */
