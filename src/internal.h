@@ -216,6 +216,17 @@ typedef void (*tconv__task_fn)(const void *arg, int64_t t, int thread);
 void tconv__for_tasks(int team, int64_t count, bool dynamic, tconv__task_fn task,
                       const void *arg);
 
+/* Elements a pass over memory (a bias, a layout copy) gives each thread of its team at
+ * least: a pass over fewer takes less time than waking a thread does. */
+#define TCONV__PASS_GRAIN ((int64_t)1 << 15)
+
+/* The team of such a pass over `elements` elements: at most `threads`. */
+static inline int tconv__pass_team(int threads, int64_t elements)
+{
+    const int64_t want = elements / TCONV__PASS_GRAIN + 1;
+    return want < threads ? (int)want : threads;
+}
+
 /* A product's arguments, for the body of its parallel region (tconv__region). */
 typedef struct tconv__region_args {
     const tconv__ctx *c;

@@ -110,7 +110,7 @@ static bool same_bits(const outputs *a, const outputs *b)
 static void check_oracle(const tconv_geometry *g, const tensor *in, const tensor *w,
                          const tensor *go, const outputs *o, const char *what)
 {
-    const tensor ain = tensor_abs(in), aw = tensor_abs(w), ago = tensor_abs(go);
+    tensor ain = tensor_abs(in), aw = tensor_abs(w), ago = tensor_abs(go);
     outputs ref = outputs_new(g), bound = outputs_new(g);
     oracle(g, TCONV_APPLY_T, in->d, w->d, ref.x.d);
     oracle(g, TCONV_APPLY_T, ain.d, aw.d, bound.x.d);
@@ -126,9 +126,7 @@ static void check_oracle(const tconv_geometry *g, const tensor *in, const tensor
     expect_close(o->gw.d, ref.gw.d, bound.gw.d, o->gw.n, reduction_length(g, TCONV_WGRAD), eps,
                  what);
     outputs_free(&ref), outputs_free(&bound);
-    tensor ts[3] = {ain, aw, ago};
-    for (int i = 0; i < 3; ++i)
-        tensor_free(&ts[i]);
+    tensor_free(&ain), tensor_free(&aw), tensor_free(&ago);
 }
 
 static const tconv_algo algos[] = {TCONV_ALGO_AUTO, TCONV_ALGO_GEMM, TCONV_ALGO_PHASE};

@@ -494,15 +494,6 @@ static void TC(padded_product)(const tconv__ctx *c, const tconv__product_plan *p
     tconv__region(tconv__team(c, pp), TC(padded_product_region), &op);
 }
 
-/* The operands of a loops product, for its tasks (tconv__for_tasks). */
-typedef struct TC(loops_args) {
-    const tconv__ctx *c;
-    const tconv__product_plan *pp;
-    const plan *pl;
-    const T *a, *b; /* the product's operands (tconv__product_fn) */
-    T *out, *ws;
-} TC(loops_args);
-
 /* x = Cᵀ y, phase by phase: each phase plane of x channel cx is a stride-1 correlation of
  * y with that phase's taps, summed over (cy, j) in one fixed order; the planes that share
  * (φ0, φ1) are then written into their x lines together. x lines whose (φ0, φ1) has no taps
@@ -510,10 +501,10 @@ typedef struct TC(loops_args) {
  * plane. Task t = (image n, x channel), in `thread`'s buffers. */
 static void TC(loops_apply_t_task)(const void *arg, int64_t t, int thread)
 {
-    const TC(loops_args) *op = arg;
+    const tconv__region_args *op = arg;
+    const plan *pl = op->plan;
     const tconv__ctx *c = op->c;
     const tconv__shape *sh = &c->sh;
-    const plan *pl = op->pl;
     const phases *ph = &pl->ph;
     const phase_axis *A = ph->ax;
     const T *bias = c->bias, *y = op->a, *w = op->b;
@@ -523,7 +514,7 @@ static void TC(loops_apply_t_task)(const void *arg, int64_t t, int thread)
     T *yb = P + A[2].active * ph->grid;
     const int64_t n = t / sh->cx, g = t % sh->cx / sh->cxg, cx = t % sh->cxg;
     const T b = bias ? bias[t % sh->cx] : (T)0;
-    T *x_c = op->out + t * sh->x_count;
+    T *x_c = (T *)op->out + t * sh->x_count;
     for (int64_t i = 0; gaps && i < sh->x_count; ++i)
         x_c[i] = b;
     if (ph->active)
@@ -559,7 +550,7 @@ static void TC(loops_apply_t)(const tconv__ctx *c, const tconv__product_plan *pp
         TC(padded_product)(c, pp, pl, true, y, w, x, ws);
         return;
     }
-    const TC(loops_args) a = {c, pp, pl, y, w, x, ws};
+    const tconv__region_args a = {c, pp, y, w, NULL, x, NULL, ws, TCONV_APPLY_T, pl};
     tconv__for_tasks(tconv__team(c, pp), c->sh.batch * c->sh.cx, true, TC(loops_apply_t_task),
                      &a);
 }
@@ -616,21 +607,22 @@ static void TC(tap_lanes)(T *lane, const T *v, int64_t V1, int64_t V2, const T *
  * phases of x channel cx. Task t = (image n, y channel), in `thread`'s buffer. */
 static void TC(loops_apply_task)(const void *arg, int64_t t, int thread)
 {
-    const TC(loops_args) *op = arg;
+    const tconv__region_args *op = arg;
+    const plan *pl = op->plan;
     const tconv__ctx *c = op->c;
     const tconv__shape *sh = &c->sh;
-    const phases *ph = &op->pl->ph;
+    const phases *ph = &pl->ph;
     const phase_axis *A = ph->ax;
-    const T *x = op->a;
+    const T *x = op->a, *w = op->b;
     T *xd = (T *)tconv__thread_ws(op->pp, op->ws, thread);
     const int64_t n = t / sh->cy, g = t % sh->cy / sh->cyg, cy = t % sh->cyg;
-    T *y_c = op->out + t * sh->y_count;
+    T *y_c = (T *)op->out + t * sh->y_count;
     const T b = c->bias ? ((const T *)c->bias)[t % sh->cy] : (T)0;
     for (int64_t o = 0; o < sh->y_count; ++o)
         y_c[o] = b;
     for (int64_t cx = 0; cx < sh->cxg; ++cx) {
         TC(deinterleave)(sh, ph, x + (n * sh->cx + g * sh->cxg + cx) * sh->x_count, xd);
-        const T *w_c = op->b + ((g * sh->cyg + cy) * sh->cxg + cx) * sh->k_count;
+        const T *w_c = w + ((g * sh->cyg + cy) * sh->cxg + cx) * sh->k_count;
         for (int64_t alpha = 0; alpha < ph->active; ++alpha) {
             const phase f = phase_at(ph, alpha);
             for (int64_t j = 0; j < f.ntaps; ++j) {
@@ -652,7 +644,7 @@ static void TC(loops_apply)(const tconv__ctx *c, const tconv__product_plan *pp, 
         TC(padded_product)(c, pp, pl, false, x, w, y, ws);
         return;
     }
-    const TC(loops_args) a = {c, pp, pl, x, w, y, ws};
+    const tconv__region_args a = {c, pp, x, w, NULL, y, NULL, ws, TCONV_APPLY, pl};
     tconv__for_tasks(tconv__team(c, pp), c->sh.batch * c->sh.cy, true, TC(loops_apply_task), &a);
 }
 
@@ -661,9 +653,10 @@ static void TC(loops_apply)(const tconv__ctx *c, const tconv__product_plan *pp, 
  * Task t = (group, y channel, x channel), in `thread`'s buffers. */
 static void TC(loops_wgrad_task)(const void *arg, int64_t t, int thread)
 {
-    const TC(loops_args) *op = arg;
+    const tconv__region_args *op = arg;
+    const plan *pl = op->plan;
     const tconv__shape *sh = &op->c->sh;
-    const phases *ph = &op->pl->ph;
+    const phases *ph = &pl->ph;
     const phase_axis *A = ph->ax;
     enum { L = TCONV__PHASE_LANES };
     const T *y = op->a, *x = op->b;
@@ -687,7 +680,7 @@ static void TC(loops_wgrad_task)(const void *arg, int64_t t, int thread)
         }
     }
     /* taps in no active phase (their phase lies past X) never contribute */
-    T *dw_c = op->out + t * sh->k_count;
+    T *dw_c = (T *)op->out + t * sh->k_count;
     memset(dw_c, 0, (size_t)sh->k_count * sizeof(T));
     for (int64_t alpha = 0; alpha < ph->active; ++alpha) {
         const phase f = phase_at(ph, alpha);
@@ -705,7 +698,7 @@ static void TC(loops_wgrad_task)(const void *arg, int64_t t, int thread)
 static void TC(loops_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, const plan *pl, const T *y, const T *x, T *dw,
                             T *ws)
 {
-    const TC(loops_args) a = {c, pp, pl, y, x, dw, ws};
+    const tconv__region_args a = {c, pp, y, x, NULL, dw, NULL, ws, TCONV_WGRAD, pl};
     tconv__for_tasks(tconv__team(c, pp), c->sh.cy * c->sh.cxg, true, TC(loops_wgrad_task), &a);
 }
 

@@ -303,7 +303,7 @@ static void stretched_label(const explain_model *m, int64_t cy, int64_t r, int64
 static void mark(explain_buf *js, bool *first, const char *prefix, int64_t r, int64_t c,
                  const char *cls, const char *text)
 {
-    char id[96];
+    char id[136]; /* a prefix and two 64-bit indices */
     snprintf(id, sizeof id, "%s-%lld-%lld", prefix, (long long)r, (long long)c);
     explain_buf_printf(js, "%s[", *first ? "" : ",");
     explain_json_string(js, id);

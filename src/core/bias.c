@@ -4,16 +4,6 @@
 
 #include <string.h>
 
-/* Elements of a bias pass per thread of its team: one pass over a few thousand elements
- * takes less than waking a thread does. */
-#define TCONV__BIAS_GRAIN ((int64_t)1 << 15)
-
-static int bias_team(const tconv__ctx *c, int64_t elements)
-{
-    const int64_t want = elements / TCONV__BIAS_GRAIN + 1;
-    return want < c->threads ? (int)want : c->threads;
-}
-
 #define TCONV_TEMPLATE "core/bias_tmpl.h"
 #include "instantiate.h"
 

@@ -36,9 +36,8 @@ static void TC(bias_add)(const tconv__ctx *c, int64_t channels, int64_t count, c
     const int64_t planes = c->sh.batch * (c->layout == TCONV_LAYOUT_CHANNELS_LAST ? count
                                                                                   : channels);
     const TC(bias_args) op = {c, channels, count, bias, t};
-    tconv__for_tasks(bias_team(c, planes * (c->layout == TCONV_LAYOUT_CHANNELS_LAST ? channels
-                                                                                     : count)),
-                     planes, false, TC(bias_add_plane), &op);
+    tconv__for_tasks(tconv__pass_team(c->threads, c->sh.batch * channels * count), planes, false,
+                     TC(bias_add_plane), &op);
 }
 
 /* Lanes of both sums: channels per task of the channels-last one (read contiguously), and
@@ -110,7 +109,7 @@ static void TC(bias_grad)(const tconv__ctx *c, int64_t channels, int64_t count, 
                           T *grad_bias)
 {
     const TC(bias_args) op = {c, channels, count, g, grad_bias};
-    const int team = bias_team(c, c->sh.batch * channels * count);
+    const int team = tconv__pass_team(c->threads, c->sh.batch * channels * count);
     if (c->layout == TCONV_LAYOUT_CHANNELS_LAST)
         tconv__for_tasks(team, (channels + TCONV__BIAS_LANES - 1) / TCONV__BIAS_LANES, false,
                          TC(bias_grad_run), &op);

@@ -325,7 +325,8 @@ static tconv_status begin_run(run *r, const tconv_plan *pl, void *workspace, siz
     atomic_init(&r->failed, 0);
     r->ctx.failed = &r->failed;
     size_t need;
-    tconv__plan_bytes(pl, pl->ctx.threads, &need); /* checked at planning */
+    if (!tconv__plan_bytes(pl, pl->ctx.threads, &need)) /* checked at planning */
+        return tconv__fail(err, TCONV_EOVERFLOW, "workspace size overflows");
     if (need == 0)
         return TCONV_OK;
     if (workspace) {

@@ -40,15 +40,6 @@ static int densest_axis(const int64_t e[5], const int64_t st[5])
 
 /* Side of the square tiles of a transposing copy: 16 lines of 16 float64 are 2 KiB. */
 #define TCONV__COPY_TILE 16
-/* Elements a copy gives each thread of its team at least: a pass over fewer takes less
- * than waking a thread. */
-#define TCONV__COPY_GRAIN ((int64_t)1 << 15)
-
-static int copy_team(int threads, int64_t elements)
-{
-    const int64_t want = elements / TCONV__COPY_GRAIN + 1;
-    return want < threads ? (int)want : threads;
-}
 
 #define TCONV_TEMPLATE "kernels/layout_tmpl.h"
 #include "instantiate.h"

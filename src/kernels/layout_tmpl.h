@@ -81,7 +81,7 @@ void TC(tconv__copy_tensor)(const int64_t e[5], const T *src, const int64_t ss[5
     order_by_stride(e, ds, op.o);
     op.inner = op.o[4], op.across = densest_axis(e, ss);
     const int64_t elements = e[0] * e[1] * e[2] * e[3] * e[4];
-    const int team = copy_team(threads, elements);
+    const int team = tconv__pass_team(threads, elements);
     if (op.across >= 0 && op.across != op.inner && e[op.inner] > 1) {
         int n = 0; /* the other axes, in the destination's order */
         for (int i = 0; i < 5; ++i)
