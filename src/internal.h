@@ -130,6 +130,7 @@ typedef struct tconv__ctx {
                        * the output's channels (NULL: none) */
     const tconv__provider *provider; /* GEMMs go to this provider; NULL: the default rule */
     const tconv__provider *widest;   /* the default rule's provider for the dtype */
+    bool wide_faster; /* its FMAs are faster than the fallback's too (tconv__wide_is_faster) */
     atomic_int *failed; /* set by a GEMM whose provider failed (NULL: nobody is told) */
 } tconv__ctx;
 
@@ -315,8 +316,9 @@ int64_t tconv__gemm_images_per_tile(const tconv__ctx *c, tconv_product p);
 /* Whether the gemm algorithm's channels-last apply_t gathers x line by line (few images
  * of one group with overlapping lines). */
 bool tconv__gemm_nhwc_by_lines(const tconv__ctx *c);
-/* Whether its channels-last apply multiplies by W'ᵀ so that a short reduction (R <=
- * TCONV__SHORT_K, the default rule) runs tconv's own product. */
+/* Whether its channels-last apply multiplies by W'ᵀ (B untransposed) for a short
+ * reduction (R <= TCONV__SHORT_K, the default rule): tconv's own product, or the
+ * provider's. */
 bool tconv__gemm_nhwc_by_column(const tconv__ctx *c);
 
 /* Whether the phase algorithm runs its sub-convolutions as plain loops (few channels per
@@ -347,6 +349,13 @@ tconv_status tconv__provider_select(tconv_provider requested, tconv_dtype dtype,
 /* The provider whose kernels are the widest for `dtype` on this CPU: the default rule's
  * (see providers.c). */
 const tconv__provider *tconv__provider_widest(tconv_dtype dtype);
+/* Whether `wide`'s wider FMAs also run faster than the fallback's on this CPU (not when
+ * they are split into halves); the default rule trusts it further then. */
+bool tconv__wide_is_faster(const tconv__provider *wide);
+/* GEMMs of at most this many terms run tconv's short-reduction kernel (0: none, when the
+ * call names a provider), for a GEMM that adds a bias or not; providers.c gives the
+ * measurements. */
+int64_t tconv__short_k(const tconv__ctx *c, bool bias);
 /* Whether the call's GEMMs with a transposed A and a reduction of k terms go to the onednn
  * provider (asked for, or the default rule's choice), whose packing is slow on a
  * transposed A with a large power-of-two leading dimension: the planners then transpose

@@ -154,12 +154,17 @@ TCONV_API tconv_status tconv_algo_from_name(const char *name, tconv_algo *out);
  * timing: for each dtype, the provider whose kernels run the widest fused multiply-adds on
  * this CPU (AVX-512 over AVX2 + FMA over SSE or AVX without FMA: oneDNN's effective ISA,
  * OpenBLAS's kernel set as its CPU table or OPENBLAS_CORETYPE chose it), openblas on a
- * tie; GEMMs whose reduction (k) is shorter than 32, or whose B is transposed with few
- * columns for a C of at most 1024 rows (at most 128 columns; or fewer than 512, and k at
- * least 1024 and more than twice the rows of C), all measured slower in dnnl_sgemm, go to
- * openblas whatever the rule picked, and those of at most 16 terms (a first layer of few channels, a 1-D front end)
- * to tconv's own short-reduction kernel, which writes each output once with the bias in
- * it (a BLAS zeroes C, adds into it, and the bias is a pass more). So oneDNN computes float32 where it runs AVX-512 and OpenBLAS does not (a CPU
+ * tie. Some GEMM shapes go to openblas whatever the rule picked, where dnnl_sgemm was
+ * measured slower, and which depends on whether the CPU runs its 512-bit FMAs at full rate
+ * (Intel's AVX-512 cores, AMD from Zen 5) or splits each into two 256-bit halves (AMD Zen 4,
+ * where both libraries peak alike). At full rate: only a transposed B of 33 to 128 columns
+ * for a C of 9 to 32 rows over a reduction (k) of 2048 terms or more. Split: reductions
+ * shorter than 32, and a transposed B with few columns for a C of at most 1024 rows (at
+ * most 128 columns; or fewer than 512, and k at least 1024 and more than twice the rows
+ * of C). GEMMs of at most 16 terms (a first layer of few channels, a 1-D front end) run
+ * tconv's own short-reduction kernel, which writes each output once with the bias in it
+ * (a BLAS zeroes C, adds into it, and the bias is a pass more); beside full-rate AVX-512
+ * kernels, only those that add a bias, or of at most 3 terms. So oneDNN computes float32 where it runs AVX-512 and OpenBLAS does not (a CPU
  * its table does not know, or OPENBLAS_CORETYPE=Haswell on an AVX-512 machine), openblas
  * float64 always; reference only when no BLAS is built. tconv_provider_info(DEFAULT, ...)
  * says what the rule resolves to here. Every provider keeps the library's contract:

@@ -87,6 +87,8 @@ static tconv_status plan_nhwc(const tconv__ctx *c, tconv_product p, plan *pl,
      * apply_t's channel blocks of W' whenever it makes columns */
     pl->wbuf = (p != TCONV_WGRAD && K > 1) || (p == TCONV_APPLY_T && !pl->alias) ? sh->cy * R
                                                                                  : 0;
+    /* W'ᵀ, so that B is untransposed: tconv's short kernel reads no other, and dnnl_sgemm
+     * ran a transposed B of so few rows 0.7-0.9x as fast (speech_1d, Intel Xeon) */
     pl->by_column = p == TCONV_APPLY && !c->provider && R <= TCONV__SHORT_K &&
                     pl->layout != TCONV__PATH_UNIT_MAP;
     if (pl->by_column)

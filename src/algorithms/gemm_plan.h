@@ -100,8 +100,8 @@ typedef struct plan {
                        * elements per thread, for col2im through it */
     bool alias;       /* channels-last: x's rows are the columns (no im2row or row2im) */
     bool by_column;   /* channels-last apply of a short reduction (R <= TCONV__SHORT_K):
-                       * wbuf holds W'ᵀ, [R][C_y], so that tconv's own short product
-                       * (which reads B untransposed) takes the GEMM */
+                       * wbuf holds W'ᵀ, [R][C_y], so that B is untransposed (tconv's
+                       * short product reads no other; dnnl_sgemm runs it faster) */
     bool whole;       /* channels-first apply: the whole batch's columns, shared (first in
                        * the shared region), made once; tasks are blocks of W_g's rows */
     bool by_lines;    /* channels-last apply_t of few images: the columns of a whole image

@@ -9,11 +9,11 @@ void TC(tconv__mm)(const tconv__ctx *c, bool ta, bool tb, int64_t m, int64_t n, 
                    T alpha, const T *a, int64_t lda, const T *b, int64_t ldb, T beta, T *cc,
                    int64_t ldc)
 {
-    if (!c->provider &&
+    if (k <= tconv__short_k(c, false) &&
         TC(tconv__short_mm)(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, NULL, false, cc, ldc))
         return;
     const tconv__provider *p = c->provider ? c->provider
-                                           : tconv__provider_default(c->widest, tb, m, n, k);
+                                           : tconv__provider_default(c, tb, m, n, k);
     if (!p->PGEMM(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, cc, ldc) && c->failed)
         atomic_store_explicit(c->failed, 1, memory_order_relaxed);
 }
@@ -37,8 +37,9 @@ void TC(tconv__mm_bias)(const tconv__ctx *c, bool ta, bool tb, int64_t m, int64_
                         const T *a, int64_t lda, const T *b, int64_t ldb, const T *bias,
                         bool per_column, T *cc, int64_t ldc)
 {
-    if (!c->provider && TC(tconv__short_mm)(ta, tb, m, n, k, (T)1, a, lda, b, ldb, (T)0, bias,
-                                            per_column, cc, ldc))
+    if (k <= tconv__short_k(c, bias != NULL) &&
+        TC(tconv__short_mm)(ta, tb, m, n, k, (T)1, a, lda, b, ldb, (T)0, bias, per_column, cc,
+                            ldc))
         return;
     if (bias)
         TC(fill_bias)(m, n, bias, per_column, cc, ldc);

@@ -45,9 +45,12 @@ extern const tconv__provider tconv__provider_onednn;
 #endif
 extern const tconv__provider tconv__provider_reference;
 
-/* The provider of the default rule for a GEMM of this shape, for a call whose plan found
- * `wide` (the provider with the widest kernels for the dtype; providers.c). */
-const tconv__provider *tconv__provider_default(const tconv__provider *wide, bool tb,
-                                               int64_t m, int64_t n, int64_t k);
+/* The default rule (providers.c) for a GEMM of this shape: `wide` is the provider with
+ * the widest kernels for the dtype, `faster` whether its FMAs are also the faster ones. */
+const tconv__provider *tconv__provider_rule(const tconv__provider *wide, bool faster, bool tb,
+                                            int64_t m, int64_t n, int64_t k);
+/* The rule for a call of `c` (its plan's wide provider and CPU). */
+const tconv__provider *tconv__provider_default(const tconv__ctx *c, bool tb, int64_t m,
+                                               int64_t n, int64_t k);
 
 #endif /* TCONV_GEMM_PROVIDER_H */

@@ -49,27 +49,53 @@ const tconv__provider *tconv__provider_fallback(void)
  * never depend on the machine's load. For each dtype, the provider whose kernels run the
  * widest fused multiply-adds on this CPU (vector_bits), the first of the table on a tie
  * (openblas where it is built): oneDNN earns its place where it runs AVX-512 and OpenBLAS
- * does not (its table does not know the CPU, or OPENBLAS_CORETYPE holds it to AVX2); at
- * equal width OpenBLAS was the faster on tconv's tiles. Two kinds of GEMM go to the
- * fallback, where dnnl_sgemm (oneDNN 2.6) was measured slower: a reduction shorter than
- * TCONV__WIDE_MIN_K (the weight gradient over a small batch, e.g.), and a transposed B of
- * few columns that C has few rows for, which dnnl_sgemm packs slowly: at most
- * TCONV__NARROW_NT columns, or fewer than TCONV__WIDE_MIN_N_NT with a long reduction
- * (TCONV__WIDE_MAX_K_NT terms or more, and more than twice the rows), C having at most
- * TCONV__MANY_ROWS_NT rows. Measured on AMD EPYC Zen 4, AVX-512, one thread, GFLOP/s
- * against OpenBLAS's: 64 x 48 x 512 48 against 83 (DCGAN's last layer's weight
- * gradient), 256 x 64 x 256 88 against 100, 16 x 100 x 8192 10 against 62, 64 x 64 x 4096
- * 37 against 90, 128 x 128 x 2048 88 against 101, 64 x 256 x 3136 57-70 against 70-86;
- * with more rows, more columns or a shorter reduction it kept up or led: 3136 x 64 x 256
- * 82 against 73, 512 x 256 x 256 93 against 86, 128 x 288 x 392 111 against 100,
- * 64 x 512 x 4608 73 against 66. Before any of this, GEMMs of at most TCONV__SHORT_K terms
- * run tconv's own kernel (short.c; tconv__mm decides).
+ * does not (its table does not know the CPU, or OPENBLAS_CORETYPE holds it to AVX2).
+ *
+ * How far the wide provider is trusted then depends on whether its wider FMAs are also
+ * faster ones (tconv__wide_is_faster). Where they are (Intel's AVX-512 cores, AMD from Zen 5:
+ * one 512-bit FMA per port and cycle), dnnl_sgemm ran 1.2-2x OpenBLAS's AVX2 kernels on
+ * nearly every GEMM tconv makes, short reductions included (Intel Xeon with AMX, one
+ * thread, GFLOP/s against OpenBLAS's: 336 x 1024 x 21 107-150 against 80, 64 x 48 x 512
+ * with B transposed 122 against 80, 64 x 256 x 3136 150 against 96, 360 x 520 x 16 150
+ * against tconv's short kernel's 60), and only a transposed B of a few dozen columns and
+ * rows over a long reduction stays with the fallback: TCONV__FEW_ROWS_NT < m <=
+ * TCONV__SOME_ROWS_NT, TCONV__FEW_COLS_NT < n <= TCONV__NARROW_NT, k >= TCONV__LONG_K_NT
+ * (16 x 100 x 8192 43 against 60, 16 x 48 x 2048 45 against 58, 32 x 100 x 8192 63 against
+ * 73; with 8 or 64 rows, or 16 or 256 columns, dnnl led again).
+ *
+ * Where they are not (AMD Zen 4 splits a 512-bit FMA into two 256-bit halves, so both
+ * providers peak alike), the fallback keeps the GEMMs dnnl_sgemm (oneDNN 2.6) was measured
+ * slower on: a reduction shorter than TCONV__WIDE_MIN_K (the weight gradient over a small
+ * batch, e.g.), and a transposed B of few columns that C has few rows for, which
+ * dnnl_sgemm packs slowly: at most TCONV__NARROW_NT columns, or fewer than
+ * TCONV__WIDE_MIN_N_NT with a long reduction (TCONV__WIDE_MAX_K_NT terms or more, and more
+ * than twice the rows), C having at most TCONV__MANY_ROWS_NT rows. Measured on AMD EPYC
+ * Zen 4, AVX-512, one thread, GFLOP/s against OpenBLAS's: 64 x 48 x 512 48 against 83
+ * (DCGAN's last layer's weight gradient), 256 x 64 x 256 88 against 100, 16 x 100 x 8192
+ * 10 against 62, 64 x 64 x 4096 37 against 90, 128 x 128 x 2048 88 against 101,
+ * 64 x 256 x 3136 57-70 against 70-86; with more rows, more columns or a shorter reduction
+ * it kept up or led: 3136 x 64 x 256 82 against 73, 512 x 256 x 256 93 against 86,
+ * 128 x 288 x 392 111 against 100, 64 x 512 x 4608 73 against 66.
+ *
+ * Before any of this, GEMMs of at most tconv__short_k terms run tconv's own kernel (short.c;
+ * tconv__mm decides): TCONV__SHORT_K, or TCONV__SHORT_K_FAST_WIDE beside a faster wide
+ * provider (its 256-bit multiplies and adds ran at 0.4-0.7x dnnl_sgemm's speed from 4 terms
+ * up on the Intel Xeon: 128 x 1024 x 8 60 against 83, 64 x 4096 x 6 35 against 98; alike
+ * at 3) unless the GEMM adds a bias: the kernel writes it with the product, where a
+ * provider's C is filled with it first, a pass more over an output that a short reduction
+ * makes large for its work (speech_1d channels-last, 12796 x 512 x 10: 2.6 against 3.3 ms
+ * at one thread).
  */
 #define TCONV__WIDE_MIN_K 32
 #define TCONV__WIDE_MAX_K_NT 1024
 #define TCONV__WIDE_MIN_N_NT 512
 #define TCONV__NARROW_NT 128
 #define TCONV__MANY_ROWS_NT 1024
+#define TCONV__FEW_ROWS_NT 8
+#define TCONV__SOME_ROWS_NT 32
+#define TCONV__FEW_COLS_NT 32
+#define TCONV__LONG_K_NT 2048
+#define TCONV__SHORT_K_FAST_WIDE ((int64_t)3)
 
 const tconv__provider *tconv__provider_widest(tconv_dtype dtype)
 {
@@ -80,14 +106,50 @@ const tconv__provider *tconv__provider_widest(tconv_dtype dtype)
     return best;
 }
 
-const tconv__provider *tconv__provider_default(const tconv__provider *wide, bool tb,
-                                               int64_t m, int64_t n, int64_t k)
+/* Whether this CPU splits each 512-bit FMA into two 256-bit ones (AMD family 19h: Zen 4;
+ * Zen 3, of the same family, has no AVX-512 to split). libgcc read the CPU once at load
+ * (__builtin_cpu_is reads that record: no cpuid, which costs microseconds in a VM). */
+static bool halves_wide_fma(void)
 {
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+    return __builtin_cpu_is("amdfam19h");
+#else
+    return false;
+#endif
+}
+
+bool tconv__wide_is_faster(const tconv__provider *wide)
+{
+    const tconv__provider *f = tconv__provider_fallback();
+    return wide && wide != f && wide->vector_bits() > f->vector_bits() &&
+           (wide->vector_bits() < 512 || !halves_wide_fma());
+}
+
+int64_t tconv__short_k(const tconv__ctx *c, bool bias)
+{
+    return c->provider ? 0 : c->wide_faster && !bias ? TCONV__SHORT_K_FAST_WIDE : TCONV__SHORT_K;
+}
+
+const tconv__provider *tconv__provider_rule(const tconv__provider *wide, bool faster, bool tb,
+                                            int64_t m, int64_t n, int64_t k)
+{
+    if (!wide)
+        return tconv__provider_fallback();
+    if (faster) {
+        const bool slow_nt = tb && m > TCONV__FEW_ROWS_NT && m <= TCONV__SOME_ROWS_NT &&
+                             n > TCONV__FEW_COLS_NT && n <= TCONV__NARROW_NT &&
+                             k >= TCONV__LONG_K_NT;
+        return slow_nt ? tconv__provider_fallback() : wide;
+    }
     const bool long_k = k >= TCONV__WIDE_MAX_K_NT && k > 2 * m && n < TCONV__WIDE_MIN_N_NT;
     const bool slow_nt = tb && m <= TCONV__MANY_ROWS_NT && (n <= TCONV__NARROW_NT || long_k);
-    return wide && k >= TCONV__WIDE_MIN_K && !slow_nt
-               ? wide
-               : tconv__provider_fallback();
+    return k >= TCONV__WIDE_MIN_K && !slow_nt ? wide : tconv__provider_fallback();
+}
+
+const tconv__provider *tconv__provider_default(const tconv__ctx *c, bool tb, int64_t m,
+                                               int64_t n, int64_t k)
+{
+    return tconv__provider_rule(c->widest, c->wide_faster, tb, m, n, k);
 }
 
 tconv_status tconv__provider_select(tconv_provider requested, tconv_dtype dtype,
@@ -114,7 +176,7 @@ bool tconv__gemm_prefers_untransposed(const tconv__ctx *c, int64_t k)
 {
 #ifdef TCONV_HAVE_ONEDNN
     const tconv__provider *p = c->provider ? c->provider
-                                           : tconv__provider_default(c->widest, false, 0, 0, k);
+                                           : tconv__provider_default(c, false, 0, 0, k);
     return p == &tconv__provider_onednn;
 #else
     (void)c, (void)k;
@@ -178,11 +240,17 @@ size_t tconv_provider_info(tconv_provider p, char *buf, size_t size)
         const tconv__provider *f32 = tconv__provider_widest(TCONV_F32);
         const tconv__provider *f64 = tconv__provider_widest(TCONV_F64);
         const tconv__provider *f = tconv__provider_fallback();
+        const bool faster = tconv__wide_is_faster(f32);
+        const char *except = f32 == f  ? ""
+                             : faster ? ", full-rate: a few transposed-B GEMMs: openblas"
+                                      : ", split into halves: k < 32 and some transposed-B "
+                                        "GEMMs: openblas";
         const int n = snprintf(
             buf, buf ? size : 0, "the provider with the widest kernels on this CPU: float32 "
-            "%s (%d-bit%s), float64 %s (%d-bit); GEMMs with k <= %d: tconv's short-reduction "
-            "kernel", f32->name, f32->vector_bits(), f32 != f ? ", GEMMs with k < 32: openblas"
-            : "", f64->name, f64->vector_bits(), (int)TCONV__SHORT_K);
+            "%s (%d-bit%s), float64 %s (%d-bit); GEMMs with k <= %d (float32 without a bias), "
+            "%d (the rest): tconv's short-reduction kernel", f32->name, f32->vector_bits(), except, f64->name,
+            f64->vector_bits(), (int)(faster ? TCONV__SHORT_K_FAST_WIDE : TCONV__SHORT_K),
+            (int)TCONV__SHORT_K);
         return n < 0 ? 0 : (size_t)n;
     }
     const tconv__provider *q = (unsigned)p < TCONV_PROVIDER_COUNT ? find(p) : NULL;
