@@ -332,9 +332,11 @@ const char *tconv__path_name(const tconv__algo *a, int path);
 const tconv__algo *tconv__algo_resolve(tconv_algo a, const tconv__ctx *c);
 
 /* The layout auto computes a call of algorithm `a` in: the caller's (c->layout), or the
- * other one on copies of the activations where that pays (a transposed forward,
- * `convt_forward`, has a rule of its own). An explicit algorithm keeps the caller's. */
-tconv_layout tconv__auto_layout(const tconv__ctx *c, const tconv__algo *a, bool convt_forward);
+ * other one on copies of the activations where that pays (channels-first to channels-last
+ * for a `forward` only, with a rule for the convolution, `conv`, and one for the
+ * transposed layer). An explicit algorithm keeps the caller's. */
+tconv_layout tconv__auto_layout(const tconv__ctx *c, const tconv__algo *a, bool forward,
+                                bool conv);
 
 /* ---- GEMM, through the call's provider (src/gemm) ------------------------------------ */
 

@@ -876,22 +876,25 @@ static bool detours_to_last(const tconv_geometry *g, tconv_algo algo)
     return strstr(text, "computed channels-last") != NULL;
 }
 
-/* The channels-first transposed forward through the public entry point, with a bias,
- * against the oracle plus the bias, and 1 = 2 = 3 threads bit for bit, in both dtypes. */
-static void check_forward_threads(const tconv_geometry *g, uint64_t seed)
+/* The channels-first forward (the transposed layer's, or the convolution's if `conv`)
+ * through the public entry point, with a bias, against the oracle plus the bias, and
+ * 1 = 2 = 3 threads bit for bit, in both dtypes. */
+static void check_layer_forward_threads(const tconv_geometry *g, uint64_t seed, bool conv)
 {
     rng r = {seed + 55};
-    tensor in = tensor_random(numel(g, TCONV_TENSOR_Y), &r);
+    const tconv_product p = conv ? TCONV_APPLY : TCONV_APPLY_T;
+    const int64_t channels = conv ? g->y_channels : g->x_channels;
+    tensor in = tensor_random(numel(g, conv ? TCONV_TENSOR_X : TCONV_TENSOR_Y), &r);
     tensor w = tensor_random(numel(g, TCONV_TENSOR_WEIGHT), &r);
-    tensor b = tensor_random(g->x_channels, &r), ain = tensor_abs(&in), aw = tensor_abs(&w);
-    tensor ref = tensor_new(numel(g, TCONV_TENSOR_X)), bound = tensor_new(ref.n);
-    tensor out = tensor_new(ref.n), one = tensor_new(ref.n);
-    oracle(g, TCONV_APPLY_T, in.d, w.d, ref.d);
-    oracle(g, TCONV_APPLY_T, ain.d, aw.d, bound.d);
-    const int64_t per = ref.n / (g->batch ? g->batch : 1) / g->x_channels;
+    tensor b = tensor_random(channels, &r), ain = tensor_abs(&in), aw = tensor_abs(&w);
+    tensor ref = tensor_new(numel(g, conv ? TCONV_TENSOR_Y : TCONV_TENSOR_X));
+    tensor bound = tensor_new(ref.n), out = tensor_new(ref.n), one = tensor_new(ref.n);
+    oracle(g, p, in.d, w.d, ref.d);
+    oracle(g, p, ain.d, aw.d, bound.d);
+    const int64_t per = ref.n / (g->batch ? g->batch : 1) / channels;
     for (int64_t i = 0; i < ref.n; ++i) {
-        ref.d[i] += b.d[i / per % g->x_channels];
-        bound.d[i] += fabs(b.d[i / per % g->x_channels]);
+        ref.d[i] += b.d[i / per % channels];
+        bound.d[i] += fabs(b.d[i / per % channels]);
     }
     for (int d = 0; d < 2; ++d) {
         const tconv_dtype dt = d ? TCONV_F32 : TCONV_F64;
@@ -900,9 +903,12 @@ static void check_forward_threads(const tconv_geometry *g, uint64_t seed)
             tensor *o = threads == 1 ? &one : &out;
             const tconv_options opt = {.num_threads = threads};
             tconv_error err = {0};
-            cr_assert_eq(tconv_convt_forward_ex(g, TCONV_ALGO_AUTO, dt, tensor_data(&in, dt),
-                                                tensor_data(&w, dt), tensor_data(&b, dt),
-                                                tensor_data(o, dt), &opt, &err),
+            tconv_status (*const run)(const tconv_geometry *, tconv_algo, tconv_dtype,
+                                      const void *, const void *, const void *, void *,
+                                      const tconv_options *, tconv_error *) =
+                conv ? tconv_conv_forward_ex : tconv_convt_forward_ex;
+            cr_assert_eq(run(g, TCONV_ALGO_AUTO, dt, tensor_data(&in, dt), tensor_data(&w, dt),
+                             tensor_data(&b, dt), tensor_data(o, dt), &opt, &err),
                          TCONV_OK, "%s", err.message);
             if (threads > 1)
                 cr_assert(memcmp(tensor_data(&one, dt), tensor_data(&out, dt), bytes) == 0,
@@ -912,13 +918,18 @@ static void check_forward_threads(const tconv_geometry *g, uint64_t seed)
         if (dt == TCONV_F32)
             tensor_f32_to_f64(&one);
         char what[400];
-        snprintf(what, sizeof what, "auto channels-first forward, %s [%s]", d ? "f32" : "f64",
-                 describe(g));
-        expect_close(one.d, ref.d, bound.d, ref.n, reduction_length(g, TCONV_APPLY_T) + 1,
-                     dtype_eps(dt), what);
+        snprintf(what, sizeof what, "auto channels-first %s forward, %s [%s]",
+                 conv ? "conv" : "convt", d ? "f32" : "f64", describe(g));
+        expect_close(one.d, ref.d, bound.d, ref.n, reduction_length(g, p) + 1, dtype_eps(dt),
+                     what);
     }
     tensor_free(&in), tensor_free(&w), tensor_free(&b), tensor_free(&ain), tensor_free(&aw);
     tensor_free(&ref), tensor_free(&bound), tensor_free(&out), tensor_free(&one);
+}
+
+static void check_forward_threads(const tconv_geometry *g, uint64_t seed)
+{
+    check_layer_forward_threads(g, seed, false);
 }
 
 /* auto's channels-first rule for the transposed forward: channels-last copies on gemm's
@@ -958,12 +969,62 @@ Test(fastpaths, auto_channels_first_detours)
         cr_assert(!strstr(text, "computed"), "backward: %s [%s]", text, describe(&g));
         plan_text(&g, TCONV_CONV_FORWARD, TCONV_ALGO_AUTO, TCONV_LAYOUT_CHANNELS_FIRST, text,
                   sizeof text);
-        cr_assert(!strstr(text, "computed"), "conv forward: %s [%s]", text, describe(&g));
+        cr_assert(!strstr(text, "computed") || c.sh.cyg >= 16, "conv forward: %s [%s]", text,
+                  describe(&g));
         ++routes[path == TCONV__PATH_TILED][expect];
         check_forward_threads(&g, seed);
     }
     cr_assert(routes[0][0] > 0 && routes[0][1] > 0 && routes[1][0] > 0,
               "routes: general %d/%d, tiled %d", routes[0][0], routes[0][1], routes[1][0]);
+}
+
+/* auto's channels-first rule for the convolution forward: channels-last copies on gemm's
+ * general path for output maps of at most 256 positions with at least 16 channels per
+ * group on both sides, but where the whole batch's columns make one matrix; never for an
+ * explicit gemm, nor for the backward. Both routes against the oracle (with a bias),
+ * 1 = 2 = 3 threads. */
+Test(fastpaths, auto_conv_forward_detours_for_small_maps)
+{
+    static const int64_t per_group[] = {8, 15, 16, 17, 24};
+    int routes[2] = {0}; /* [detour] */
+    for (uint64_t seed = 1; seed <= PER_FAMILY / 2; ++seed) {
+        rng r = {seed * 15485863};
+        draw w = draw_common(&r);
+        w.dims = (int)rng_int(&r, 1, 2);
+        w.groups = rng_int(&r, 0, 2) ? 1 : 2;
+        w.cin = w.groups * per_group[rng_int(&r, 0, 4)];   /* conv output: y */
+        w.cout = w.groups * per_group[rng_int(&r, 0, 4)];  /* conv input: x */
+        w.batch = rng_int(&r, 1, 3);
+        const bool small = rng_int(&r, 0, 1);
+        for (int a = 0; a < w.dims; ++a) {
+            w.k[a] = rng_int(&r, 2, 3), w.s[a] = rng_int(&r, 1, 2), w.d[a] = 1, w.op[a] = 0;
+            w.p[a] = rng_int(&r, 0, 1);
+            w.in[a] = small ? rng_int(&r, 2, w.dims == 1 ? 200 : 14)
+                            : rng_int(&r, w.dims == 1 ? 300 : 17, w.dims == 1 ? 600 : 20);
+        }
+        tconv_geometry g;
+        make(&w, &g);
+        const tconv__ctx c = context(&g, 0);
+        if (tconv__phase_uses_loops(&c.sh) || tconv__gemm_path_of(&c.sh) != TCONV__PATH_GENERAL)
+            continue;
+        const bool expect = c.sh.cxg >= 16 && c.sh.cyg >= 16 && c.sh.y_count <= 256 &&
+                            !tconv__gemm_apply_whole(&c);
+        char text[600];
+        plan_text(&g, TCONV_CONV_FORWARD, TCONV_ALGO_AUTO, TCONV_LAYOUT_CHANNELS_FIRST, text,
+                  sizeof text);
+        cr_assert_eq(strstr(text, "computed channels-last") != NULL, expect, "auto: %s [%s]",
+                     text, describe(&g));
+        plan_text(&g, TCONV_CONV_FORWARD, TCONV_ALGO_GEMM, TCONV_LAYOUT_CHANNELS_FIRST, text,
+                  sizeof text);
+        cr_assert(!strstr(text, "computed"), "gemm: %s [%s]", text, describe(&g));
+        plan_text(&g, TCONV_CONV_BACKWARD, TCONV_ALGO_AUTO, TCONV_LAYOUT_CHANNELS_FIRST, text,
+                  sizeof text);
+        cr_assert(!strstr(text, "computed"), "backward: %s [%s]", text, describe(&g));
+        ++routes[expect];
+        check_layer_forward_threads(&g, seed, true);
+    }
+    cr_assert(routes[0] > 0 && routes[1] > 0, "routes: native %d, detour %d", routes[0],
+              routes[1]);
 }
 
 /* ... and only while the copies (Y in, X out) fit the workspace bound. */
@@ -979,10 +1040,10 @@ Test(fastpaths, auto_channels_first_detour_within_the_bound)
     const size_t copies = (size_t)3 * (16 * 64 + 32 * 16) * sizeof(float);
     for (int over = 0; over < 2; ++over) {
         tconv__ctx c = context(&g, copies + (size_t)over);
-        cr_assert_eq(tconv__auto_layout(&c, &tconv__algo_gemm, true),
+        cr_assert_eq(tconv__auto_layout(&c, &tconv__algo_gemm, true, false),
                      TCONV_LAYOUT_CHANNELS_LAST, "bound %zu", c.ws_limit);
         c = context(&g, copies - 1 - (size_t)over);
-        cr_assert_eq(tconv__auto_layout(&c, &tconv__algo_gemm, true),
+        cr_assert_eq(tconv__auto_layout(&c, &tconv__algo_gemm, true, false),
                      TCONV_LAYOUT_CHANNELS_FIRST, "bound %zu", c.ws_limit);
     }
 }

@@ -226,7 +226,7 @@ tconv_status tconv__plan_init(tconv_plan *pl, const tconv_geometry *g, tconv__ta
     if (!pl->algo)
         return tconv__fail(err, TCONV_EINVAL, "algo = %d: not an algorithm", (int)algo);
     if (algo == TCONV_ALGO_AUTO) /* may compute in the other layout, on copies */
-        c->layout = tconv__auto_layout(c, pl->algo, task == TCONV__TASK_FORWARD && !pl->conv);
+        c->layout = tconv__auto_layout(c, pl->algo, task == TCONV__TASK_FORWARD, pl->conv);
     if (!pl->algo->channels_last || !pl->algo->channels_last(c))
         c->layout = TCONV_LAYOUT_CHANNELS_FIRST; /* the products see channels-first */
 
