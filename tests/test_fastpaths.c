@@ -334,6 +334,43 @@ Test(fastpaths, batch_folding)
     }
 }
 
+/* apply_t of an image past TCONV__TILE_N columns whose columns all fit 1 MiB (few x
+ * channels: a generator's RGB layer) takes a whole image per tile, so that col2im goes
+ * through the phase plane; more x channels keep tiles of lines. Against the oracle. */
+Test(fastpaths, apply_t_whole_images_of_few_channels)
+{
+    int taken[2] = {0};
+    for (uint64_t seed = 1; seed <= PER_FAMILY / 2; ++seed) {
+        rng r = {seed * 179424673};
+        draw w = draw_common(&r);
+        w.dims = 2;
+        w.groups = 1;
+        w.batch = rng_int(&r, 1, 3);
+        w.cin = rng_int(&r, 8, 12); /* y channels: past phase's loops */
+        w.cout = rng_int(&r, 0, 1) ? rng_int(&r, 1, 3) : rng_int(&r, 16, 40); /* x */
+        for (int a = 0; a < 2; ++a) {
+            w.in[a] = rng_int(&r, 23, 34); /* 529 .. 1156 columns an image */
+            w.k[a] = rng_int(&r, 2, 4), w.s[a] = rng_int(&r, 1, 2), w.d[a] = 1;
+            w.p[a] = rng_int(&r, 0, 1), w.op[a] = 0;
+            if (w.k[a] == w.s[a])
+                ++w.k[a]; /* the general path, not the tiled one */
+        }
+        tconv_geometry g;
+        make(&w, &g);
+        const tconv__ctx c = context(&g, 0);
+        if (tconv__phase_uses_loops(&c.sh) || tconv__gemm_path_of(&c.sh) != TCONV__PATH_GENERAL)
+            continue;
+        const bool fits = c.sh.cxg * c.sh.k_count * c.sh.y_count * 4 <= 1 << 20;
+        const bool whole = tconv__gemm_images_per_tile(&c, TCONV_APPLY_T) > 0;
+        cr_assert_eq(whole, fits, "whole images %d, %lld bytes of columns [%s]", whole,
+                     (long long)(c.sh.cxg * c.sh.k_count * c.sh.y_count * 4), describe(&g));
+        ++taken[whole];
+        check_all(&g, seed, NULL);
+        check_bias(&g, seed);
+    }
+    cr_assert(taken[0] > 0 && taken[1] > 0, "whole %d, lines %d", taken[1], taken[0]);
+}
+
 /* Bounds that leave room for `lines` lines of columns, and the alignment slack:
  * gemm's R = (C_x/g)·Πk rows plus C_y/g of Y2 positions; phase's at most (C_y/g)·Πk rows
  * plus Πs·C_x/g results of ⌈X2/s2⌉ positions, after the weights regrouped by phase. */

@@ -182,6 +182,26 @@ static tconv_status plan_nhwc(const tconv__ctx *c, tconv_product p, plan *pl,
     return TCONV_OK;
 }
 
+/* Columns of an apply_t tile: TCONV__TILE_N, or a whole image on the general path when
+ * all its columns (R x |Sy|) take at most TCONV__WHOLE_IMAGE_BYTES: tiles of whole images
+ * take col2im through the phase plane (contiguous adds), where tiles of lines add into x
+ * with the stride along the last axis (DCGAN's last layer, 3 x channels of a 64x64 map
+ * from 1024 columns an image: col2im_span was 45% of its forward under perf). Measured
+ * (Intel Xeon, forward, 1 / 2 threads): 64 -> 3 channels k4 s2 at 32x32, batch 16, 1.75 /
+ * 1.71x; at 64x64, batch 4 (768 KB of columns) 1.43 / 1.46x; 128 -> 8 at 32x32 1.37x;
+ * 32 -> 3 k3 s2 at 48x48 1.8x. */
+#define TCONV__WHOLE_IMAGE_BYTES ((double)(1 << 20))
+static int64_t apply_t_width(const tconv__ctx *c)
+{
+    const tconv__shape *sh = &c->sh;
+    const double bytes = (double)sh->cxg * (double)sh->k_count * (double)sh->y_count *
+                         (double)tconv__dtype_size(c->dtype);
+    return tconv__gemm_path_of(sh) == TCONV__PATH_GENERAL && sh->y_count > TCONV__TILE_N &&
+                   bytes <= TCONV__WHOLE_IMAGE_BYTES
+               ? sh->y_count
+               : TCONV__TILE_N;
+}
+
 /* Channels-first apply over the whole batch's columns (see TCONV__WHOLE_COLUMNS), when
  * the shape asks for it and the columns and one y buffer per thread fit the bound
  * (`budget` elements). Fills the plan and says whether it did. */
@@ -242,7 +262,7 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
     /* rows of one task's column tile, and elements per column of its buffers */
     const int64_t K = sh->k_count, cyg = sh->cyg;
     int64_t rows, per_column;
-    cut_columns(sh, p == TCONV_APPLY_T ? TCONV__TILE_N : task_width(sh), pl);
+    cut_columns(sh, p == TCONV_APPLY_T ? apply_t_width(c) : task_width(sh), pl);
     if (p == TCONV_APPLY_T) {
         const int64_t column_tasks = pl->folded ? pl->tiles
                                      : pl->layout == TCONV__PATH_TILED ? sh->batch * pl->tiles
