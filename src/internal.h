@@ -130,7 +130,7 @@ typedef struct tconv__ctx {
                        * the output's channels (NULL: none) */
     const tconv__provider *provider; /* GEMMs go to this provider; NULL: the default rule */
     const tconv__provider *widest;   /* the default rule's provider for the dtype */
-    bool wide_faster; /* its FMAs are faster than the fallback's too (tconv__wide_is_faster) */
+    bool wide_faster; /* its FMAs are also faster than the fallback's (provider_widest) */
     atomic_int *failed; /* set by a GEMM whose provider failed (NULL: nobody is told) */
 } tconv__ctx;
 
@@ -349,11 +349,9 @@ tconv_layout tconv__auto_layout(const tconv__ctx *c, const tconv__algo *a, bool 
 tconv_status tconv__provider_select(tconv_provider requested, tconv_dtype dtype,
                                     const tconv__provider **out, tconv_error *err);
 /* The provider whose kernels are the widest for `dtype` on this CPU: the default rule's
- * (see providers.c). */
-const tconv__provider *tconv__provider_widest(tconv_dtype dtype);
-/* Whether `wide`'s wider FMAs also run faster than the fallback's on this CPU (not when
- * they are split into halves); the default rule trusts it further then. */
-bool tconv__wide_is_faster(const tconv__provider *wide);
+ * (see providers.c); *faster (unless NULL): whether its wider FMAs also run faster than
+ * the fallback's here (not where the CPU splits them into halves). */
+const tconv__provider *tconv__provider_widest(tconv_dtype dtype, bool *faster);
 /* GEMMs of at most this many terms run tconv's short-reduction kernel (0: none, when the
  * call names a provider), for a GEMM that adds a bias or not; providers.c gives the
  * measurements. */

@@ -220,8 +220,7 @@ tconv_status tconv__plan_init(tconv_plan *pl, const tconv_geometry *g, tconv__ta
     c->layout = pl->layout;
     CHECK(tconv__provider_select(opt ? opt->provider : TCONV_PROVIDER_DEFAULT, dtype,
                                  &c->provider, err));
-    c->widest = tconv__provider_widest(dtype);
-    c->wide_faster = tconv__wide_is_faster(c->widest);
+    c->widest = tconv__provider_widest(dtype, &c->wide_faster);
     pl->algo = tconv__algo_resolve(algo, c);
     if (!pl->algo)
         return tconv__fail(err, TCONV_EINVAL, "algo = %d: not an algorithm", (int)algo);

@@ -52,8 +52,8 @@ const tconv__provider *tconv__provider_fallback(void)
  * does not (its table does not know the CPU, or OPENBLAS_CORETYPE holds it to AVX2).
  *
  * How far the wide provider is trusted then depends on whether its wider FMAs are also
- * faster ones (tconv__wide_is_faster). Where they are (Intel's AVX-512 cores, AMD from Zen 5:
- * one 512-bit FMA per port and cycle), dnnl_sgemm ran 1.2-2x OpenBLAS's AVX2 kernels on
+ * faster ones (tconv__provider_widest says). Where they are (Intel's AVX-512 cores, AMD
+ * from Zen 5: one 512-bit FMA per port and cycle), dnnl_sgemm ran 1.2-2x OpenBLAS's AVX2 kernels on
  * nearly every GEMM tconv makes, short reductions included (Intel Xeon with AMX, one
  * thread, GFLOP/s against OpenBLAS's: 336 x 1024 x 21 107-150 against 80, 64 x 48 x 512
  * with B transposed 122 against 80, 64 x 256 x 3136 150 against 96, 360 x 520 x 16 150
@@ -97,15 +97,6 @@ const tconv__provider *tconv__provider_fallback(void)
 #define TCONV__LONG_K_NT 2048
 #define TCONV__SHORT_K_FAST_WIDE ((int64_t)3)
 
-const tconv__provider *tconv__provider_widest(tconv_dtype dtype)
-{
-    const tconv__provider *best = NULL;
-    for (size_t i = 0; i < sizeof table / sizeof table[0]; ++i)
-        if (serves(table[i], dtype) && (!best || table[i]->vector_bits() > best->vector_bits()))
-            best = table[i];
-    return best;
-}
-
 /* Whether this CPU splits each 512-bit FMA into two 256-bit ones (AMD family 19h: Zen 4;
  * Zen 3, of the same family, has no AVX-512 to split). libgcc read the CPU once at load
  * (__builtin_cpu_is reads that record: no cpuid, which costs microseconds in a VM). */
@@ -118,11 +109,25 @@ static bool halves_wide_fma(void)
 #endif
 }
 
-bool tconv__wide_is_faster(const tconv__provider *wide)
+/* Each provider's vector_bits is asked once: oneDNN's takes 66 ns (Intel Xeon), and a
+ * plan is made for every call of the layer entry points (the seed's whole call: 1 us). */
+const tconv__provider *tconv__provider_widest(tconv_dtype dtype, bool *faster)
 {
-    const tconv__provider *f = tconv__provider_fallback();
-    return wide && wide != f && wide->vector_bits() > f->vector_bits() &&
-           (wide->vector_bits() < 512 || !halves_wide_fma());
+    const tconv__provider *best = NULL;
+    int best_bits = 0, fallback_bits = 0;
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; ++i) {
+        if (!serves(table[i], dtype))
+            continue;
+        const int bits = table[i]->vector_bits();
+        if (table[i] == tconv__provider_fallback())
+            fallback_bits = bits;
+        if (!best || bits > best_bits)
+            best = table[i], best_bits = bits;
+    }
+    if (faster)
+        *faster = best && best != tconv__provider_fallback() && best_bits > fallback_bits &&
+                  (best_bits < 512 || !halves_wide_fma());
+    return best;
 }
 
 int64_t tconv__short_k(const tconv__ctx *c, bool bias)
@@ -237,10 +242,10 @@ size_t tconv_provider_info(tconv_provider p, char *buf, size_t size)
     if (buf && size)
         buf[0] = '\0';
     if (p == TCONV_PROVIDER_DEFAULT) {
-        const tconv__provider *f32 = tconv__provider_widest(TCONV_F32);
-        const tconv__provider *f64 = tconv__provider_widest(TCONV_F64);
+        bool faster;
+        const tconv__provider *f32 = tconv__provider_widest(TCONV_F32, &faster);
+        const tconv__provider *f64 = tconv__provider_widest(TCONV_F64, NULL);
         const tconv__provider *f = tconv__provider_fallback();
-        const bool faster = tconv__wide_is_faster(f32);
         const char *except = f32 == f  ? ""
                              : faster ? ", full-rate: a few transposed-B GEMMs: openblas"
                                       : ", split into halves: k < 32 and some transposed-B "
