@@ -334,6 +334,30 @@ Test(fastpaths, batch_folding)
     }
 }
 
+/* The pointwise weight gradient of a dW too small for several 512 x 512 tiles (ResNet's
+ * 1x1 layers) is cut into tiles down to 64 a side so that the team shares it: remainders
+ * on both sides, against the oracle, and 1 = 2 = 3 threads bit for bit. */
+Test(fastpaths, pointwise_wgrad_cut_for_the_team)
+{
+    for (uint64_t seed = 1; seed <= PER_FAMILY / 4; ++seed) {
+        rng r = {seed * 86028121};
+        draw w = draw_common(&r);
+        w.dims = (int)rng_int(&r, 1, 2);
+        w.groups = rng_int(&r, 0, 3) ? 1 : 2;
+        w.cin = w.groups * rng_int(&r, 20, 140);
+        w.cout = w.groups * rng_int(&r, 20, 140);
+        w.batch = rng_int(&r, 1, 3);
+        for (int a = 0; a < 3; ++a)
+            w.in[a] = rng_int(&r, 1, w.dims == 1 ? 12 : 4), w.k[a] = w.s[a] = w.d[a] = 1,
+            w.p[a] = w.op[a] = 0;
+        tconv_geometry g;
+        make(&w, &g);
+        const tconv__ctx c = context(&g, 0);
+        cr_assert_eq(tconv__gemm_path_of(&c.sh), TCONV__PATH_POINTWISE, "[%s]", describe(&g));
+        check_all(&g, seed, NULL);
+    }
+}
+
 /* apply_t of an image past TCONV__TILE_N columns whose columns all fit 1 MiB (few x
  * channels: a generator's RGB layer) takes a whole image per tile, so that col2im goes
  * through the phase plane; more x channels keep tiles of lines. Against the oracle. */

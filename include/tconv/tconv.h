@@ -164,8 +164,9 @@ TCONV_API tconv_status tconv_algo_from_name(const char *name, tconv_algo *out);
  * of C). GEMMs of at most 16 terms (a first layer of few channels, a 1-D front end) run
  * tconv's own short-reduction kernel, which writes each output once with the bias in it
  * (a BLAS zeroes C, adds into it, and the bias is a pass more); beside full-rate AVX-512
- * kernels, only those that add a bias, or of at most 3 terms. So oneDNN computes float32 where it runs AVX-512 and OpenBLAS does not (a CPU
- * its table does not know, or OPENBLAS_CORETYPE=Haswell on an AVX-512 machine), openblas
+ * kernels, only those that add a bias, or of at most 3 terms. So oneDNN computes float32
+ * where it runs AVX-512 and OpenBLAS does not (a CPU its table does not know, or
+ * OPENBLAS_CORETYPE=Haswell on an AVX-512 machine), openblas
  * float64 always; reference only when no BLAS is built. tconv_provider_info(DEFAULT, ...)
  * says what the rule resolves to here. Every provider keeps the library's contract:
  * bit-identical results for any thread count, outputs never read, and no partial result

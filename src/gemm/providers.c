@@ -53,9 +53,11 @@ const tconv__provider *tconv__provider_fallback(void)
  *
  * How far the wide provider is trusted then depends on whether its wider FMAs are also
  * faster ones (tconv__provider_widest says). Where they are (Intel's AVX-512 cores, AMD
- * from Zen 5: one 512-bit FMA per port and cycle), dnnl_sgemm ran 1.2-2x OpenBLAS's AVX2 kernels on
- * nearly every GEMM tconv makes, short reductions included (Intel Xeon with AMX, one
- * thread, GFLOP/s against OpenBLAS's: 336 x 1024 x 21 107-150 against 80, 64 x 48 x 512
+ * from Zen 5: one 512-bit FMA per port and cycle; the Intel parts with a single 512-bit FMA
+ * port, some Xeon Silver and Bronze, are taken as full rate too: no fixed record tells
+ * them apart), dnnl_sgemm ran 1.2-2x OpenBLAS's AVX2 kernels on nearly every GEMM tconv
+ * makes, short reductions included (Intel Xeon with AMX, one thread, GFLOP/s against
+ * OpenBLAS's: 336 x 1024 x 21 107-150 against 80, 64 x 48 x 512
  * with B transposed 122 against 80, 64 x 256 x 3136 150 against 96, 360 x 520 x 16 150
  * against tconv's short kernel's 60), and only a transposed B of a few dozen columns and
  * rows over a long reduction stays with the fallback: TCONV__FEW_ROWS_NT < m <=
@@ -103,6 +105,7 @@ const tconv__provider *tconv__provider_fallback(void)
 static bool halves_wide_fma(void)
 {
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+    __builtin_cpu_init(); /* a no-op once libgcc's constructor has run */
     return __builtin_cpu_is("amdfam19h");
 #else
     return false;
@@ -132,7 +135,9 @@ const tconv__provider *tconv__provider_widest(tconv_dtype dtype, bool *faster)
 
 int64_t tconv__short_k(const tconv__ctx *c, bool bias)
 {
-    return c->provider ? 0 : c->wide_faster && !bias ? TCONV__SHORT_K_FAST_WIDE : TCONV__SHORT_K;
+    if (c->provider)
+        return 0;
+    return c->wide_faster && !bias ? TCONV__SHORT_K_FAST_WIDE : TCONV__SHORT_K;
 }
 
 const tconv__provider *tconv__provider_rule(const tconv__provider *wide, bool faster, bool tb,
@@ -253,8 +258,8 @@ size_t tconv_provider_info(tconv_provider p, char *buf, size_t size)
         const int n = snprintf(
             buf, buf ? size : 0, "the provider with the widest kernels on this CPU: float32 "
             "%s (%d-bit%s), float64 %s (%d-bit); GEMMs with k <= %d (float32 without a bias), "
-            "%d (the rest): tconv's short-reduction kernel", f32->name, f32->vector_bits(), except, f64->name,
-            f64->vector_bits(), (int)(faster ? TCONV__SHORT_K_FAST_WIDE : TCONV__SHORT_K),
+            "%d (the rest): tconv's short-reduction kernel", f32->name, f32->vector_bits(),
+            except, f64->name, f64->vector_bits(), (int)(faster ? TCONV__SHORT_K_FAST_WIDE : TCONV__SHORT_K),
             (int)TCONV__SHORT_K);
         return n < 0 ? 0 : (size_t)n;
     }
