@@ -169,7 +169,6 @@ static bool conv_detours_to_channels_last(const tconv__ctx *c)
 tconv_layout tconv__auto_layout(const tconv__ctx *c, const tconv__algo *a, bool forward,
                                bool conv)
 {
-
     if (a != &tconv__algo_gemm)
         return c->layout;
     if (c->layout == TCONV_LAYOUT_CHANNELS_LAST)

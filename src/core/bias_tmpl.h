@@ -116,7 +116,8 @@ static void TC(bias_grad)(const tconv__ctx *c, int64_t channels, int64_t count, 
 {
     const int team = tconv__pass_team(c->threads, c->sh.batch * channels * count);
     /* channels-last: one block of whole 16-channel runs per thread, at most BIAS_BLOCK */
-    const int64_t share = tconv__tiles(tconv__tiles(channels, team), 16) * 16;
+    const int64_t runs = tconv__tiles(tconv__tiles(channels, team), 16);
+    const int64_t share = runs < 1 ? 16 : runs * 16;
     const TC(bias_args) op = {c, channels, count,
                               share < TCONV__BIAS_BLOCK ? share : TCONV__BIAS_BLOCK, g, grad_bias};
     if (c->layout == TCONV_LAYOUT_CHANNELS_LAST)
