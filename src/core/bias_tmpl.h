@@ -82,12 +82,13 @@ static void TC(bias_grad_run)(const void *arg, int64_t r, int thread)
     const int64_t channels = op->channels, rows = op->c->sh.batch * op->count;
     const int64_t c0 = r * op->block;
     const int64_t n_ch = channels - c0 < op->block ? channels - c0 : op->block;
-    const T *g = op->in + c0;
     (void)thread;
     double sum[TCONV__BIAS_BLOCK] = {0};
-    for (int64_t row = 0; row < rows; ++row)
+    for (int64_t row = 0; row < rows; ++row) { /* (an empty batch may pass no tensor) */
+        const T *g = op->in + row * channels + c0;
         for (int64_t j = 0; j < n_ch; ++j)
-            sum[j] += g[row * channels + j];
+            sum[j] += g[j];
+    }
     for (int64_t j = 0; j < n_ch; ++j)
         op->out[c0 + j] = (T)sum[j];
 }
