@@ -313,6 +313,9 @@ bool tconv__gemm_apply_whole(const tconv__ctx *c);
  * batch is empty or images are cut into line tiles. */
 int64_t tconv__gemm_images_per_tile(const tconv__ctx *c, tconv_product p);
 
+/* The tile of dW_g its channels-first pointwise weight gradient gives each task:
+ * tm x tn, cut from 512 x 512 until there are four tiles or both sides are 64. */
+void tconv__gemm_pointwise_wgrad_tile(const tconv__shape *sh, int64_t *tm, int64_t *tn);
 /* Whether the gemm algorithm's channels-last apply_t gathers x line by line (few images
  * of one group with overlapping lines). */
 bool tconv__gemm_nhwc_by_lines(const tconv__ctx *c);

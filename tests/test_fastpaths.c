@@ -339,6 +339,7 @@ Test(fastpaths, batch_folding)
  * on both sides, against the oracle, and 1 = 2 = 3 threads bit for bit. */
 Test(fastpaths, pointwise_wgrad_cut_for_the_team)
 {
+    int cut = 0;
     for (uint64_t seed = 1; seed <= PER_FAMILY / 4; ++seed) {
         rng r = {seed * 86028121};
         draw w = draw_common(&r);
@@ -354,8 +355,20 @@ Test(fastpaths, pointwise_wgrad_cut_for_the_team)
         make(&w, &g);
         const tconv__ctx c = context(&g, 0);
         cr_assert_eq(tconv__gemm_path_of(&c.sh), TCONV__PATH_POINTWISE, "[%s]", describe(&g));
+        int64_t tm, tn;
+        tconv__gemm_pointwise_wgrad_tile(&c.sh, &tm, &tn);
+        const int64_t M = c.sh.cyg, N = c.sh.cxg;
+        const int64_t tasks = c.sh.groups * ((M + tm - 1) / tm) * ((N + tn - 1) / tn);
+        /* four tasks, or tiles already at 64 (or the whole side) both ways */
+        cr_assert(tasks >= 4 || ((tm <= 64 || tm == M) && (tn <= 64 || tn == N)),
+                  "%lld tasks of %lld x %lld [%s]", (long long)tasks, (long long)tm,
+                  (long long)tn, describe(&g));
+        cr_assert((tm >= 64 || tm == M) && (tn >= 64 || tn == N) && tm <= M && tn <= N,
+                  "tile %lld x %lld [%s]", (long long)tm, (long long)tn, describe(&g));
+        cut += tm < M || tn < N;
         check_all(&g, seed, NULL);
     }
+    cr_assert(cut > 0, "no dW was cut");
 }
 
 /* apply_t of an image past TCONV__TILE_N columns whose columns all fit 1 MiB (few x
@@ -875,6 +888,14 @@ static void draw_channels(rng *r, draw *w, int64_t cxg, int64_t most)
     w->batch = rng_int(r, 1, 3);
 }
 
+/* auto's rule for a channels-first convolution forward through channels-last copies (see
+ * auto_conv_forward_detours_for_small_maps), under the default workspace bound. */
+static bool conv_detour_expected(const tconv__ctx *c)
+{
+    return tconv__gemm_path_of(&c->sh) == TCONV__PATH_GENERAL && c->sh.cxg >= 16 &&
+           c->sh.cyg >= 16 && c->sh.y_count <= 256 && !tconv__gemm_apply_whole(c);
+}
+
 /* Whether a channels-last forward plan of `algo` computes on channels-first copies. */
 static bool detours(const tconv_geometry *g, tconv_algo algo)
 {
@@ -1030,8 +1051,8 @@ Test(fastpaths, auto_channels_first_detours)
         cr_assert(!strstr(text, "computed"), "backward: %s [%s]", text, describe(&g));
         plan_text(&g, TCONV_CONV_FORWARD, TCONV_ALGO_AUTO, TCONV_LAYOUT_CHANNELS_FIRST, text,
                   sizeof text);
-        cr_assert(!strstr(text, "computed") || c.sh.cyg >= 16, "conv forward: %s [%s]", text,
-                  describe(&g));
+        cr_assert_eq(strstr(text, "computed channels-last") != NULL, conv_detour_expected(&c),
+                     "conv forward: %s [%s]", text, describe(&g));
         ++routes[path == TCONV__PATH_TILED][expect];
         check_forward_threads(&g, seed);
     }
@@ -1068,8 +1089,7 @@ Test(fastpaths, auto_conv_forward_detours_for_small_maps)
         const tconv__ctx c = context(&g, 0);
         if (tconv__phase_uses_loops(&c.sh) || tconv__gemm_path_of(&c.sh) != TCONV__PATH_GENERAL)
             continue;
-        const bool expect = c.sh.cxg >= 16 && c.sh.cyg >= 16 && c.sh.y_count <= 256 &&
-                            !tconv__gemm_apply_whole(&c);
+        const bool expect = conv_detour_expected(&c);
         char text[600];
         plan_text(&g, TCONV_CONV_FORWARD, TCONV_ALGO_AUTO, TCONV_LAYOUT_CHANNELS_FIRST, text,
                   sizeof text);

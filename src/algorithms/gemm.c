@@ -182,6 +182,26 @@ static tconv_status plan_nhwc(const tconv__ctx *c, tconv_product p, plan *pl,
     return TCONV_OK;
 }
 
+/* A small dW (ResNet's 1x1 layers: 64 x 256) was one 512 x 512 tile, one thread's work:
+ * its tiles are halved along their longer side, down to TCONV__WGRAD_MIN_SIDE, until there
+ * are TCONV__WGRAD_TASKS of them (a rule of the shape alone: the tiles, so the bits, never
+ * depend on the thread count). */
+#define TCONV__WGRAD_TASKS 4
+#define TCONV__WGRAD_MIN_SIDE 64
+void tconv__gemm_pointwise_wgrad_tile(const tconv__shape *sh, int64_t *tm, int64_t *tn)
+{
+    const int64_t M = sh->cyg, N = sh->cxg;
+    int64_t m = min64(TCONV__TILE_M, M), n = min64(TCONV__TILE_N, N);
+    while (sh->groups * tconv__tiles(M, m) * tconv__tiles(N, n) < TCONV__WGRAD_TASKS &&
+           (m > TCONV__WGRAD_MIN_SIDE || n > TCONV__WGRAD_MIN_SIDE)) {
+        if (n >= m)
+            n = max64(TCONV__WGRAD_MIN_SIDE, tconv__tiles(n, 2 * 16) * 16);
+        else
+            m = max64(TCONV__WGRAD_MIN_SIDE, tconv__tiles(m, 2 * 16) * 16);
+    }
+    *tm = m, *tn = n;
+}
+
 /* Columns of an apply_t tile: TCONV__TILE_N, or a whole image on the general path when
  * all its columns (R x |Sy|) take at most TCONV__WHOLE_IMAGE_BYTES: tiles of whole images
  * take col2im through the phase plane (contiguous adds), where tiles of lines add into x

@@ -165,12 +165,8 @@ static void TC(pointwise)(const tconv__ctx *c, const tconv__product_plan *pp, tc
     tconv__region(tconv__team(c, pp), TC(pointwise_region), &op);
 }
 
-/* dW_g = Σ_n y_ng · x_ngᵀ: each tile of dW_g sums the batch in order. A small dW (ResNet's
- * 1x1 layers: 64 x 256) was one tile, one thread's work: its tiles are halved along their
- * longer side, down to TCONV__WGRAD_MIN_SIDE, until there are TCONV__WGRAD_TASKS of them
- * (a rule of the shape alone: the tiles, so the bits, never depend on the thread count). */
-#define TCONV__WGRAD_TASKS 4
-#define TCONV__WGRAD_MIN_SIDE 64
+/* dW_g = Σ_n y_ng · x_ngᵀ: each tile of dW_g (tconv__gemm_pointwise_wgrad_tile) sums the
+ * batch in order. */
 static void TC(pointwise_wgrad_region)(const tconv__region_args *op)
 {
     const tconv__ctx *c = op->c;
@@ -178,14 +174,8 @@ static void TC(pointwise_wgrad_region)(const tconv__region_args *op)
     const T *y = op->a, *x = op->b;
     T *dw = op->out;
     const int64_t Yc = sh->y_count, M = sh->cyg, N = sh->cxg;
-    int64_t tm = min64(TCONV__TILE_M, M), tn = min64(TCONV__TILE_N, N);
-    while (sh->groups * tconv__tiles(M, tm) * tconv__tiles(N, tn) < TCONV__WGRAD_TASKS &&
-           (tm > TCONV__WGRAD_MIN_SIDE || tn > TCONV__WGRAD_MIN_SIDE)) {
-        if (tn >= tm)
-            tn = max64(TCONV__WGRAD_MIN_SIDE, tconv__tiles(tn, 2 * 16) * 16);
-        else
-            tm = max64(TCONV__WGRAD_MIN_SIDE, tconv__tiles(tm, 2 * 16) * 16);
-    }
+    int64_t tm, tn;
+    tconv__gemm_pointwise_wgrad_tile(sh, &tm, &tn);
     const int64_t across = tconv__tiles(N, tn), per = tconv__tiles(M, tm) * across;
 #pragma omp for schedule(dynamic)
     for (int64_t t = 0; t < sh->groups * per; ++t) {

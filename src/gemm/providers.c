@@ -57,9 +57,9 @@ const tconv__provider *tconv__provider_fallback(void)
  * port, some Xeon Silver and Bronze, are taken as full rate too: no fixed record tells
  * them apart), dnnl_sgemm ran 1.2-2x OpenBLAS's AVX2 kernels on nearly every GEMM tconv
  * makes, short reductions included (Intel Xeon with AMX, one thread, GFLOP/s against
- * OpenBLAS's: 336 x 1024 x 21 107-150 against 80, 64 x 48 x 512
- * with B transposed 122 against 80, 64 x 256 x 3136 150 against 96, 360 x 520 x 16 150
- * against tconv's short kernel's 60), and only a transposed B of a few dozen columns and
+ * OpenBLAS's: 336 x 1024 x 21 107-150 against 80, 64 x 48 x 512 with B transposed 122
+ * against 80, 64 x 256 x 3136 150 against 96, 360 x 520 x 16 150 against tconv's short
+ * kernel's 60), and only a transposed B of a few dozen columns and
  * rows over a long reduction stays with the fallback: TCONV__FEW_ROWS_NT < m <=
  * TCONV__SOME_ROWS_NT, TCONV__FEW_COLS_NT < n <= TCONV__NARROW_NT, k >= TCONV__LONG_K_NT
  * (16 x 100 x 8192 43 against 60, 16 x 48 x 2048 45 against 58, 32 x 100 x 8192 63 against
@@ -133,11 +133,15 @@ const tconv__provider *tconv__provider_widest(tconv_dtype dtype, bool *faster)
     return best;
 }
 
+/* The short kernel's bound under the default rule: `faster` as tconv__provider_widest. */
+static int64_t short_k_bound(bool faster, bool bias)
+{
+    return faster && !bias ? TCONV__SHORT_K_FAST_WIDE : TCONV__SHORT_K;
+}
+
 int64_t tconv__short_k(const tconv__ctx *c, bool bias)
 {
-    if (c->provider)
-        return 0;
-    return c->wide_faster && !bias ? TCONV__SHORT_K_FAST_WIDE : TCONV__SHORT_K;
+    return c->provider ? 0 : short_k_bound(c->wide_faster, bias);
 }
 
 const tconv__provider *tconv__provider_rule(const tconv__provider *wide, bool faster, bool tb,
@@ -251,7 +255,7 @@ size_t tconv_provider_info(tconv_provider p, char *buf, size_t size)
         const tconv__provider *f32 = tconv__provider_widest(TCONV_F32, &faster);
         const tconv__provider *f64 = tconv__provider_widest(TCONV_F64, NULL);
         const tconv__provider *f = tconv__provider_fallback();
-        const char *except = f32 == f  ? ""
+        const char *except = f32 == f ? ""
                              : faster ? ", full-rate: a few transposed-B GEMMs: openblas"
                                       : ", split into halves: k < 32 and some transposed-B "
                                         "GEMMs: openblas";
@@ -259,8 +263,8 @@ size_t tconv_provider_info(tconv_provider p, char *buf, size_t size)
             buf, buf ? size : 0, "the provider with the widest kernels on this CPU: float32 "
             "%s (%d-bit%s), float64 %s (%d-bit); GEMMs with k <= %d (float32 without a bias), "
             "%d (the rest): tconv's short-reduction kernel", f32->name, f32->vector_bits(),
-            except, f64->name, f64->vector_bits(), (int)(faster ? TCONV__SHORT_K_FAST_WIDE : TCONV__SHORT_K),
-            (int)TCONV__SHORT_K);
+            except, f64->name, f64->vector_bits(), (int)short_k_bound(faster, false),
+            (int)short_k_bound(faster, true));
         return n < 0 ? 0 : (size_t)n;
     }
     const tconv__provider *q = (unsigned)p < TCONV_PROVIDER_COUNT ? find(p) : NULL;
