@@ -513,19 +513,32 @@ Test(fastpaths, phase_loops_for_depthwise_layers)
 }
 
 /* The channels-last depthwise loops over as many channels as real layers have: the weight
- * gradient sums blocks of four vectors of channels in registers (32 float32 or 16
- * float64 channels) and the rest one channel at a time; 1 to 80 channels cover both and
- * their mix, with strides, padding and dilation along every axis. */
+ * gradient sums blocks of four 32-byte vectors of channels in registers, then the rest in
+ * one to four vectors, the last one ending at the last channel (overlapping the one
+ * before), under one vector one channel at a time; a position of at most 32 channels
+ * sums in 64-, 32- or 16-byte vectors the same way, or in scalars. The channel counts
+ * below sit on each side of every such width in float32 and float64; the rest are drawn
+ * up to 80. Strides up to 8 with kernels up to twice the stride (FCN's x8 upsampling is
+ * 16/8), padding and dilation along every axis. */
 Test(fastpaths, channels_last_depthwise_on_many_channels)
 {
+    static const int64_t widths[] = {1,  2,  3,  4,  5,  7,  8,  9,  12, 15, 16, 17,
+                                     20, 21, 24, 31, 32, 33, 40, 47, 48, 63, 64, 65};
+    const int n_widths = (int)(sizeof widths / sizeof widths[0]);
     int blocks = 0;
-    for (uint64_t seed = 1; seed <= PER_FAMILY / 4; ++seed) {
+    for (uint64_t seed = 1; seed <= (uint64_t)n_widths + PER_FAMILY / 4; ++seed) {
         rng r = {seed * 2654435761u};
         draw w = draw_common(&r);
         w.dims = 2, w.batch = rng_int(&r, 1, 2);
-        w.groups = w.cin = w.cout = rng_int(&r, 1, 80);
-        for (int a = 0; a < 2; ++a)
-            w.in[a] = rng_int(&r, 1, 5), w.k[a] = rng_int(&r, 1, 3), w.op[a] = 0;
+        w.groups = w.cin = w.cout =
+            seed <= (uint64_t)n_widths ? widths[seed - 1] : rng_int(&r, 1, 80);
+        for (int a = 0; a < 2; ++a) {
+            w.in[a] = rng_int(&r, 1, 5), w.op[a] = 0;
+            if (seed % 3 == 0) /* an upsampling layer's stride and kernel */
+                w.s[a] = rng_int(&r, 2, 8), w.k[a] = rng_int(&r, 1, 2 * w.s[a]), w.d[a] = 1;
+            else
+                w.k[a] = rng_int(&r, 1, 3);
+        }
         tconv_geometry g;
         make(&w, &g);
         char text[600];

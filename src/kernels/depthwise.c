@@ -27,18 +27,26 @@ static void reading_taps(const tconv__shape *sh, int a, int64_t o, taps *t)
  * a division per tap (they were a third of a channels-last depthwise call): v = i + p - k·d
  * is kept as q·s + r, 0 <= r < s, and stepped down by d; with d = 1 the hits are every
  * s-th tap from k = r. */
+static void reached_taps_undilated(const tconv__shape *sh, int a, int64_t q, int64_t r,
+                                   taps *t)
+{
+    const int64_t s = sh->s[a], K = sh->k[a], Y = sh->y[a];
+    t->n = 0;
+    for (int64_t k = r; k < K && q >= 0; k += s, --q)
+        if (q < Y)
+            t->k[t->n] = k, t->at[t->n++] = q;
+}
+
 static void reached_taps(const tconv__shape *sh, int a, int64_t i, taps *t)
 {
     const int64_t s = sh->s[a], d = sh->d[a], K = sh->k[a], Y = sh->y[a];
     const int64_t v = i + sh->p[a]; /* >= 0: i and p are */
     int64_t q = v / s, r = v % s;
-    t->n = 0;
     if (d == 1) {
-        for (int64_t k = r; k < K && q >= 0; k += s, --q)
-            if (q < Y)
-                t->k[t->n] = k, t->at[t->n++] = q;
+        reached_taps_undilated(sh, a, q, r, t);
         return;
     }
+    t->n = 0;
     const int64_t dq = d / s, dr = d % s;
     for (int64_t k = 0; k < K && q >= 0; ++k) {
         if (r == 0 && q < Y)
