@@ -656,6 +656,9 @@ void tconv__col2im_span_f32(const tconv__shape *sh, const float *cols, int64_t c
 void tconv__col2im_span_f64(const tconv__shape *sh, const double *cols, int64_t c0,
                             int64_t c1, const tconv__span *sp, bool init, const double *bias,
                             double *x);
+/* Whether im2col_span copies the span's rows from each channel's phase planes (whole
+ * images of short lines, kernels/im2col.c) rather than row by row: the same columns. */
+bool tconv__im2col_by_planes(const tconv__shape *sh, const tconv__span *sp);
 /* col2im of a span of whole images through a phase plane: the taps added contiguously
  * into the x plane split by phase along the last axis, then interleaved into x, each x
  * element of channels c0..c1 written once: bias[ch] (0: NULL) plus its taps in the span

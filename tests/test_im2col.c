@@ -140,6 +140,81 @@ Test(im2col, im2col_span_matches_definition_on_any_span)
     }
 }
 
+/* im2col of whole images of short lines (at most 16 positions) copies each row's lines
+ * from the channel's phase planes (kernels/im2col.c): strides 1 to 4, dilations 1 to 3,
+ * padding up to the kernel, 1 to 3 images, any slice of rows (a channel cut between two
+ * slices builds its planes twice), rows ld apart; against the definition, exactly, and
+ * nothing past the span written. Lines of 17 positions and more, spans of part of an
+ * image, and planes past their bound take the rows' own copies (the same check). */
+Test(im2col, im2col_through_phase_planes)
+{
+    int planes = 0, rows_path = 0;
+    for (uint64_t seed = 1; seed <= 200; ++seed) {
+        rng r = {seed * 7919};
+        const int dims = (int)rng_int(&r, 1, 3);
+        int64_t in[3], k[3], s[3], p[3], d[3];
+        for (int a = 0; a < dims; ++a) {
+            s[a] = rng_int(&r, 1, 4), d[a] = rng_int(&r, 1, 3), k[a] = rng_int(&r, 1, 7);
+            if (dims == 3)
+                k[a] = rng_int(&r, 1, 3);
+            p[a] = rng_int(&r, 0, (k[a] - 1) * d[a]);
+            /* outputs of up to 20 positions on the last axis, fewer on the others */
+            const int64_t out = rng_int(&r, 1, a == dims - 1 ? 20 : dims == 3 ? 4 : 9);
+            in[a] = (out - 1) * s[a] + (k[a] - 1) * d[a] + 1 - 2 * p[a] + rng_int(&r, 0, s[a] - 1);
+            if (in[a] < 1) /* padding past the input: none */
+                in[a] += 2 * p[a], p[a] = 0;
+        }
+        const int64_t cx = rng_int(&r, 1, 3);
+        tconv_geometry g;
+        tconv_error err = {0};
+        cr_assert_eq(tconv_geometry_init_conv(&g, dims, 1, cx, 1, 1, in, k, s, p, d, &err),
+                     TCONV_OK, "%s", err.message);
+        tconv__shape sh;
+        tconv__shape_from(&g, &sh);
+        const int64_t lines = sh.y[0] * sh.y[1], rows = sh.cx * sh.k_count;
+        const int64_t images = rng_int(&r, 1, 3);
+        const bool whole = rng_int(&r, 0, 3) > 0;
+        const int64_t l0 = whole ? 0 : rng_int(&r, 0, lines - 1);
+        const int64_t l1 = whole ? lines : rng_int(&r, l0 + 1, lines);
+        const int64_t r0 = rng_int(&r, 0, rows - 1), r1 = rng_int(&r, r0 + 1, rows);
+        const int64_t width = images * sh.y_count, ld = width + rng_int(&r, 0, 3);
+        const tconv__span sp = {images, sh.cx * sh.x_count, l0, l1, ld};
+        const bool by_planes = tconv__im2col_by_planes(&sh, &sp);
+        if (sh.y[2] > 16 || l0 > 0 || l1 < lines)
+            cr_assert(!by_planes, "lines of %lld, lines %lld..%lld of %lld [%s]",
+                      (long long)sh.y[2], (long long)l0, (long long)l1, (long long)lines,
+                      describe(&g));
+        planes += by_planes, rows_path += !by_planes;
+        const int64_t nx = images * sh.cx * sh.x_count;
+        double *x = malloc(sizeof(double) * (size_t)nx);
+        double *cols = malloc(sizeof(double) * (size_t)((r1 - r0) * ld));
+        float *xf = malloc(sizeof(float) * (size_t)nx);
+        float *colsf = malloc(sizeof(float) * (size_t)((r1 - r0) * ld));
+        cr_assert(x && cols && xf && colsf);
+        for (int64_t i = 0; i < nx; ++i)
+            xf[i] = (float)(x[i] = (double)rng_int(&r, -50, 50));
+        for (int64_t i = 0; i < (r1 - r0) * ld; ++i)
+            colsf[i] = (float)(cols[i] = 777.0);
+        tconv__im2col_span_f64(&sh, x, r0, r1, &sp, cols);
+        tconv__im2col_span_f32(&sh, xf, r0, r1, &sp, colsf);
+        const int64_t per_image = (l1 - l0) * sh.y[2];
+        for (int64_t row = r0; row < r1; ++row)
+            for (int64_t j = 0; j < ld; ++j) {
+                const int64_t m = j / sh.y_count, at = j % sh.y_count;
+                const bool covered = j < width && at < per_image;
+                const double want = covered ? definition(&sh, x + m * sh.cx * sh.x_count, row,
+                                                         l0 * sh.y[2] + at)
+                                            : 777.0;
+                cr_assert_eq(cols[(row - r0) * ld + j], want, "row %lld column %lld: %g, want "
+                             "%g (planes %d) [%s]", (long long)row, (long long)j,
+                             cols[(row - r0) * ld + j], want, by_planes, describe(&g));
+                cr_assert_eq(colsf[(row - r0) * ld + j], (float)want);
+            }
+        free(x), free(cols), free(xf), free(colsf);
+    }
+    cr_assert(planes >= 60 && rows_path >= 30, "planes %d, rows %d", planes, rows_path);
+}
+
 /* im2row in any block of columns, and row2im in any block of channels, against their
  * definitions (integers: exact), in one image of group 0; the taps of the last axis merge
  * into runs of x when groups are 1 and its dilation 1 (kernels/im2row.c), which the draws

@@ -32,6 +32,101 @@ static inline void TC(every_other)(T *restrict d, const T *restrict s, int64_t n
 
 #include "kernels/add_run_tmpl.h"
 
+/* d[0..n) = s[0..n) for a run shorter than 32 (TCONV__PLANES_LINE): straight-line copies
+ * of constant sizes, which the compiler makes vector moves (a loop of them became a call
+ * of memmove per run, a fifth of the time). */
+static TCONV__ALWAYS_INLINE void TC(copy_short)(T *restrict d, const T *restrict s, int64_t n)
+{
+    if (n & 16)
+        memcpy(d, s, 16 * sizeof(T)), d += 16, s += 16;
+    if (n & 8)
+        memcpy(d, s, 8 * sizeof(T)), d += 8, s += 8;
+    if (n & 4)
+        memcpy(d, s, 4 * sizeof(T)), d += 4, s += 4;
+    if (n & 2)
+        memcpy(d, s, 2 * sizeof(T)), d += 2, s += 2;
+    if (n & 1)
+        d[0] = s[0];
+}
+
+/* One channel's phase planes P[f0][f1][f2][j0][j1][j2] (see `planes`): x at position
+ * s·(j + least) + f of each axis, or 0 outside x. */
+static TCONV__ALWAYS_INLINE void TC(build_planes)(const tconv__shape *sh, const planes *pl,
+                                                  const T *xc, T *P)
+{
+    const int64_t *e = pl->extent, *s = sh->s;
+    for (int64_t f0 = 0; f0 < s[0]; ++f0)
+        for (int64_t f1 = 0; f1 < s[1]; ++f1)
+            for (int64_t f2 = 0; f2 < s[2]; ++f2) {
+                T *q = P + ((f0 * s[1] + f1) * s[2] + f2) * e[0] * e[1] * e[2];
+                for (int64_t j0 = 0; j0 < e[0]; ++j0) {
+                    const int64_t i0 = s[0] * (j0 + pl->least[0]) + f0;
+                    for (int64_t j1 = 0; j1 < e[1]; ++j1, q += e[2]) {
+                        const int64_t i1 = s[1] * (j1 + pl->least[1]) + f1;
+                        if ((uint64_t)i0 >= (uint64_t)sh->x[0] ||
+                            (uint64_t)i1 >= (uint64_t)sh->x[1]) {
+                            memset(q, 0, (size_t)e[2] * sizeof(T));
+                            continue;
+                        }
+                        /* x's positions s2·(j2 + least) + f2 inside the line: [lo, hi) */
+                        int64_t lo, hi;
+                        axis_range(s[2], s[2] * pl->least[2] + f2, sh->x[2], e[2], &lo, &hi);
+                        const T *xl = xc + (i0 * sh->x[1] + i1) * sh->x[2] +
+                                      (s[2] * (lo + pl->least[2]) + f2);
+                        memset(q, 0, (size_t)lo * sizeof(T));
+                        if (s[2] == 1)
+                            memcpy(q + lo, xl, (size_t)(hi - lo) * sizeof(T));
+                        else if (s[2] == 2)
+                            TC(every_other)(q + lo, xl, hi - lo);
+                        else
+                            for (int64_t j2 = lo; j2 < hi; ++j2)
+                                q[j2] = xl[(j2 - lo) * s[2]];
+                        memset(q + hi, 0, (size_t)(e[2] - hi) * sizeof(T));
+                    }
+                }
+            }
+}
+
+/* im2col of whole images through each channel's phase planes (see `planes`): every
+ * row's line is a contiguous run of a plane, padding included, so a short line is one
+ * copy instead of a gather with its zeros around it (DCGAN's 8x8 maps at stride 2 were
+ * written at 6.6 GB/s, a third of the rate of long lines). The same columns. */
+static TCONV__ALWAYS_INLINE void TC(im2col_planes)(const tconv__shape *sh, const planes *pl,
+                                                   const T *x, int64_t r0, int64_t r1,
+                                                   const tconv__span *sp, T *cols)
+{
+    const int64_t K = sh->k_count, K1 = sh->k[1], K2 = sh->k[2];
+    const int64_t Y0 = sh->y[0], Y1 = sh->y[1], Y2 = sh->y[2], e1 = pl->extent[1];
+    const int64_t e2 = pl->extent[2], per_phase = pl->extent[0] * e1 * e2;
+    T P[PLANES_MOST];
+    int64_t at[PLANES_TAPS]; /* tap kk's run of o = 0 in P */
+    for (int64_t kk = 0; kk < K; ++kk) {
+        const int64_t k[3] = {kk / (K1 * K2), kk / K2 % K1, kk % K2};
+        int64_t f[3], j[3];
+        for (int a = 0; a < 3; ++a) {
+            phase_shift(k[a] * sh->d[a] - sh->p[a], sh->s[a], &f[a], &j[a]);
+            j[a] -= pl->least[a];
+        }
+        at[kk] = ((f[0] * sh->s[1] + f[1]) * sh->s[2] + f[2]) * per_phase +
+                 (j[0] * e1 + j[1]) * e2 + j[2];
+    }
+    for (int64_t r = r0; r < r1;) {
+        const int64_t ch = r / K, end = (ch + 1) * K < r1 ? (ch + 1) * K : r1;
+        for (int64_t m = 0; m < sp->images; ++m) {
+            TC(build_planes)(sh, pl, x + m * sp->x_stride + ch * sh->x_count, P);
+            for (int64_t rr = r; rr < end; ++rr) {
+                const T *src = P + at[rr % K];
+                T *restrict d = cols + (rr - r0) * sp->ld + m * sh->y_count;
+                for (int64_t o0 = 0; o0 < Y0; ++o0)
+                    for (int64_t o1 = 0; o1 < Y1; ++o1, d += Y2) {
+                        TC(copy_short)(d, src + (o0 * e1 + o1) * e2, Y2);
+                    }
+            }
+        }
+        r = end;
+    }
+}
+
 /* im2col: x[channels][X0][X1][X2] => cols[r1 - r0][columns of the span],
  * rows r = (ch, k0, k1, k2) */
 TCONV__VECTOR_CLONES
@@ -40,6 +135,11 @@ void TC(tconv__im2col_span)(const tconv__shape *sh, const T *x, int64_t r0, int6
 {
     const int64_t Y1 = sh->y[1], Y2 = sh->y[2], X1 = sh->x[1], X2 = sh->x[2];
     const int64_t s2 = sh->s[2];
+    planes pl;
+    if (by_planes(sh, sp, &pl)) {
+        TC(im2col_planes)(sh, &pl, x, r0, r1, sp, cols);
+        return;
+    }
     for (int64_t r = r0; r < r1; ++r) {
         tap t;
         tap_of_row(sh, r, &t);
