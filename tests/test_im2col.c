@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 /* The input position output position o reads through tap t, o·s - p + k·d per axis, as
@@ -93,6 +94,42 @@ Test(im2col, matches_definition_and_col2im_is_its_adjoint)
 }
 
 
+/* im2col_span of random integers over a span of sp.images images (rows r0..r1, rows ld
+ * apart) in both precisions against the definition, exactly; every column the span does
+ * not cover keeps its 777. `what` names the case in a failure. */
+static void check_span(const tconv__shape *sh, const tconv__span *sp, int64_t r0, int64_t r1,
+                       rng *r, const char *what)
+{
+    const int64_t ld = sp->ld, width = sp->images * sh->y_count;
+    const int64_t nx = sp->images * sh->cx * sh->x_count;
+    double *x = malloc(sizeof(double) * (size_t)nx);
+    double *cols = malloc(sizeof(double) * (size_t)((r1 - r0) * ld));
+    float *xf = malloc(sizeof(float) * (size_t)nx);
+    float *colsf = malloc(sizeof(float) * (size_t)((r1 - r0) * ld));
+    cr_assert(x && cols && xf && colsf);
+    for (int64_t i = 0; i < nx; ++i)
+        xf[i] = (float)(x[i] = (double)rng_int(r, -50, 50));
+    for (int64_t i = 0; i < (r1 - r0) * ld; ++i)
+        colsf[i] = (float)(cols[i] = 777.0); /* what the span does not cover keeps it */
+    tconv__im2col_span_f64(sh, x, r0, r1, sp, cols);
+    tconv__im2col_span_f32(sh, xf, r0, r1, sp, colsf);
+    const int64_t per_image = (sp->l1 - sp->l0) * sh->y[2];
+    for (int64_t row = r0; row < r1; ++row)
+        for (int64_t j = 0; j < ld; ++j) {
+            const int64_t m = j / sh->y_count, at = j % sh->y_count;
+            const bool covered = j < width && at < per_image;
+            const double want = covered ? definition(sh, x + m * sh->cx * sh->x_count, row,
+                                                     sp->l0 * sh->y[2] + at)
+                                        : 777.0;
+            cr_assert_eq(cols[(row - r0) * ld + j], want, "row %lld column %lld: %g, want %g "
+                         "(lines %lld..%lld of %lld images) %s", (long long)row, (long long)j,
+                         cols[(row - r0) * ld + j], want, (long long)sp->l0,
+                         (long long)sp->l1, (long long)sp->images, what);
+            cr_assert_eq(colsf[(row - r0) * ld + j], (float)want);
+        }
+    free(x), free(cols), free(xf), free(colsf);
+}
+
 /* im2col over any span of lines (a line tile that starts and ends inside a plane, over one
  * or two images) and any slice of rows, against the definition: every column of the span
  * at its place, exactly, and nothing past the rows' span written. */
@@ -109,34 +146,10 @@ Test(im2col, im2col_span_matches_definition_on_any_span)
         const int64_t l0 = rng_int(&r, 0, lines - 1), l1 = rng_int(&r, l0 + 1, lines);
         const int64_t r0 = rng_int(&r, 0, rows - 1), r1 = rng_int(&r, r0 + 1, rows);
         const int64_t width = images * sh.y_count, ld = width + rng_int(&r, 0, 3);
-        const int64_t nx = images * sh.cx * sh.x_count;
-        double *x = malloc(sizeof(double) * (size_t)nx);
-        double *cols = malloc(sizeof(double) * (size_t)((r1 - r0) * ld));
-        float *xf = malloc(sizeof(float) * (size_t)nx);
-        float *colsf = malloc(sizeof(float) * (size_t)((r1 - r0) * ld));
-        cr_assert(x && cols && xf && colsf);
-        for (int64_t i = 0; i < nx; ++i)
-            xf[i] = (float)(x[i] = (double)rng_int(&r, -50, 50));
-        for (int64_t i = 0; i < (r1 - r0) * ld; ++i)
-            colsf[i] = (float)(cols[i] = 777.0); /* what the span does not cover keeps it */
         const tconv__span sp = {images, sh.cx * sh.x_count, l0, l1, ld};
-        tconv__im2col_span_f64(&sh, x, r0, r1, &sp, cols);
-        tconv__im2col_span_f32(&sh, xf, r0, r1, &sp, colsf);
-        const int64_t per_image = (l1 - l0) * sh.y[2];
-        for (int64_t row = r0; row < r1; ++row)
-            for (int64_t j = 0; j < ld; ++j) {
-                const int64_t m = j / sh.y_count, at = j % sh.y_count;
-                const bool covered = j < width && at < per_image;
-                const double want = covered ? definition(&sh, x + m * sh.cx * sh.x_count, row,
-                                                         l0 * sh.y[2] + at)
-                                            : 777.0;
-                cr_assert_eq(cols[(row - r0) * ld + j], want, "row %lld column %lld: %g, want "
-                             "%g (lines %lld..%lld of %lld images) [%s]", (long long)row,
-                             (long long)j, cols[(row - r0) * ld + j], want, (long long)l0,
-                             (long long)l1, (long long)images, describe(&g));
-                cr_assert_eq(colsf[(row - r0) * ld + j], (float)want);
-            }
-        free(x), free(cols), free(xf), free(colsf);
+        char what[300];
+        snprintf(what, sizeof what, "[%s]", describe(&g));
+        check_span(&sh, &sp, r0, r1, &r, what);
     }
 }
 
@@ -185,32 +198,9 @@ Test(im2col, im2col_through_phase_planes)
                       (long long)sh.y[2], (long long)l0, (long long)l1, (long long)lines,
                       describe(&g));
         planes += by_planes, rows_path += !by_planes;
-        const int64_t nx = images * sh.cx * sh.x_count;
-        double *x = malloc(sizeof(double) * (size_t)nx);
-        double *cols = malloc(sizeof(double) * (size_t)((r1 - r0) * ld));
-        float *xf = malloc(sizeof(float) * (size_t)nx);
-        float *colsf = malloc(sizeof(float) * (size_t)((r1 - r0) * ld));
-        cr_assert(x && cols && xf && colsf);
-        for (int64_t i = 0; i < nx; ++i)
-            xf[i] = (float)(x[i] = (double)rng_int(&r, -50, 50));
-        for (int64_t i = 0; i < (r1 - r0) * ld; ++i)
-            colsf[i] = (float)(cols[i] = 777.0);
-        tconv__im2col_span_f64(&sh, x, r0, r1, &sp, cols);
-        tconv__im2col_span_f32(&sh, xf, r0, r1, &sp, colsf);
-        const int64_t per_image = (l1 - l0) * sh.y[2];
-        for (int64_t row = r0; row < r1; ++row)
-            for (int64_t j = 0; j < ld; ++j) {
-                const int64_t m = j / sh.y_count, at = j % sh.y_count;
-                const bool covered = j < width && at < per_image;
-                const double want = covered ? definition(&sh, x + m * sh.cx * sh.x_count, row,
-                                                         l0 * sh.y[2] + at)
-                                            : 777.0;
-                cr_assert_eq(cols[(row - r0) * ld + j], want, "row %lld column %lld: %g, want "
-                             "%g (planes %d) [%s]", (long long)row, (long long)j,
-                             cols[(row - r0) * ld + j], want, by_planes, describe(&g));
-                cr_assert_eq(colsf[(row - r0) * ld + j], (float)want);
-            }
-        free(x), free(cols), free(xf), free(colsf);
+        char what[300];
+        snprintf(what, sizeof what, "(planes %d) [%s]", by_planes, describe(&g));
+        check_span(&sh, &sp, r0, r1, &r, what);
     }
     cr_assert(planes >= 60 && rows_path >= 30, "planes %d, rows %d", planes, rows_path);
 }

@@ -50,9 +50,8 @@ static void phase_shift(int64_t off, int64_t s2, int64_t *f, int64_t *shift)
  * least) positions per axis, x's or zeros (padding). */
 #define PLANES_MOST 4096 /* elements of one channel's planes, on the stack */
 #define PLANES_TAPS 256  /* taps whose plane offsets are tabulated */
-#ifndef TCONV__PLANES_LINE
-#define TCONV__PLANES_LINE 17 /* lines shorter than this take the planes (at most 32) */
-#endif
+#define TCONV__PLANES_LINE 17 /* lines shorter than this take the planes */
+_Static_assert(TCONV__PLANES_LINE <= 32, "copy_short copies runs shorter than 32");
 typedef struct planes {
     int64_t least[3], extent[3], count;
 } planes;
