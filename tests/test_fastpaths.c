@@ -10,7 +10,8 @@
  *   - phase's loops (depthwise-like layers; channels-last depthwise ones by the loops of
  *     kernels/depthwise.c) and its stride-1 GEMM written in place,
  *   - gemm's apply cut into blocks of rows (small maps, many output channels),
- *   - the transposed conv's backward with both GEMMs on the same columns (fused).
+ *   - the transposed conv's backward with both GEMMs on the same columns (fused),
+ *   - gemm's Winograd F(2x2, 3x3) convolution (channels-last 3x3, stride 1).
  * Each geometry first asserts that it takes the path it is meant to test; then every
  * product of gemm, phase and auto, in both precisions, is checked against the float64
  * oracle and for identical bits with 1, 2 and 3 threads, with the workspace never above
@@ -901,12 +902,33 @@ static void draw_channels(rng *r, draw *w, int64_t cxg, int64_t most)
     w->batch = rng_int(r, 1, 3);
 }
 
+/* The convolutions gemm's Winograd branch takes in channels-last: 2-D, one group, a 3x3
+ * kernel, stride 1, no dilation, 16 channels or more on both sides, and 2x2 output tiles
+ * times channel pairs at least 2^14 (winograd.c), under the default workspace bound. */
+static bool winograd_expected(const tconv_geometry *g)
+{
+    if (g->dims != 2 || g->groups != 1 || g->x_channels < 16 || g->y_channels < 16 ||
+        g->batch == 0)
+        return false;
+    for (int a = 0; a < 2; ++a)
+        if (g->kernel[a] != 3 || g->stride[a] != 1 || g->dilation[a] != 1)
+            return false;
+    const double tiles = (double)g->batch * (double)((g->y_size[0] + 1) / 2) *
+                         (double)((g->y_size[1] + 1) / 2);
+    return tiles * (double)g->x_channels * (double)g->y_channels >= 16384;
+}
+
 /* auto's rule for a channels-first convolution forward through channels-last copies (see
- * auto_conv_forward_detours_for_small_maps), under the default workspace bound. */
+ * auto_conv_forward_detours_for_small_maps and winograd_convolution), under the default
+ * workspace bound: where the Winograd branch takes it, and for small maps on the general
+ * path; neither where the whole batch's columns make one matrix. */
 static bool conv_detour_expected(const tconv__ctx *c)
 {
-    return tconv__gemm_path_of(&c->sh) == TCONV__PATH_GENERAL && c->sh.cxg >= 16 &&
-           c->sh.cyg >= 16 && c->sh.y_count <= 256 && !tconv__gemm_apply_whole(c);
+    if (tconv__gemm_apply_whole(c))
+        return false;
+    return winograd_expected(c->g) ||
+           (tconv__gemm_path_of(&c->sh) == TCONV__PATH_GENERAL && c->sh.cxg >= 16 &&
+            c->sh.cyg >= 16 && c->sh.y_count <= 256);
 }
 
 /* Whether a channels-last forward plan of `algo` computes on channels-first copies. */
@@ -1118,6 +1140,66 @@ Test(fastpaths, auto_conv_forward_detours_for_small_maps)
         check_layer_forward_threads(&g, seed, true);
     }
     cr_assert(routes[0] > 0 && routes[1] > 0, "routes: native %d, detour %d", routes[0],
+              routes[1]);
+}
+
+/* gemm's Winograd branch: 3x3 stride-1 convolutions of 16 to 40 channels on maps of 2 to
+ * 13 positions a side (odd sizes leave partial tiles), padding 0 to 2, taken by the
+ * channels-last forward where the rule says (winograd_expected) and never channels-first;
+ * every product against the oracle, 1 = 2 = 3 threads, the forward with a bias and
+ * through auto's channels-first detour too. Under a bound one byte short of its workspace
+ * (U, 16 C_x C_y elements, and a thread's tiles) the forward takes im2col instead. */
+Test(fastpaths, winograd_convolution)
+{
+    static const int64_t channels[] = {16, 17, 24, 33, 40};
+    int routes[2] = {0}; /* [Winograd] */
+    for (uint64_t seed = 1; seed <= PER_FAMILY / 2; ++seed) {
+        rng r = {seed * 2654435761u};
+        draw w = draw_common(&r);
+        w.dims = 2, w.groups = 1;
+        w.cin = channels[rng_int(&r, 0, 4)];  /* conv output: y */
+        w.cout = channels[rng_int(&r, 0, 4)]; /* conv input: x */
+        w.batch = rng_int(&r, 1, 3);
+        for (int a = 0; a < 2; ++a) {
+            w.k[a] = 3, w.s[a] = 1, w.d[a] = 1, w.op[a] = 0;
+            w.p[a] = rng_int(&r, 0, 2);
+            w.in[a] = rng_int(&r, 2, 13);
+        }
+        tconv_geometry g;
+        make(&w, &g);
+        const bool expect = winograd_expected(&g);
+        char text[600];
+        plan_text(&g, TCONV_CONV_FORWARD, TCONV_ALGO_GEMM, TCONV_LAYOUT_CHANNELS_LAST, text,
+                  sizeof text);
+        cr_assert_eq(strstr(text, "Winograd") != NULL, expect, "channels-last: %s [%s]", text,
+                     describe(&g));
+        plan_text(&g, TCONV_CONV_FORWARD, TCONV_ALGO_GEMM, TCONV_LAYOUT_CHANNELS_FIRST, text,
+                  sizeof text);
+        cr_assert(!strstr(text, "Winograd"), "channels-first: %s [%s]", text, describe(&g));
+        if (expect) { /* a bound just under what Winograd takes: im2col's instead */
+            tconv_options o = {.layout = TCONV_LAYOUT_CHANNELS_LAST, .num_threads = 1};
+            tconv_error err = {0};
+            size_t bytes = 0;
+            cr_assert_eq(tconv_workspace_size(&g, TCONV_CONV_FORWARD, TCONV_ALGO_GEMM,
+                                              TCONV_F32, &o, &bytes, &err),
+                         TCONV_OK, "%s", err.message);
+            cr_assert(bytes >= (size_t)16 * (size_t)(g.x_channels * g.y_channels) * 4,
+                      "workspace %zu without U [%s]", bytes, describe(&g));
+            o.workspace_limit = bytes - 1;
+            tconv_plan *plan;
+            cr_assert_eq(tconv_plan_create(&plan, &g, TCONV_CONV_FORWARD, 0, TCONV_ALGO_GEMM,
+                                           TCONV_F32, &o, &err),
+                         TCONV_OK, "%s", err.message);
+            tconv_plan_describe(plan, text, sizeof text);
+            tconv_plan_destroy(plan);
+            cr_assert(!strstr(text, "Winograd") && strstr(text, "im2col"), "bound %zu: %s [%s]",
+                      bytes - 1, text, describe(&g));
+        }
+        ++routes[expect];
+        check_all(&g, seed, NULL);
+        check_layer_forward_threads(&g, seed, true);
+    }
+    cr_assert(routes[0] > 0 && routes[1] > 0, "routes: im2col %d, Winograd %d", routes[0],
               routes[1]);
 }
 

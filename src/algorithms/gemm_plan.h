@@ -1,7 +1,8 @@
 /*
  * The gemm algorithm's plan, shared by its channels-first products (gemm.c) and its
  * channels-last ones (gemm_nhwc.c): the constants of its cuts, the plan of one product,
- * and the tiles of columns. Private to src/algorithms/gemm*.c.
+ * and the tiles of columns. Private to src/algorithms/gemm*.c and
+ * winograd.c (the gemm algorithm's Winograd branch).
  */
 #ifndef TCONV_ALGORITHMS_GEMM_PLAN_H
 #define TCONV_ALGORITHMS_GEMM_PLAN_H

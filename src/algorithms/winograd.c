@@ -1,0 +1,127 @@
+/*
+ * The gemm algorithm's Winograd branch: a channels-last 2-D convolution forward (the apply
+ * product) with a 3x3 kernel, stride 1 and no dilation, as F(2x2, 3x3) (winograd_tmpl.h):
+ * 16 GEMMs of transformed tiles instead of one im2col GEMM, 16 multiplications where the
+ * columns make 36. It takes the layers whose tiles are many for their channels: U, the
+ * transformed weight (16/9 of W), is written and read once per call, which a small map
+ * does not repay (ResNet-50's 7x7 layer; see tconv__winograd_applies).
+ */
+#include "algorithms/gemm_plan.h"
+
+#include "threads.h"
+
+#include <string.h>
+
+/* Both channel counts at least this: the transforms run on whole vectors of channels. */
+#define TCONV__WINO_MIN_CHANNELS 16
+/* Tiles (2x2 outputs) times channel pairs at least this: below, the call's fixed costs
+ * (U, 16 GEMM calls per task) outweigh what it saves. Measured (Intel Xeon, float32,
+ * against im2col's GEMM, one thread): 16 -> 16 channels at 4x4, 4 tiles, 0.5x; at 8x8
+ * (16 tiles) even; 32 -> 32 channels at 8x8 (16 tiles) 1.3x; 512 -> 512 channels at 7x7,
+ * batch 1 (16 tiles) 1.2x, at 2x2 (one tile) even. */
+#define TCONV__WINO_MIN_WORK ((double)(1 << 14))
+/* A task's chunk of tiles: as many tiles as channels, within TCONV__WINO_MIN_CHUNK to
+ * TCONV__WINO_MAX_CHUNK. Each task reads its block of U again (16·C_x·C_y elements for the
+ * whole of it, past L2 from 256 channels), so a chunk's multiplications must outweigh that
+ * read: VGG's 256 channels at 56x56 ran 1.2x faster in chunks of 196-256 tiles than of 32
+ * (the first rule here, V and M within 1 MB), 64 channels best at 128 (Intel Xeon, one and
+ * two threads). A thread's V and M stay within TCONV__WINO_TASK_BYTES (but a chunk keeps
+ * TCONV__WINO_LEAST_CHUNK tiles, the GEMMs' rows). */
+#define TCONV__WINO_MIN_CHUNK 128
+#define TCONV__WINO_MAX_CHUNK 256
+#define TCONV__WINO_LEAST_CHUNK 32
+#define TCONV__WINO_TASK_BYTES ((int64_t)8 << 20)
+
+typedef struct winoplan {
+    int64_t th, tw;          /* tiles per image along each axis */
+    int64_t tiles;           /* over the batch */
+    int64_t chunk, chunks;   /* tiles per task, and tasks along the tiles */
+    int64_t blocks, per_block; /* of output channels */
+    int64_t v_elems, m_elems, zero_elems, wt_elems; /* a thread's buffers, aligned */
+} winoplan;
+
+_Static_assert(sizeof(winoplan) <= TCONV__PLAN_DATA, "the Winograd plan outgrows its room");
+
+/* The shape F(2x2, 3x3) computes: one group, a 2-D 3x3 kernel, stride 1, no dilation. */
+static bool wino_shape(const tconv__shape *sh)
+{
+    const bool two_d = sh->x[0] == 1 && sh->y[0] == 1 && sh->k[0] == 1;
+    const bool taps = sh->k[1] == 3 && sh->k[2] == 3 && sh->s[1] == 1 && sh->s[2] == 1 &&
+                      sh->d[1] == 1 && sh->d[2] == 1;
+    return two_d && taps && sh->groups == 1 && sh->cx >= TCONV__WINO_MIN_CHANNELS &&
+           sh->cy >= TCONV__WINO_MIN_CHANNELS && sh->batch > 0;
+}
+
+/* Fills the plan for this context; false when the shape or the bound does not allow it. */
+static bool plan_wino(const tconv__ctx *c, winoplan *pl, int64_t *shared, int64_t *buffer,
+                      int *team)
+{
+    const tconv__shape *sh = &c->sh;
+    if (c->layout != TCONV_LAYOUT_CHANNELS_LAST || !wino_shape(sh))
+        return false;
+    memset(pl, 0, sizeof *pl);
+    pl->th = ceil_div(sh->y[1], 2), pl->tw = ceil_div(sh->y[2], 2);
+    pl->tiles = sh->batch * pl->th * pl->tw;
+    if ((double)pl->tiles * (double)sh->cx * (double)sh->cy < TCONV__WINO_MIN_WORK)
+        return false;
+    const size_t size = tconv__dtype_size(c->dtype);
+    /* output channels in blocks when the chunks alone are too few tasks */
+    const int64_t per_tile = 16 * (sh->cx + sh->cy) * (int64_t)size;
+    pl->chunk = max64(TCONV__WINO_MIN_CHUNK, min64(TCONV__WINO_MAX_CHUNK, max64(sh->cx, sh->cy)));
+    pl->chunk = min64(pl->chunk, max64(TCONV__WINO_LEAST_CHUNK, TCONV__WINO_TASK_BYTES / per_tile));
+    pl->chunk = min64(pl->chunk, pl->tiles);
+    pl->chunks = ceil_div(pl->tiles, pl->chunk);
+    pl->chunk = ceil_div(pl->tiles, pl->chunks); /* balanced */
+    const int64_t want = pl->chunks < TCONV__MIN_TASKS ? ceil_div(TCONV__MIN_TASKS, pl->chunks)
+                                                       : 1;
+    pl->blocks = max64(1, min64(want, sh->cy / TCONV__MIN_WIDTH));
+    pl->per_block = ceil_div(sh->cy, pl->blocks);
+    pl->per_block = min64(sh->cy, (pl->per_block + 15) / 16 * 16); /* whole vectors */
+    pl->blocks = ceil_div(sh->cy, pl->per_block);
+    pl->v_elems = after(0, 16 * pl->chunk * sh->cx, size);
+    pl->m_elems = after(0, 16 * pl->chunk * pl->per_block, size);
+    pl->zero_elems = after(0, sh->cx, size);
+    pl->wt_elems = after(0, 9 * sh->cx, size);
+    *shared = after(0, 16 * sh->cx * sh->cy, size);
+    *buffer = pl->v_elems + pl->m_elems + pl->zero_elems + pl->wt_elems;
+    const int64_t budget = c->ws_limit > 4 * TCONV__ALIGN
+                               ? (int64_t)((c->ws_limit - 4 * TCONV__ALIGN) / size)
+                               : 0;
+    if (*shared + *buffer > budget)
+        return false;
+    *team = (int)max64(1, min64(c->threads, (budget - *shared) / *buffer));
+    return true;
+}
+
+bool tconv__winograd_applies(const tconv__ctx *c)
+{
+    winoplan pl;
+    int64_t shared, buffer;
+    int team;
+    return plan_wino(c, &pl, &shared, &buffer, &team);
+}
+
+bool tconv__winograd_plan(const tconv__ctx *c, tconv__product_plan *pp)
+{
+    winoplan pl;
+    int64_t shared, buffer;
+    int team;
+    if (!plan_wino(c, &pl, &shared, &buffer, &team) ||
+        !tconv__plan_ws(pp, c->dtype, shared, buffer, team))
+        return false;
+    memcpy(pp->data.bytes, &pl, sizeof pl);
+    pp->path = TCONV__PATH_WINOGRAD;
+    return true;
+}
+
+#define TCONV_TEMPLATE "algorithms/winograd_tmpl.h"
+#include "instantiate.h"
+
+void tconv__winograd_apply(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
+                           const void *b, void *out, void *ws)
+{
+    if (c->dtype == TCONV_F64)
+        wino_apply_f64(c, pp, a, b, out, ws);
+    else
+        wino_apply_f32(c, pp, a, b, out, ws);
+}

@@ -1,0 +1,208 @@
+/*
+ * The Winograd convolution F(2x2, 3x3) on channels-last tensors, for one element type
+ * (included by winograd.c through instantiate.h). Every 2x2 block of outputs (a tile) of
+ * a 3x3, stride-1 correlation is
+ *
+ *   y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A,   d the tile's 4x4 input, g the 3x3 kernel,
+ *
+ *   Bᵀ = | 1  0 -1  0 |   G = | 1    0    0   |   Aᵀ = | 1  1  1  0 |
+ *        | 0  1  1  0 |       | 1/2  1/2  1/2 |        | 0  1 -1 -1 |
+ *        | 0 -1  1  0 |       | 1/2 -1/2  1/2 |
+ *        | 0  1  0 -1 |       | 0    0    1   |
+ *
+ * so summed over input channels the 16 element-wise products are 16 GEMMs,
+ *
+ *   M[ξ][tile][cy] = Σ_cx V[ξ][tile][cx] · U[ξ][cy][cx],   ξ = 4i + j of the 4x4,
+ *
+ * 16 multiplications per channel pair and tile of 4 outputs where im2col's GEMM makes 36.
+ * U = G g Gᵀ is made once per call (shared, rows of output channels split among the team);
+ * a task takes a chunk of tiles and a block of output channels: V for its tiles, the 16
+ * GEMMs, then Aᵀ M A plus the bias written to y. Every transform runs on vectors of
+ * channels (contiguous in channels-last); a channel count no vector width divides takes
+ * its last vector overlapping the one before, which recomputes the same lanes with the
+ * same operations: the same bits. Every output is written by one task, its sums in a fixed
+ * order (the GEMMs' cut depends on the shape alone): bit-identical for any thread count.
+ */
+
+typedef T TC(wino_vec) __attribute__((vector_size(64)));
+
+/* V = Bᵀ d B, rows first (i), then columns (j); d and v are 4x4, ξ = 4i + j. */
+#define TCONV__WINO_INPUT(E, d, v)                                                             \
+    do {                                                                                       \
+        E t_[16];                                                                              \
+        for (int j_ = 0; j_ < 4; ++j_) {                                                       \
+            t_[0 + j_] = d[0 + j_] - d[8 + j_];                                                \
+            t_[4 + j_] = d[4 + j_] + d[8 + j_];                                                \
+            t_[8 + j_] = d[8 + j_] - d[4 + j_];                                                \
+            t_[12 + j_] = d[4 + j_] - d[12 + j_];                                              \
+        }                                                                                      \
+        for (int i_ = 0; i_ < 4; ++i_) {                                                       \
+            v[4 * i_ + 0] = t_[4 * i_ + 0] - t_[4 * i_ + 2];                                   \
+            v[4 * i_ + 1] = t_[4 * i_ + 1] + t_[4 * i_ + 2];                                   \
+            v[4 * i_ + 2] = t_[4 * i_ + 2] - t_[4 * i_ + 1];                                   \
+            v[4 * i_ + 3] = t_[4 * i_ + 1] - t_[4 * i_ + 3];                                   \
+        }                                                                                      \
+    } while (0)
+
+/* U = G g Gᵀ: g is 3x3 (row r, column s at 3r + s), u 4x4. */
+#define TCONV__WINO_WEIGHT(E, g, u, half)                                                      \
+    do {                                                                                       \
+        E t_[12];                                                                              \
+        for (int s_ = 0; s_ < 3; ++s_) {                                                       \
+            t_[s_] = g[s_];                                                                    \
+            t_[3 + s_] = (g[s_] + g[3 + s_] + g[6 + s_]) * half;                               \
+            t_[6 + s_] = (g[s_] - g[3 + s_] + g[6 + s_]) * half;                               \
+            t_[9 + s_] = g[6 + s_];                                                            \
+        }                                                                                      \
+        for (int i_ = 0; i_ < 4; ++i_) {                                                       \
+            u[4 * i_ + 0] = t_[3 * i_];                                                        \
+            u[4 * i_ + 1] = (t_[3 * i_] + t_[3 * i_ + 1] + t_[3 * i_ + 2]) * half;             \
+            u[4 * i_ + 2] = (t_[3 * i_] - t_[3 * i_ + 1] + t_[3 * i_ + 2]) * half;             \
+            u[4 * i_ + 3] = t_[3 * i_ + 2];                                                    \
+        }                                                                                      \
+    } while (0)
+
+/* y = Aᵀ m A: m is 4x4, y 2x2 (row a, column b at 2a + b). */
+#define TCONV__WINO_OUTPUT(E, m, y)                                                            \
+    do {                                                                                       \
+        E s_[8];                                                                               \
+        for (int j_ = 0; j_ < 4; ++j_) {                                                       \
+            s_[j_] = m[j_] + m[4 + j_] + m[8 + j_];                                            \
+            s_[4 + j_] = m[4 + j_] - m[8 + j_] - m[12 + j_];                                   \
+        }                                                                                      \
+        for (int a_ = 0; a_ < 2; ++a_) {                                                       \
+            y[2 * a_] = s_[4 * a_] + s_[4 * a_ + 1] + s_[4 * a_ + 2];                          \
+            y[2 * a_ + 1] = s_[4 * a_ + 1] - s_[4 * a_ + 2] - s_[4 * a_ + 3];                  \
+        }                                                                                      \
+    } while (0)
+
+/* Channel offset of vector u of n covering C channels, the last one ending at C. */
+static inline int64_t TC(wino_lane)(int64_t u, int64_t n, int64_t C, int64_t L)
+{
+    return u < n - 1 ? u * L : C - L;
+}
+
+/* U[ξ][cy][0..C_x) for output channel cy, from its kernels w[cy][cx][3x3], through wt
+ * (C_x·9 scratch: the taps by channel, [tap][cx]). */
+TCONV__VECTOR_CLONES
+static void TC(wino_weight)(const tconv__shape *sh, const T *w, int64_t cy, T *wt, T *u)
+{
+    typedef TC(wino_vec) vec;
+    const int64_t C = sh->cx, L = (int64_t)(sizeof(vec) / sizeof(T)), n = (C + L - 1) / L;
+    const int64_t stride = sh->cy * C; /* between U's 16 matrices */
+    TC(tconv__transpose)(C, 9, w + cy * C * 9, 9, wt, C);
+    const vec half = (vec){0} + (T)0.5;
+    for (int64_t q = 0; q < n; ++q) {
+        const int64_t c = TC(wino_lane)(q, n, C, L);
+        vec g[9], r[16];
+        for (int k = 0; k < 9; ++k)
+            memcpy(&g[k], wt + k * C + c, sizeof g[k]);
+        TCONV__WINO_WEIGHT(vec, g, r, half);
+        for (int e = 0; e < 16; ++e)
+            memcpy(u + e * stride + cy * C + c, &r[e], sizeof r[e]);
+    }
+}
+
+/* V[ξ][tile - t0][0..C_x) for the tiles t0..t1 (ld C_x, ξ stride `vs`); a tap outside x
+ * reads `zero` (C_x zeros). */
+TCONV__VECTOR_CLONES
+static void TC(wino_input)(const tconv__shape *sh, const winoplan *pl, const T *x, int64_t t0,
+                           int64_t t1, const T *zero, T *v, int64_t vs)
+{
+    typedef TC(wino_vec) vec;
+    const int64_t C = sh->cx, L = (int64_t)(sizeof(vec) / sizeof(T)), n = (C + L - 1) / L;
+    const int64_t X1 = sh->x[1], X2 = sh->x[2], per_image = pl->th * pl->tw;
+    for (int64_t t = t0; t < t1; ++t) {
+        const int64_t img = t / per_image, a = t % per_image / pl->tw, b = t % pl->tw;
+        const int64_t r0 = 2 * a - sh->p[1], c0 = 2 * b - sh->p[2];
+        const T *src[16];
+        for (int i = 0; i < 4; ++i)
+            for (int j = 0; j < 4; ++j) {
+                const int64_t r = r0 + i, q = c0 + j;
+                src[4 * i + j] = r >= 0 && r < X1 && q >= 0 && q < X2
+                                     ? x + ((img * X1 + r) * X2 + q) * C
+                                     : zero;
+            }
+        T *to = v + (t - t0) * C;
+        for (int64_t u = 0; u < n; ++u) {
+            const int64_t c = TC(wino_lane)(u, n, C, L);
+            vec d[16], r[16];
+            for (int e = 0; e < 16; ++e)
+                memcpy(&d[e], src[e] + c, sizeof d[e]);
+            TCONV__WINO_INPUT(vec, d, r);
+            for (int e = 0; e < 16; ++e)
+                memcpy(to + e * vs + c, &r[e], sizeof r[e]);
+        }
+    }
+}
+
+/* y at the tiles t0..t1, channels cy0..cy0 + B, from M[ξ][tile - t0][0..B) (ld B, ξ stride
+ * `ms`), plus the bias; a tile's outputs past y's edge are not written. */
+TCONV__VECTOR_CLONES
+static void TC(wino_output)(const tconv__shape *sh, const winoplan *pl, const T *m, int64_t ms,
+                            int64_t t0, int64_t t1, int64_t cy0, int64_t B, const T *bias,
+                            T *y)
+{
+    typedef TC(wino_vec) vec;
+    const int64_t C = sh->cy, L = (int64_t)(sizeof(vec) / sizeof(T)), n = (B + L - 1) / L;
+    const int64_t Y1 = sh->y[1], Y2 = sh->y[2], per_image = pl->th * pl->tw;
+    for (int64_t t = t0; t < t1; ++t) {
+        const int64_t img = t / per_image, a = t % per_image / pl->tw, b = t % pl->tw;
+        const int64_t r0 = 2 * a, c0 = 2 * b;
+        const bool down = r0 + 1 < Y1, right = c0 + 1 < Y2;
+        T *at = y + ((img * Y1 + r0) * Y2 + c0) * C + cy0;
+        T *to[4] = {at, right ? at + C : NULL, down ? at + Y2 * C : NULL,
+                    down && right ? at + (Y2 + 1) * C : NULL};
+        const T *from = m + (t - t0) * B;
+        for (int64_t u = 0; u < n; ++u) {
+            const int64_t c = TC(wino_lane)(u, n, B, L);
+            vec s[16], r[4], add = (vec){0};
+            for (int e = 0; e < 16; ++e)
+                memcpy(&s[e], from + e * ms + c, sizeof s[e]);
+            if (bias)
+                memcpy(&add, bias + cy0 + c, sizeof add);
+            TCONV__WINO_OUTPUT(vec, s, r);
+            for (int e = 0; e < 4; ++e)
+                if (to[e]) {
+                    r[e] += add;
+                    memcpy(to[e] + c, &r[e], sizeof r[e]);
+                }
+        }
+    }
+}
+
+/* y = C x: U (shared), then tasks of (chunk of tiles, block of output channels). */
+static void TC(wino_region)(const tconv__region_args *op)
+{
+    const tconv__ctx *c = op->c;
+    const tconv__product_plan *pp = op->pp;
+    const tconv__shape *sh = &c->sh;
+    const winoplan *pl = (const winoplan *)pp->data.bytes;
+    const T *x = op->a, *w = op->b, *bias = c->bias;
+    T *y = op->out, *u = op->ws;
+    T *v = tconv__thread_ws(pp, op->ws, tconv__thread_num());
+    T *m = v + pl->v_elems, *zero = m + pl->m_elems, *wt = zero + pl->zero_elems;
+    const int64_t Cx = sh->cx, Cy = sh->cy, tc = pl->chunk;
+    memset(zero, 0, sizeof(T) * (size_t)Cx);
+#pragma omp for schedule(static)
+    for (int64_t cy = 0; cy < Cy; ++cy)
+        TC(wino_weight)(sh, w, cy, wt, u);
+#pragma omp for schedule(dynamic)
+    for (int64_t task = 0; task < pl->chunks * pl->blocks; ++task) {
+        const int64_t q = task / pl->blocks, blk = task % pl->blocks;
+        const int64_t t0 = q * tc, t1 = min64(pl->tiles, t0 + tc);
+        const int64_t cy0 = blk * pl->per_block, B = min64(Cy, cy0 + pl->per_block) - cy0;
+        TC(wino_input)(sh, pl, x, t0, t1, zero, v, tc * Cx);
+        for (int e = 0; e < 16; ++e)
+            MM(c, false, true, t1 - t0, B, Cx, 1, v + e * tc * Cx, Cx,
+               u + e * Cy * Cx + cy0 * Cx, Cx, 0, m + e * tc * B, B);
+        TC(wino_output)(sh, pl, m, tc * B, t0, t1, cy0, B, bias, y);
+    }
+}
+
+static void TC(wino_apply)(const tconv__ctx *c, const tconv__product_plan *pp, const T *x,
+                           const T *w, T *y, T *ws)
+{
+    const tconv__region_args op = {c, pp, x, w, NULL, y, NULL, ws, 0, NULL};
+    tconv__region(tconv__team(c, pp), TC(wino_region), &op);
+}
