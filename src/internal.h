@@ -295,8 +295,9 @@ typedef enum tconv__gemm_path {
                                 * fully connected one, one GEMM over the batch */
     TCONV__PATH_WHOLE = 4,     /* channels-first apply: the whole batch's columns at once,
                                 * GEMMs by blocks of rows (gemm_plan.h) */
-    TCONV__PATH_WINOGRAD = 5,  /* channels-last apply of a 3x3 stride-1 kernel: Winograd
-                                * F(2x2, 3x3), 16 GEMMs of transformed tiles (winograd.c) */
+    TCONV__PATH_WINOGRAD = 5,  /* channels-last apply or apply_t of a 3x3 stride-1 kernel:
+                                * Winograd F(2x2, 3x3), 16 GEMMs of transformed tiles
+                                * (winograd.c) */
     TCONV__PATH_DECLINED = -1  /* the fused product would not pay: the plan runs the two
                                 * products instead */
 } tconv__gemm_path;
@@ -326,14 +327,15 @@ bool tconv__gemm_nhwc_by_lines(const tconv__ctx *c);
  * provider's. */
 bool tconv__gemm_nhwc_by_column(const tconv__ctx *c);
 
-/* The gemm algorithm's Winograd branch (winograd.c): whether the context's apply takes it
- * (channels-last, 2-D 3x3 kernel, stride 1, no dilation, one group, at least 16 channels
- * on both sides, tiles enough for the channels, and its workspace under the bound); its
- * plan (false, nothing written, where it does not apply) and its product. */
-bool tconv__winograd_applies(const tconv__ctx *c);
-bool tconv__winograd_plan(const tconv__ctx *c, tconv__product_plan *pp);
-void tconv__winograd_apply(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
-                           const void *b, void *out, void *ws);
+/* The gemm algorithm's Winograd branch (winograd.c): whether the context's product p
+ * (apply or apply_t) takes it (channels-last, 2-D 3x3 kernel, stride 1, no dilation, one
+ * group, at least 16 channels on both sides, 2x2 output tiles times channel pairs at least
+ * 2^14, and its workspace under the bound); its plan (false, nothing written, where it
+ * does not apply) and its product (either of the two, as planned). */
+bool tconv__winograd_applies(const tconv__ctx *c, tconv_product p);
+bool tconv__winograd_plan(const tconv__ctx *c, tconv_product p, tconv__product_plan *pp);
+void tconv__winograd_run(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
+                         const void *b, void *out, void *ws);
 
 /* Whether the phase algorithm runs its sub-convolutions as plain loops (few channels per
  * group, where a GEMM would be a dot product) rather than GEMMs. */

@@ -902,10 +902,12 @@ static void draw_channels(rng *r, draw *w, int64_t cxg, int64_t most)
     w->batch = rng_int(r, 1, 3);
 }
 
-/* The convolutions gemm's Winograd branch takes in channels-last: 2-D, one group, a 3x3
- * kernel, stride 1, no dilation, 16 channels or more on both sides, and 2x2 output tiles
- * times channel pairs at least 2^14 (winograd.c), under the default workspace bound. */
-static bool winograd_expected(const tconv_geometry *g)
+/* The products gemm's Winograd branch takes in channels-last: apply (the convolution
+ * forward) or, if `transposed`, apply_t (its input gradient, the transposed forward) of a
+ * 2-D layer of one group, a 3x3 kernel, stride 1, no dilation, 16 channels or more on
+ * both sides, whose 2x2 output tiles (of y, or of x) times channel pairs reach 2^14
+ * (winograd.c), under the default workspace bound. */
+static bool winograd_expected(const tconv_geometry *g, bool transposed)
 {
     if (g->dims != 2 || g->groups != 1 || g->x_channels < 16 || g->y_channels < 16 ||
         g->batch == 0)
@@ -913,9 +915,17 @@ static bool winograd_expected(const tconv_geometry *g)
     for (int a = 0; a < 2; ++a)
         if (g->kernel[a] != 3 || g->stride[a] != 1 || g->dilation[a] != 1)
             return false;
-    const double tiles = (double)g->batch * (double)((g->y_size[0] + 1) / 2) *
-                         (double)((g->y_size[1] + 1) / 2);
+    const int64_t *out = transposed ? g->x_size : g->y_size;
+    const double tiles = (double)g->batch * (double)((out[0] + 1) / 2) *
+                         (double)((out[1] + 1) / 2);
     return tiles * (double)g->x_channels * (double)g->y_channels >= 16384;
+}
+
+/* auto's channels-first convolution backward goes through channels-last copies where
+ * apply_t takes the Winograd branch, but for the whole-batch maps (as the forward). */
+static bool conv_backward_detour_expected(const tconv__ctx *c)
+{
+    return winograd_expected(c->g, true) && !tconv__gemm_apply_whole(c);
 }
 
 /* auto's rule for a channels-first convolution forward through channels-last copies (see
@@ -926,7 +936,7 @@ static bool conv_detour_expected(const tconv__ctx *c)
 {
     if (tconv__gemm_apply_whole(c))
         return false;
-    return winograd_expected(c->g) ||
+    return winograd_expected(c->g, false) ||
            (tconv__gemm_path_of(&c->sh) == TCONV__PATH_GENERAL && c->sh.cxg >= 16 &&
             c->sh.cyg >= 16 && c->sh.y_count <= 256);
 }
@@ -1049,6 +1059,58 @@ static void check_forward_threads(const tconv_geometry *g, uint64_t seed)
     check_layer_forward_threads(g, seed, false);
 }
 
+/* The channels-first convolution backward through the public entry point with auto
+ * (grad_x and grad_weight) against the oracle, and 1 = 2 = 3 threads bit for bit, in both
+ * dtypes. */
+static void check_conv_backward_threads(const tconv_geometry *g, uint64_t seed)
+{
+    rng r = {seed + 66};
+    tensor x = tensor_random(numel(g, TCONV_TENSOR_X), &r);
+    tensor gy = tensor_random(numel(g, TCONV_TENSOR_Y), &r);
+    tensor w = tensor_random(numel(g, TCONV_TENSOR_WEIGHT), &r);
+    tensor ax = tensor_abs(&x), agy = tensor_abs(&gy), aw = tensor_abs(&w);
+    tensor ref_gx = tensor_new(x.n), ref_gw = tensor_new(w.n);
+    tensor bound_gx = tensor_new(x.n), bound_gw = tensor_new(w.n);
+    oracle(g, TCONV_APPLY_T, gy.d, w.d, ref_gx.d);
+    oracle(g, TCONV_APPLY_T, agy.d, aw.d, bound_gx.d);
+    oracle(g, TCONV_WGRAD, gy.d, x.d, ref_gw.d);
+    oracle(g, TCONV_WGRAD, agy.d, ax.d, bound_gw.d);
+    tensor gx = tensor_new(x.n), gw = tensor_new(w.n), gx1 = tensor_new(x.n), gw1 = tensor_new(w.n);
+    for (int d = 0; d < 2; ++d) {
+        const tconv_dtype dt = d ? TCONV_F32 : TCONV_F64;
+        const size_t size = d ? 4 : 8;
+        for (int threads = 1; threads <= 3; ++threads) {
+            const tconv_options o = {.num_threads = threads};
+            tconv_error err = {0};
+            tensor *ox = threads == 1 ? &gx1 : &gx, *ow = threads == 1 ? &gw1 : &gw;
+            cr_assert_eq(tconv_conv_backward_ex(g, TCONV_ALGO_AUTO, dt, tensor_data(&x, dt),
+                                                tensor_data(&w, dt), tensor_data(&gy, dt),
+                                                tensor_data(ox, dt), tensor_data(ow, dt), NULL,
+                                                &o, &err),
+                         TCONV_OK, "%s", err.message);
+            if (threads > 1)
+                cr_assert(memcmp(tensor_data(&gx1, dt), tensor_data(&gx, dt), size * (size_t)x.n) == 0 &&
+                              memcmp(tensor_data(&gw1, dt), tensor_data(&gw, dt),
+                                     size * (size_t)w.n) == 0,
+                          "%s: %d threads differ from 1 [%s]", d ? "f32" : "f64", threads,
+                          describe(g));
+        }
+        if (dt == TCONV_F32)
+            tensor_f32_to_f64(&gx1), tensor_f32_to_f64(&gw1);
+        char what[400];
+        snprintf(what, sizeof what, "auto channels-first conv backward, %s [%s]",
+                 d ? "f32" : "f64", describe(g));
+        expect_close(gx1.d, ref_gx.d, bound_gx.d, x.n, reduction_length(g, TCONV_APPLY_T),
+                     dtype_eps(dt), what);
+        expect_close(gw1.d, ref_gw.d, bound_gw.d, w.n, reduction_length(g, TCONV_WGRAD),
+                     dtype_eps(dt), what);
+    }
+    tensor_free(&x), tensor_free(&gy), tensor_free(&w), tensor_free(&ax), tensor_free(&agy);
+    tensor_free(&aw), tensor_free(&ref_gx), tensor_free(&ref_gw), tensor_free(&bound_gx);
+    tensor_free(&bound_gw), tensor_free(&gx), tensor_free(&gw), tensor_free(&gx1);
+    tensor_free(&gw1);
+}
+
 /* auto's channels-first rule for the transposed forward: channels-last copies on gemm's
  * general path with at least 16 x channels per group, the caller's layout on the tiled
  * path and with fewer channels; an explicit gemm never detours, nor any other operation.
@@ -1135,7 +1197,8 @@ Test(fastpaths, auto_conv_forward_detours_for_small_maps)
         cr_assert(!strstr(text, "computed"), "gemm: %s [%s]", text, describe(&g));
         plan_text(&g, TCONV_CONV_BACKWARD, TCONV_ALGO_AUTO, TCONV_LAYOUT_CHANNELS_FIRST, text,
                   sizeof text);
-        cr_assert(!strstr(text, "computed"), "backward: %s [%s]", text, describe(&g));
+        cr_assert_eq(strstr(text, "computed") != NULL, conv_backward_detour_expected(&c),
+                     "backward: %s [%s]", text, describe(&g));
         ++routes[expect];
         check_layer_forward_threads(&g, seed, true);
     }
@@ -1145,14 +1208,14 @@ Test(fastpaths, auto_conv_forward_detours_for_small_maps)
 
 /* gemm's Winograd branch: 3x3 stride-1 convolutions of 16 to 40 channels on maps of 2 to
  * 13 positions a side (odd sizes leave partial tiles), padding 0 to 2, taken by the
- * channels-last forward where the rule says (winograd_expected) and never channels-first;
- * every product against the oracle, 1 = 2 = 3 threads, the forward with a bias and
- * through auto's channels-first detour too. Under a bound one byte short of its workspace
+ * channels-last apply and apply_t where the rule says (winograd_expected) and never
+ * channels-first; every product against the oracle, 1 = 2 = 3 threads, both forwards with
+ * a bias and the convolution's backward through auto's channels-first detours too. Under a bound one byte short of its workspace
  * (U, 16 C_x C_y elements, and a thread's tiles) the forward takes im2col instead. */
 Test(fastpaths, winograd_convolution)
 {
     static const int64_t channels[] = {16, 17, 24, 33, 40};
-    int routes[2] = {0}; /* [Winograd] */
+    int routes[2] = {0}, routes_t[2] = {0}; /* apply, apply_t: [Winograd] */
     for (uint64_t seed = 1; seed <= PER_FAMILY / 2; ++seed) {
         rng r = {seed * 2654435761u};
         draw w = draw_common(&r);
@@ -1167,15 +1230,26 @@ Test(fastpaths, winograd_convolution)
         }
         tconv_geometry g;
         make(&w, &g);
-        const bool expect = winograd_expected(&g);
+        const bool expect = winograd_expected(&g, false);
+        const bool expect_t = winograd_expected(&g, true);
         char text[600];
         plan_text(&g, TCONV_CONV_FORWARD, TCONV_ALGO_GEMM, TCONV_LAYOUT_CHANNELS_LAST, text,
                   sizeof text);
         cr_assert_eq(strstr(text, "Winograd") != NULL, expect, "channels-last: %s [%s]", text,
                      describe(&g));
+        plan_text(&g, TCONV_CONVT_FORWARD, TCONV_ALGO_GEMM, TCONV_LAYOUT_CHANNELS_LAST, text,
+                  sizeof text);
+        cr_assert_eq(strstr(text, "Winograd") != NULL, expect_t, "apply_t: %s [%s]", text,
+                     describe(&g));
         plan_text(&g, TCONV_CONV_FORWARD, TCONV_ALGO_GEMM, TCONV_LAYOUT_CHANNELS_FIRST, text,
                   sizeof text);
         cr_assert(!strstr(text, "Winograd"), "channels-first: %s [%s]", text, describe(&g));
+        const tconv__ctx c = context(&g, 0);
+        plan_text(&g, TCONV_CONV_BACKWARD, TCONV_ALGO_AUTO, TCONV_LAYOUT_CHANNELS_FIRST, text,
+                  sizeof text);
+        cr_assert_eq(strstr(text, "computed channels-last") != NULL,
+                     conv_backward_detour_expected(&c), "backward: %s [%s]", text,
+                     describe(&g));
         if (expect) { /* a bound just under what Winograd takes: im2col's instead */
             tconv_options o = {.layout = TCONV_LAYOUT_CHANNELS_LAST, .num_threads = 1};
             tconv_error err = {0};
@@ -1196,11 +1270,16 @@ Test(fastpaths, winograd_convolution)
                       bytes - 1, text, describe(&g));
         }
         ++routes[expect];
+        ++routes_t[expect_t];
         check_all(&g, seed, NULL);
         check_layer_forward_threads(&g, seed, true);
+        check_layer_forward_threads(&g, seed, false);
+        check_conv_backward_threads(&g, seed);
     }
     cr_assert(routes[0] > 0 && routes[1] > 0, "routes: im2col %d, Winograd %d", routes[0],
               routes[1]);
+    cr_assert(routes_t[0] > 0 && routes_t[1] > 0, "apply_t routes: col2im %d, Winograd %d",
+              routes_t[0], routes_t[1]);
 }
 
 /* ... and only while the copies (Y in, X out) fit the workspace bound. */

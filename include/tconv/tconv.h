@@ -102,8 +102,9 @@ typedef enum tconv_dtype { TCONV_F32 = 0, TCONV_F64 = 1 } tconv_dtype;
  *            one GEMM over several images; a kernel that tiles the output (kernel == stride,
  *            no padding or dilation) makes col2im a permutation; a 1x1 stride-1 kernel needs
  *            no im2col or col2im at all. In channels-last, a 2-D 3x3 stride-1 undilated
- *            kernel of one group and >= 16 channels a side runs the convolution forward
- *            (apply) as Winograd F(2x2, 3x3): 16 GEMMs of transformed tiles (README).
+ *            kernel of one group and >= 16 channels a side runs apply and apply_t (both
+ *            layers' forward, and their input gradients) as Winograd F(2x2, 3x3): 16
+ *            GEMMs of transformed tiles (README).
  *   phase    stride-phase (sub-pixel) decomposition: the transposed product as s^dims
  *            stride-1 convolutions with sub-kernels of about ceil(k/s) taps, one GEMM per
  *            output phase, no multiplications by inserted zeros and no scatter-add. Its

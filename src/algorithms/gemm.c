@@ -375,7 +375,7 @@ _Static_assert(sizeof(plan) <= TCONV__PLAN_DATA, "the gemm plan outgrows its roo
 tconv_status tconv__gemm_plan(const tconv__ctx *c, tconv_product p, tconv__product_plan *pp,
                               tconv_error *err)
 {
-    if (p == TCONV_APPLY && tconv__winograd_plan(c, pp))
+    if (tconv__winograd_plan(c, p, pp))
         return TCONV_OK;
     plan *pl = (plan *)pp->data.bytes;
     tconv_status s = plan_of(c, p, pl, err);
@@ -440,7 +440,7 @@ void tconv__gemm_apply(const tconv__ctx *c, const tconv__product_plan *pp, const
                        const void *b, void *out, void *ws)
 {
     if (pp->path == TCONV__PATH_WINOGRAD)
-        tconv__winograd_apply(c, pp, a, b, out, ws);
+        tconv__winograd_run(c, pp, a, b, out, ws);
     else if (c->layout == TCONV_LAYOUT_CHANNELS_LAST)
         tconv__gemm_nhwc_apply(c, pp, a, b, out, ws);
     else if (c->dtype == TCONV_F64)
@@ -452,7 +452,9 @@ void tconv__gemm_apply(const tconv__ctx *c, const tconv__product_plan *pp, const
 static void apply_t(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
                     const void *b, void *out, void *ws)
 {
-    if (c->layout == TCONV_LAYOUT_CHANNELS_LAST)
+    if (pp->path == TCONV__PATH_WINOGRAD)
+        tconv__winograd_run(c, pp, a, b, out, ws);
+    else if (c->layout == TCONV_LAYOUT_CHANNELS_LAST)
         tconv__gemm_nhwc_apply_t(c, pp, a, b, out, ws);
     else if (c->dtype == TCONV_F64)
         apply_t_f64(c, pp, a, b, out, ws);

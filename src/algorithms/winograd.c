@@ -1,6 +1,7 @@
 /*
- * The gemm algorithm's Winograd branch: a channels-last 2-D convolution forward (the apply
- * product) with a 3x3 kernel, stride 1 and no dilation, as F(2x2, 3x3) (winograd_tmpl.h):
+ * The gemm algorithm's Winograd branch: a channels-last 2-D product of a 3x3 kernel with
+ * stride 1 and no dilation, apply (the convolution forward) or apply_t (its input
+ * gradient, the transposed convolution's forward), as F(2x2, 3x3) (winograd_tmpl.h):
  * 16 GEMMs of transformed tiles instead of one im2col GEMM, 16 multiplications where the
  * columns make 36. It takes the layers whose tiles are many for their channels: U, the
  * transformed weight (16/9 of W), is written and read once per call, which a small map
@@ -33,6 +34,10 @@
 #define TCONV__WINO_TASK_BYTES ((int64_t)8 << 20)
 
 typedef struct winoplan {
+    bool transposed;         /* apply_t: y in, x out, the kernel flipped */
+    int64_t cin, cout;       /* channels of the input and the output */
+    int64_t in[2], out[2];   /* their maps */
+    int64_t pad[2];          /* the correlation's padding: p, or 2 - p for apply_t */
     int64_t th, tw;          /* tiles per image along each axis */
     int64_t tiles;           /* over the batch */
     int64_t chunk, chunks;   /* tiles per task, and tasks along the tiles */
@@ -52,15 +57,25 @@ static bool wino_shape(const tconv__shape *sh)
            sh->cy >= TCONV__WINO_MIN_CHANNELS && sh->batch > 0;
 }
 
-/* Fills the plan for this context; false when the shape or the bound does not allow it. */
-static bool plan_wino(const tconv__ctx *c, winoplan *pl, int64_t *shared, int64_t *buffer,
-                      int *team)
+/* Fills the plan of product p (apply or apply_t) for this context; false when the product,
+ * the shape or the bound does not allow it. */
+static bool plan_wino(const tconv__ctx *c, tconv_product p, winoplan *pl, int64_t *shared,
+                      int64_t *buffer, int *team)
 {
     const tconv__shape *sh = &c->sh;
-    if (c->layout != TCONV_LAYOUT_CHANNELS_LAST || !wino_shape(sh))
+    if (c->layout != TCONV_LAYOUT_CHANNELS_LAST || !wino_shape(sh) ||
+        (p != TCONV_APPLY && p != TCONV_APPLY_T))
         return false;
     memset(pl, 0, sizeof *pl);
-    pl->th = ceil_div(sh->y[1], 2), pl->tw = ceil_div(sh->y[2], 2);
+    pl->transposed = p == TCONV_APPLY_T;
+    pl->cin = pl->transposed ? sh->cy : sh->cx;
+    pl->cout = pl->transposed ? sh->cx : sh->cy;
+    for (int a = 0; a < 2; ++a) {
+        pl->in[a] = pl->transposed ? sh->y[a + 1] : sh->x[a + 1];
+        pl->out[a] = pl->transposed ? sh->x[a + 1] : sh->y[a + 1];
+        pl->pad[a] = pl->transposed ? 2 - sh->p[a + 1] : sh->p[a + 1];
+    }
+    pl->th = ceil_div(pl->out[0], 2), pl->tw = ceil_div(pl->out[1], 2);
     pl->tiles = sh->batch * pl->th * pl->tw;
     if ((double)pl->tiles * (double)sh->cx * (double)sh->cy < TCONV__WINO_MIN_WORK)
         return false;
@@ -74,13 +89,13 @@ static bool plan_wino(const tconv__ctx *c, winoplan *pl, int64_t *shared, int64_
     pl->chunk = ceil_div(pl->tiles, pl->chunks); /* balanced */
     const int64_t want = pl->chunks < TCONV__MIN_TASKS ? ceil_div(TCONV__MIN_TASKS, pl->chunks)
                                                        : 1;
-    pl->blocks = max64(1, min64(want, sh->cy / TCONV__MIN_WIDTH));
-    pl->per_block = ceil_div(sh->cy, pl->blocks);
-    pl->per_block = min64(sh->cy, (pl->per_block + 15) / 16 * 16); /* whole vectors */
-    pl->blocks = ceil_div(sh->cy, pl->per_block);
-    pl->v_elems = after(0, 16 * pl->chunk * sh->cx, size);
+    pl->blocks = max64(1, min64(want, pl->cout / TCONV__MIN_WIDTH));
+    pl->per_block = ceil_div(pl->cout, pl->blocks);
+    pl->per_block = min64(pl->cout, (pl->per_block + 15) / 16 * 16); /* whole vectors */
+    pl->blocks = ceil_div(pl->cout, pl->per_block);
+    pl->v_elems = after(0, 16 * pl->chunk * pl->cin, size);
     pl->m_elems = after(0, 16 * pl->chunk * pl->per_block, size);
-    pl->zero_elems = after(0, sh->cx, size);
+    pl->zero_elems = after(0, pl->cin, size);
     pl->wt_elems = after(0, 9 * sh->cx, size);
     *shared = after(0, 16 * sh->cx * sh->cy, size);
     *buffer = pl->v_elems + pl->m_elems + pl->zero_elems + pl->wt_elems;
@@ -93,20 +108,20 @@ static bool plan_wino(const tconv__ctx *c, winoplan *pl, int64_t *shared, int64_
     return true;
 }
 
-bool tconv__winograd_applies(const tconv__ctx *c)
+bool tconv__winograd_applies(const tconv__ctx *c, tconv_product p)
 {
     winoplan pl;
     int64_t shared, buffer;
     int team;
-    return plan_wino(c, &pl, &shared, &buffer, &team);
+    return plan_wino(c, p, &pl, &shared, &buffer, &team);
 }
 
-bool tconv__winograd_plan(const tconv__ctx *c, tconv__product_plan *pp)
+bool tconv__winograd_plan(const tconv__ctx *c, tconv_product p, tconv__product_plan *pp)
 {
     winoplan pl;
     int64_t shared, buffer;
     int team;
-    if (!plan_wino(c, &pl, &shared, &buffer, &team) ||
+    if (!plan_wino(c, p, &pl, &shared, &buffer, &team) ||
         !tconv__plan_ws(pp, c->dtype, shared, buffer, team))
         return false;
     memcpy(pp->data.bytes, &pl, sizeof pl);
@@ -117,11 +132,11 @@ bool tconv__winograd_plan(const tconv__ctx *c, tconv__product_plan *pp)
 #define TCONV_TEMPLATE "algorithms/winograd_tmpl.h"
 #include "instantiate.h"
 
-void tconv__winograd_apply(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
-                           const void *b, void *out, void *ws)
+void tconv__winograd_run(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
+                         const void *b, void *out, void *ws)
 {
     if (c->dtype == TCONV_F64)
-        wino_apply_f64(c, pp, a, b, out, ws);
+        wino_run_f64(c, pp, a, b, out, ws);
     else
-        wino_apply_f32(c, pp, a, b, out, ws);
+        wino_run_f32(c, pp, a, b, out, ws);
 }

@@ -15,6 +15,8 @@
  *   M[ξ][tile][cy] = Σ_cx V[ξ][tile][cx] · U[ξ][cy][cx],   ξ = 4i + j of the 4x4,
  *
  * 16 multiplications per channel pair and tile of 4 outputs where im2col's GEMM makes 36.
+ * apply_t with stride 1 is the same correlation of y with the flipped kernel, its channels
+ * the other way round, padded by 2 - p.
  * U = G g Gᵀ is made once per call (shared, rows of output channels split among the team);
  * a task takes a chunk of tiles and a block of output channels: V for its tiles, the 16
  * GEMMs, then Aᵀ M A plus the bias written to y. Every transform runs on vectors of
@@ -82,10 +84,12 @@ static inline int64_t TC(wino_lane)(int64_t u, int64_t n, int64_t C, int64_t L)
     return u < n - 1 ? u * L : C - L;
 }
 
-/* U[ξ][cy][0..C_x) for output channel cy, from its kernels w[cy][cx][3x3], through wt
- * (C_x·9 scratch: the taps by channel, [tap][cx]). */
+/* U[ξ][cy][0..C_x) for y channel cy, from its kernels w[cy][cx][3x3] (flipped for apply_t,
+ * whose correlation runs the kernel backwards), through wt (C_x·9 scratch: the taps by
+ * channel, [tap][cx]). */
 TCONV__VECTOR_CLONES
-static void TC(wino_weight)(const tconv__shape *sh, const T *w, int64_t cy, T *wt, T *u)
+static void TC(wino_weight)(const tconv__shape *sh, const T *w, int64_t cy, bool flip, T *wt,
+                            T *u)
 {
     typedef TC(wino_vec) vec;
     const int64_t C = sh->cx, L = (int64_t)(sizeof(vec) / sizeof(T)), n = (C + L - 1) / L;
@@ -96,25 +100,26 @@ static void TC(wino_weight)(const tconv__shape *sh, const T *w, int64_t cy, T *w
         const int64_t c = TC(wino_lane)(q, n, C, L);
         vec g[9], r[16];
         for (int k = 0; k < 9; ++k)
-            memcpy(&g[k], wt + k * C + c, sizeof g[k]);
+            memcpy(&g[k], wt + (flip ? 8 - k : k) * C + c, sizeof g[k]);
         TCONV__WINO_WEIGHT(vec, g, r, half);
         for (int e = 0; e < 16; ++e)
             memcpy(u + e * stride + cy * C + c, &r[e], sizeof r[e]);
     }
 }
 
-/* V[ξ][tile - t0][0..C_x) for the tiles t0..t1 (ld C_x, ξ stride `vs`); a tap outside x
- * reads `zero` (C_x zeros). */
+/* V[ξ][tile - t0][0..C_in) for the tiles t0..t1 (ld C_in, ξ stride `vs`) of the input `in`
+ * (x for apply, y for apply_t); a tap outside it reads `zero` (C_in zeros). */
 TCONV__VECTOR_CLONES
-static void TC(wino_input)(const tconv__shape *sh, const winoplan *pl, const T *x, int64_t t0,
-                           int64_t t1, const T *zero, T *v, int64_t vs)
+static void TC(wino_input)(const winoplan *pl, const T *in, int64_t t0, int64_t t1,
+                           const T *zero, T *v, int64_t vs)
 {
     typedef TC(wino_vec) vec;
-    const int64_t C = sh->cx, L = (int64_t)(sizeof(vec) / sizeof(T)), n = (C + L - 1) / L;
-    const int64_t X1 = sh->x[1], X2 = sh->x[2], per_image = pl->th * pl->tw;
+    const int64_t C = pl->cin, L = (int64_t)(sizeof(vec) / sizeof(T)), n = (C + L - 1) / L;
+    const int64_t X1 = pl->in[0], X2 = pl->in[1], per_image = pl->th * pl->tw;
+    const T *x = in;
     for (int64_t t = t0; t < t1; ++t) {
         const int64_t img = t / per_image, a = t % per_image / pl->tw, b = t % pl->tw;
-        const int64_t r0 = 2 * a - sh->p[1], c0 = 2 * b - sh->p[2];
+        const int64_t r0 = 2 * a - pl->pad[0], c0 = 2 * b - pl->pad[1];
         const T *src[16];
         for (int i = 0; i < 4; ++i)
             for (int j = 0; j < 4; ++j) {
@@ -136,16 +141,16 @@ static void TC(wino_input)(const tconv__shape *sh, const winoplan *pl, const T *
     }
 }
 
-/* y at the tiles t0..t1, channels cy0..cy0 + B, from M[ξ][tile - t0][0..B) (ld B, ξ stride
- * `ms`), plus the bias; a tile's outputs past y's edge are not written. */
+/* The output (y for apply, x for apply_t) at the tiles t0..t1, channels cy0..cy0 + B, from
+ * M[ξ][tile - t0][0..B) (ld B, ξ stride `ms`), plus the bias; a tile's outputs past the
+ * output's edge are not written. */
 TCONV__VECTOR_CLONES
-static void TC(wino_output)(const tconv__shape *sh, const winoplan *pl, const T *m, int64_t ms,
-                            int64_t t0, int64_t t1, int64_t cy0, int64_t B, const T *bias,
-                            T *y)
+static void TC(wino_output)(const winoplan *pl, const T *m, int64_t ms, int64_t t0, int64_t t1,
+                            int64_t cy0, int64_t B, const T *bias, T *y)
 {
     typedef TC(wino_vec) vec;
-    const int64_t C = sh->cy, L = (int64_t)(sizeof(vec) / sizeof(T)), n = (B + L - 1) / L;
-    const int64_t Y1 = sh->y[1], Y2 = sh->y[2], per_image = pl->th * pl->tw;
+    const int64_t C = pl->cout, L = (int64_t)(sizeof(vec) / sizeof(T)), n = (B + L - 1) / L;
+    const int64_t Y1 = pl->out[0], Y2 = pl->out[1], per_image = pl->th * pl->tw;
     for (int64_t t = t0; t < t1; ++t) {
         const int64_t img = t / per_image, a = t % per_image / pl->tw, b = t % pl->tw;
         const int64_t r0 = 2 * a, c0 = 2 * b;
@@ -171,38 +176,46 @@ static void TC(wino_output)(const tconv__shape *sh, const winoplan *pl, const T 
     }
 }
 
-/* y = C x: U (shared), then tasks of (chunk of tiles, block of output channels). */
+/* y = C x (apply: in = x, out = y) or x = Cᵀ y (apply_t: in = y, out = x): U (shared),
+ * then tasks of (chunk of tiles, block of output channels). U is [ξ][C_y][C_x] for both:
+ * apply multiplies by its rows of output channels transposed, apply_t by its columns. */
 static void TC(wino_region)(const tconv__region_args *op)
 {
     const tconv__ctx *c = op->c;
     const tconv__product_plan *pp = op->pp;
     const tconv__shape *sh = &c->sh;
     const winoplan *pl = (const winoplan *)pp->data.bytes;
-    const T *x = op->a, *w = op->b, *bias = c->bias;
-    T *y = op->out, *u = op->ws;
+    const T *in = op->a, *w = op->b, *bias = c->bias;
+    T *out = op->out, *u = op->ws;
     T *v = tconv__thread_ws(pp, op->ws, tconv__thread_num());
     T *m = v + pl->v_elems, *zero = m + pl->m_elems, *wt = zero + pl->zero_elems;
-    const int64_t Cx = sh->cx, Cy = sh->cy, tc = pl->chunk;
-    memset(zero, 0, sizeof(T) * (size_t)Cx);
+    const int64_t Cin = pl->cin, Cout = pl->cout, tc = pl->chunk, plane = sh->cy * sh->cx;
+    memset(zero, 0, sizeof(T) * (size_t)Cin);
 #pragma omp for schedule(static)
-    for (int64_t cy = 0; cy < Cy; ++cy)
-        TC(wino_weight)(sh, w, cy, wt, u);
+    for (int64_t cy = 0; cy < sh->cy; ++cy)
+        TC(wino_weight)(sh, w, cy, pl->transposed, wt, u);
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < pl->chunks * pl->blocks; ++task) {
         const int64_t q = task / pl->blocks, blk = task % pl->blocks;
         const int64_t t0 = q * tc, t1 = min64(pl->tiles, t0 + tc);
-        const int64_t cy0 = blk * pl->per_block, B = min64(Cy, cy0 + pl->per_block) - cy0;
-        TC(wino_input)(sh, pl, x, t0, t1, zero, v, tc * Cx);
-        for (int e = 0; e < 16; ++e)
-            MM(c, false, true, t1 - t0, B, Cx, 1, v + e * tc * Cx, Cx,
-               u + e * Cy * Cx + cy0 * Cx, Cx, 0, m + e * tc * B, B);
-        TC(wino_output)(sh, pl, m, tc * B, t0, t1, cy0, B, bias, y);
+        const int64_t o0 = blk * pl->per_block, B = min64(Cout, o0 + pl->per_block) - o0;
+        TC(wino_input)(pl, in, t0, t1, zero, v, tc * Cin);
+        for (int e = 0; e < 16; ++e) {
+            const T *ue = u + e * plane;
+            if (pl->transposed) /* U[ξ][C_y][o0..o0 + B) */
+                MM(c, false, false, t1 - t0, B, Cin, 1, v + e * tc * Cin, Cin, ue + o0,
+                   sh->cx, 0, m + e * tc * B, B);
+            else /* U[ξ][o0..o0 + B][C_x]ᵀ */
+                MM(c, false, true, t1 - t0, B, Cin, 1, v + e * tc * Cin, Cin, ue + o0 * Cin,
+                   Cin, 0, m + e * tc * B, B);
+        }
+        TC(wino_output)(pl, m, tc * B, t0, t1, o0, B, bias, out);
     }
 }
 
-static void TC(wino_apply)(const tconv__ctx *c, const tconv__product_plan *pp, const T *x,
-                           const T *w, T *y, T *ws)
+static void TC(wino_run)(const tconv__ctx *c, const tconv__product_plan *pp, const T *in,
+                         const T *w, T *out, T *ws)
 {
-    const tconv__region_args op = {c, pp, x, w, NULL, y, NULL, ws, 0, NULL};
+    const tconv__region_args op = {c, pp, in, w, NULL, out, NULL, ws, 0, NULL};
     tconv__region(tconv__team(c, pp), TC(wino_region), &op);
 }
