@@ -921,11 +921,17 @@ static bool winograd_expected(const tconv_geometry *g, bool transposed)
     return tiles * (double)g->x_channels * (double)g->y_channels >= 16384;
 }
 
-/* auto's channels-first convolution backward goes through channels-last copies where
- * apply_t takes the Winograd branch, but for the whole-batch maps (as the forward). */
+/* auto's channels-first backward goes through channels-last copies where its input
+ * gradient takes the Winograd branch (the convolution's apply_t, the transposed
+ * convolution's apply), but for the whole-batch maps (as the convolution forward). */
 static bool conv_backward_detour_expected(const tconv__ctx *c)
 {
     return winograd_expected(c->g, true) && !tconv__gemm_apply_whole(c);
+}
+
+static bool convt_backward_detour_expected(const tconv__ctx *c)
+{
+    return winograd_expected(c->g, false) && !tconv__gemm_apply_whole(c);
 }
 
 /* auto's rule for a channels-first convolution forward through channels-last copies (see
@@ -1145,7 +1151,8 @@ Test(fastpaths, auto_channels_first_detours)
         char text[600];
         plan_text(&g, TCONV_CONVT_BACKWARD, TCONV_ALGO_AUTO, TCONV_LAYOUT_CHANNELS_FIRST, text,
                   sizeof text);
-        cr_assert(!strstr(text, "computed"), "backward: %s [%s]", text, describe(&g));
+        cr_assert_eq(strstr(text, "computed") != NULL, convt_backward_detour_expected(&c),
+                     "backward: %s [%s]", text, describe(&g));
         plan_text(&g, TCONV_CONV_FORWARD, TCONV_ALGO_AUTO, TCONV_LAYOUT_CHANNELS_FIRST, text,
                   sizeof text);
         cr_assert_eq(strstr(text, "computed channels-last") != NULL, conv_detour_expected(&c),
@@ -1210,7 +1217,8 @@ Test(fastpaths, auto_conv_forward_detours_for_small_maps)
  * 13 positions a side (odd sizes leave partial tiles), padding 0 to 2, taken by the
  * channels-last apply and apply_t where the rule says (winograd_expected) and never
  * channels-first; every product against the oracle, 1 = 2 = 3 threads, both forwards with
- * a bias and the convolution's backward through auto's channels-first detours too. Under a bound one byte short of its workspace
+ * a bias and both backwards through auto's channels-first detours too (the transposed
+ * one's apply apart from its wgrad: Winograd rather than fused). Under a bound one byte short of its workspace
  * (U, 16 C_x C_y elements, and a thread's tiles) the forward takes im2col instead. */
 Test(fastpaths, winograd_convolution)
 {
@@ -1250,6 +1258,16 @@ Test(fastpaths, winograd_convolution)
         cr_assert_eq(strstr(text, "computed channels-last") != NULL,
                      conv_backward_detour_expected(&c), "backward: %s [%s]", text,
                      describe(&g));
+        plan_text(&g, TCONV_CONVT_BACKWARD, TCONV_ALGO_AUTO, TCONV_LAYOUT_CHANNELS_FIRST, text,
+                  sizeof text);
+        cr_assert_eq(strstr(text, "computed channels-last") != NULL,
+                     convt_backward_detour_expected(&c), "transposed backward: %s [%s]", text,
+                     describe(&g));
+        /* the transposed backward's apply through Winograd, not fused with its wgrad */
+        plan_text(&g, TCONV_CONVT_BACKWARD, TCONV_ALGO_GEMM, TCONV_LAYOUT_CHANNELS_LAST, text,
+                  sizeof text);
+        cr_assert_eq(strstr(text, "apply: Winograd") != NULL, expect,
+                     "transposed backward, channels-last: %s [%s]", text, describe(&g));
         if (expect) { /* a bound just under what Winograd takes: im2col's instead */
             tconv_options o = {.layout = TCONV_LAYOUT_CHANNELS_LAST, .num_threads = 1};
             tconv_error err = {0};
@@ -1275,6 +1293,7 @@ Test(fastpaths, winograd_convolution)
         check_layer_forward_threads(&g, seed, true);
         check_layer_forward_threads(&g, seed, false);
         check_conv_backward_threads(&g, seed);
+        check_backward(&g, seed);
     }
     cr_assert(routes[0] > 0 && routes[1] > 0, "routes: im2col %d, Winograd %d", routes[0],
               routes[1]);

@@ -179,20 +179,22 @@ static bool conv_detours_to_channels_last(const tconv__ctx *c)
 }
 
 /*
- * auto's channels-first convolution backward: on channels-last copies where the input
- * gradient (apply_t, the correlation of grad_y with the flipped kernel) takes the
- * Winograd branch, but for the maps whose forward keeps the whole-batch path. Measured
- * (Intel Xeon, float32, all three gradients, copies included, against the native
- * channels-first backward, one / two threads): ResNet-50's 3x3 layers at 56x56 1.34x, at
- * 28x28 1.32 / 1.24x, at 14x14 1.2x, VGG's 1.17x, U-Net's first 1.36 / 1.3x; the 7x7
- * one (whole batch) 0.8x, which stays.
+ * auto's channels-first backward: on channels-last copies where its input gradient takes
+ * the Winograd branch (a convolution's apply_t, the correlation of grad_y with the flipped
+ * kernel; a transposed convolution's apply, which then runs apart from its weight
+ * gradient rather than fused), but for the maps whose convolution forward keeps the
+ * whole-batch path. Measured (Intel Xeon, float32, all three gradients, copies included,
+ * against the native channels-first backward, one / two threads): convolution, ResNet-50's
+ * 3x3 layers at 56x56 1.34x, at 28x28 1.32 / 1.24x, at 14x14 1.2x, VGG's 1.17x, U-Net's
+ * first 1.36 / 1.3x, the 7x7 one (whole batch) 0.8x, which stays; transposed, the suite's
+ * stride1 1.2 / 1.1x, 64 channels at 56x56 1.12 / 1.33x, 256 at 14x14 1.34 / 1.37x.
  */
-static bool conv_backward_detours_to_channels_last(const tconv__ctx *c)
+static bool conv_backward_detours_to_channels_last(const tconv__ctx *c, bool conv)
 {
     tconv__ctx last = *c;
     last.layout = TCONV_LAYOUT_CHANNELS_LAST;
-    return tconv__winograd_applies(&last, TCONV_APPLY_T) && !tconv__gemm_apply_whole(c) &&
-           activation_bytes(c) <= (double)c->ws_limit;
+    return tconv__winograd_applies(&last, conv ? TCONV_APPLY_T : TCONV_APPLY) &&
+           !tconv__gemm_apply_whole(c) && activation_bytes(c) <= (double)c->ws_limit;
 }
 
 tconv_layout tconv__auto_layout(const tconv__ctx *c, const tconv__algo *a, bool forward,
@@ -204,6 +206,6 @@ tconv_layout tconv__auto_layout(const tconv__ctx *c, const tconv__algo *a, bool 
         return detours_to_channels_first(c) ? TCONV_LAYOUT_CHANNELS_FIRST : c->layout;
     const bool detour = forward ? (conv ? conv_detours_to_channels_last(c)
                                         : detours_to_channels_last(c))
-                                : conv && conv_backward_detours_to_channels_last(c);
+                                : conv_backward_detours_to_channels_last(c, conv);
     return detour ? TCONV_LAYOUT_CHANNELS_LAST : c->layout;
 }
