@@ -24,6 +24,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PER_FAMILY 40
@@ -1424,11 +1425,42 @@ Test(fastpaths, bias_gradient_in_lanes)
     }
 }
 
-/* An output of at least TCONV__STREAM_BYTES leaves phase's bordered rows through stores
- * past the caches, from a per-thread buffer: a depthwise 3x3 layer of 32 channels at
- * 256x256 (8 MiB of float32 output), both directions, against the oracle, the same bits
- * for 1 and 2 threads; a quarter of the map is written in place, and so is the large one
- * under a workspace bound that holds the bordered copy but not the buffer. */
+/* Phase product p of g in dtype dt through an internal context whose streaming threshold
+ * is `stream` bytes (the library takes the machine's: tconv__stream_threshold), on
+ * `threads` threads; says whether the plan streamed its output. The output in `out`
+ * (float64, whatever the dtype; the dtype's own bits in out->f or out->d too). */
+static bool run_phase_with_threshold(const tconv_geometry *g, tconv_product p, tconv_dtype dt,
+                                     const tensor *a, const tensor *b, tensor *out,
+                                     int threads, size_t stream)
+{
+    tconv__ctx c = context(g, 0);
+    c.dtype = dt;
+    c.threads = threads;
+    c.stream_bytes = stream;
+    tconv__product_plan pp;
+    memset(&pp, 0, sizeof pp);
+    tconv_error err = {0};
+    cr_assert_eq(tconv__algo_phase.plan(&c, p, &pp, &err), TCONV_OK, "%s", err.message);
+    const int team = pp.team < threads ? pp.team : threads;
+    void *ws = aligned_alloc(64, (pp.shared + pp.per_thread * (size_t)team + 64) / 64 * 64);
+    cr_assert(ws != NULL);
+    const tconv__product_fn fn =
+        p == TCONV_APPLY ? tconv__algo_phase.apply : tconv__algo_phase.apply_t;
+    fn(&c, &pp, tensor_data(a, dt), tensor_data(b, dt), tensor_data(out, dt), ws);
+    free(ws);
+    if (dt == TCONV_F32)
+        tensor_f32_to_f64(out);
+    return strstr(tconv__path_name(&tconv__algo_phase, pp.path), "streamed") != NULL;
+}
+
+/* phase's bordered rows stream their output past the caches, from a per-thread buffer,
+ * when the layer's activations take at least the machine's threshold (half the
+ * last-level cache, 8 MiB at least): a depthwise 3x3 layer of 32 channels at 256x256
+ * (16.8 MB of float32 activations) streams where the threshold allows, a quarter of the
+ * map never does, and neither does the large one under a workspace bound that holds the
+ * bordered copy but not the buffer. With the threshold at its 8 MiB floor, both
+ * directions stream, against the oracle, the same bits for 1 and 2 threads; above the
+ * layer, in place, the same bits as streamed. */
 Test(fastpaths, phase_streams_a_large_output)
 {
     for (int big = 0; big < 2; ++big) {
@@ -1439,13 +1471,17 @@ Test(fastpaths, phase_streams_a_large_output)
         cr_assert_eq(tconv_geometry_init_transposed(&g, 2, 1, 32, 32, 32, in, k, s, p, NULL,
                                                     NULL, &err),
                      TCONV_OK, "%s", err.message);
+        const size_t bytes = (size_t)(numel(&g, TCONV_TENSOR_X) + numel(&g, TCONV_TENSOR_Y)) * 4;
+        const bool streams = bytes >= tconv__stream_threshold();
+        cr_assert(tconv__stream_threshold() >= (size_t)TCONV__STREAM_BYTES);
         const tconv_op ops[2] = {TCONV_CONV_FORWARD, TCONV_CONVT_FORWARD};
         for (int o = 0; o < 2; ++o) {
             char text[600];
             plan_text(&g, ops[o], TCONV_ALGO_PHASE, TCONV_LAYOUT_CHANNELS_FIRST, text,
                       sizeof text);
-            cr_assert_eq(strstr(text, "output streamed past the caches") != NULL, big,
-                         "%s [%s]", text, describe(&g));
+            cr_assert_eq(strstr(text, "output streamed past the caches") != NULL, streams,
+                         "%s [%s] (%zu bytes, threshold %zu)", text, describe(&g), bytes,
+                         tconv__stream_threshold());
         }
         if (!big)
             continue;
@@ -1471,23 +1507,28 @@ Test(fastpaths, phase_streams_a_large_output)
             tensor a = tensor_random(numel(&g, t[0]), &r), b = tensor_random(numel(&g, t[1]), &r);
             tensor aa = tensor_abs(&a), ab = tensor_abs(&b);
             tensor ref = tensor_new(numel(&g, t[2])), bound = tensor_new(ref.n);
-            tensor one = tensor_new(ref.n), two = tensor_new(ref.n);
+            tensor one = tensor_new(ref.n), two = tensor_new(ref.n), kept = tensor_new(ref.n);
             oracle(&g, prod, a.d, b.d, ref.d);
             oracle(&g, prod, aa.d, ab.d, bound.d);
             for (int d = 0; d < 2; ++d) {
                 const tconv_dtype dt = d ? TCONV_F32 : TCONV_F64;
-                run(&g, prod, TCONV_ALGO_PHASE, dt, &a, &b, &one, 1, 0,
-                    TCONV_LAYOUT_CHANNELS_FIRST);
+                const size_t n = (size_t)ref.n * (d ? 4 : 8);
+                cr_assert(run_phase_with_threshold(&g, prod, dt, &a, &b, &one, 1,
+                                                   TCONV__STREAM_BYTES),
+                          "product %d not streamed at the 8 MiB floor", (int)prod);
                 expect_close(one.d, ref.d, bound.d, ref.n, reduction_length(&g, prod),
                              dtype_eps(dt), pi ? "streamed apply_t" : "streamed apply");
-                run(&g, prod, TCONV_ALGO_PHASE, dt, &a, &b, &two, 2, 0,
-                    TCONV_LAYOUT_CHANNELS_FIRST);
-                cr_assert(memcmp(tensor_data(&one, dt), tensor_data(&two, dt),
-                                 (size_t)ref.n * (d ? 4 : 8)) == 0,
+                run_phase_with_threshold(&g, prod, dt, &a, &b, &two, 2, TCONV__STREAM_BYTES);
+                cr_assert(memcmp(tensor_data(&one, dt), tensor_data(&two, dt), n) == 0,
                           "streamed product %d: 2 threads differ from 1", (int)prod);
+                cr_assert(!run_phase_with_threshold(&g, prod, dt, &a, &b, &kept, 2, 4 * bytes),
+                          "product %d streamed above its activations", (int)prod);
+                cr_assert(memcmp(tensor_data(&one, dt), tensor_data(&kept, dt), n) == 0,
+                          "product %d: in place differs from streamed", (int)prod);
             }
             tensor_free(&a), tensor_free(&b), tensor_free(&aa), tensor_free(&ab);
             tensor_free(&ref), tensor_free(&bound), tensor_free(&one), tensor_free(&two);
+            tensor_free(&kept);
         }
     }
 }

@@ -281,21 +281,27 @@ static bool border_for(const tconv__shape *sh, const int64_t in[3], const int64_
 }
 
 /*
- * Whether the bordered rows stream their output (channels · count elements per image):
- * when the whole output is at least TCONV__STREAM_BYTES, each output channel is summed in
- * the thread's buffer (count more elements, added to *per_thread) and copied out with
- * stores past the caches, which saves the write-allocate read of every line (mb_dw's
- * 25.7 MB output). Smaller outputs are written in place: the next layer reads them from
- * cache, and so is an output whose buffer would not fit the workspace bound (`budget`
- * elements per thread). False only on overflow.
+ * Whether the bordered rows stream their output (channels · count elements per image, from
+ * in_channels · in_count): when the layer's activations take at least c->stream_bytes
+ * (tconv__stream_threshold(): half the last-level cache), each output channel is
+ * summed in the thread's buffer (count more elements, added to *per_thread) and copied
+ * out with stores past the caches, which saves the write-allocate read of every line.
+ * Smaller layers are written in place: the next layer reads them from cache, and so is an
+ * output whose buffer would not fit the workspace bound (`budget` elements per thread).
+ * False only on overflow.
  */
 static bool streams_output(const tconv__ctx *c, int64_t channels, int64_t count,
-                           int64_t budget, plan *pl, int64_t *per_thread)
+                           int64_t in_channels, int64_t in_count, int64_t budget, plan *pl,
+                           int64_t *per_thread)
 {
     int64_t total, more;
     pl->streamed = false;
+    const double bytes = (double)c->sh.batch *
+                         ((double)channels * (double)count +
+                          (double)in_channels * (double)in_count) *
+                         (double)tconv__dtype_size(c->dtype);
     if (!tconv__mul(c->sh.batch, channels, &total) || !tconv__mul(total, count, &total) ||
-        total < TCONV__STREAM_BYTES / (int64_t)tconv__dtype_size(c->dtype) || count < 64)
+        !c->stream_bytes || bytes < (double)c->stream_bytes || count < 64)
         return true; /* small (or too large to count): in place */
     if (!tconv__add(*per_thread, count, &more))
         return false;
@@ -358,14 +364,16 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
     bool sized = tconv__phase_uses_loops(sh);
     if (sized && p == TCONV_APPLY_T && sh->x_count > 0 && flipped_padding_of(sh, pl))
         sized = tconv__add(pl->pad_count, sh->k_count, &per_thread) && /* + flipped taps */
-                streams_output(c, sh->cx, sh->x_count, budget, pl, &per_thread);
+                streams_output(c, sh->cx, sh->x_count, sh->cy, sh->y_count, budget, pl,
+                               &per_thread);
     else if (sized && p == TCONV_APPLY_T)
         sized = border_of(sh, ph, pl) && tconv__mul(sh->cyg, pl->pad_count, &border) &&
                 tconv__add(per_thread, border, &per_thread);
     else if (sized && p == TCONV_APPLY && sh->s[2] == 1 && sh->y_count > 0) {
         sized = padding_of(sh, pl);
         per_thread = pl->pad_count;
-        sized = sized && streams_output(c, sh->cy, sh->y_count, budget, pl, &per_thread);
+        sized = sized && streams_output(c, sh->cy, sh->y_count, sh->cx, sh->x_count, budget,
+                                        pl, &per_thread);
     } else if (sized && p == TCONV_WGRAD && sh->s[2] == 1 && sh->y_count > 0 &&
                sh->x_count > 0) {
         sized = padding_of(sh, pl); /* padded_wgrad: one bordered x channel */

@@ -217,6 +217,7 @@ tconv_status tconv__plan_init(tconv_plan *pl, const tconv_geometry *g, tconv__ta
     c->dense_limit = opt && opt->dense_limit ? opt->dense_limit : TCONV__DENSE_LIMIT;
     c->ws_limit = opt && opt->workspace_limit ? opt->workspace_limit
                                               : TCONV_WORKSPACE_LIMIT_DEFAULT;
+    c->stream_bytes = tconv__stream_threshold();
     c->layout = pl->layout;
     CHECK(tconv__provider_select(opt ? opt->provider : TCONV_PROVIDER_DEFAULT, dtype,
                                  &c->provider, err));

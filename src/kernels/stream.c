@@ -10,6 +10,7 @@
 #include "internal.h"
 
 #include <string.h>
+#include <unistd.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -38,4 +39,14 @@ void tconv__stream_fence(void)
 #if defined(__SSE2__)
     _mm_sfence(); /* the streamed lines are seen before what the thread writes next */
 #endif
+}
+
+size_t tconv__stream_threshold(void)
+{
+    long llc = -1;
+#if defined(_SC_LEVEL3_CACHE_SIZE)
+    llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
+#endif
+    const size_t floor = (size_t)TCONV__STREAM_BYTES;
+    return llc > 0 && (size_t)llc / 2 > floor ? (size_t)llc / 2 : floor;
 }
