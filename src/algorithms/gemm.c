@@ -48,13 +48,21 @@ static bool fused_pays(const tconv__shape *sh, int64_t segments)
            (segments - 1) * sh->cy <= sh->batch * sh->y_count;
 }
 
-/* Most columns per tile for the products whose tasks are tiles (apply, wgrad, both). */
-static int64_t task_width(const tconv__shape *sh)
+/* Most columns per tile for the products whose tasks are tiles (apply, wgrad, both): at
+ * most `most`, narrower while the tasks would be fewer than TCONV__MIN_TASKS. */
+static int64_t task_width(const tconv__shape *sh, int64_t most)
 {
     const int64_t columns = sh->batch * sh->y_count; /* of one group */
     const int64_t want = ceil_div(TCONV__MIN_TASKS, sh->groups);
-    return max64(TCONV__MIN_WIDTH, min64(TCONV__TILE_N, ceil_div(columns, want)));
+    return max64(TCONV__MIN_WIDTH, min64(most, ceil_div(columns, want)));
 }
+
+/* Channels-first apply takes tiles of up to this many columns (its chunks of R keep each
+ * GEMM's columns in cache): ResNet-50's 7x7 stem (64 x 147 rows of columns, a reduction
+ * short enough for OpenBLAS) ran 1.1 / 1.4x faster at one / two threads in tiles of 3136
+ * than of 512, 392 GEMMs whose per-call costs two threads paid in turn; its stride-2 3x3
+ * and 1x1 layers and the transposed backward ran the same (Intel Xeon, float32). */
+#define TCONV__APPLY_TILE_N ((int64_t)4096)
 
 /* Elements of the bound's budget for plan buffers of the dtype (less some alignment). */
 static int64_t budget_of(const tconv__ctx *c)
@@ -99,7 +107,9 @@ static tconv_status plan_nhwc(const tconv__ctx *c, tconv_product p, plan *pl,
         return TCONV_OK;
     const size_t size = tconv__dtype_size(c->dtype);
     const int64_t budget = budget_of(c);
-    cut_columns(sh, p == TCONV_APPLY_T && !pl->alias ? TCONV__TILE_N : task_width(sh), pl);
+    cut_columns(sh, p == TCONV_APPLY_T && !pl->alias ? TCONV__TILE_N
+                                                    : task_width(sh, TCONV__TILE_N),
+                pl);
     int64_t rows; /* of one position's columns in a thread's buffer */
     if (p == TCONV_APPLY_T) {
         const int64_t column_tasks = pl->folded ? pl->tiles
@@ -282,7 +292,9 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
     /* rows of one task's column tile, and elements per column of its buffers */
     const int64_t K = sh->k_count, cyg = sh->cyg;
     int64_t rows, per_column;
-    cut_columns(sh, p == TCONV_APPLY_T ? apply_t_width(c) : task_width(sh), pl);
+    cut_columns(sh, p == TCONV_APPLY_T ? apply_t_width(c)
+                    : task_width(sh, p == TCONV_APPLY ? TCONV__APPLY_TILE_N : TCONV__TILE_N),
+                pl);
     if (p == TCONV_APPLY_T) {
         const int64_t column_tasks = pl->folded ? pl->tiles
                                      : pl->layout == TCONV__PATH_TILED ? sh->batch * pl->tiles
