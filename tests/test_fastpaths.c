@@ -796,21 +796,54 @@ Test(fastpaths, channels_last_apply_of_a_short_reduction)
     cr_assert(taken >= PER_FAMILY / 8, "only %d short reductions drawn", taken);
 }
 
+/* A layer's backward case: its input, the output's gradient and the weight drawn from
+ * `r`, and the oracle's input and weight gradients with their bounds (the same products
+ * over absolute values). The convolution's input gradient is apply_t of grad_y, the
+ * transposed convolution's apply of grad_out; both weight gradients are wgrad(Y-side,
+ * X-side). */
+typedef struct backward_case {
+    tensor in, grad, w;
+    tensor ref_gi, ref_gw, bound_gi, bound_gw;
+} backward_case;
+
+static backward_case backward_case_new(const tconv_geometry *g, bool conv, rng *r)
+{
+    backward_case k;
+    const tconv_tensor in_t = conv ? TCONV_TENSOR_X : TCONV_TENSOR_Y;
+    const tconv_tensor grad_t = conv ? TCONV_TENSOR_Y : TCONV_TENSOR_X;
+    const tconv_product data = conv ? TCONV_APPLY_T : TCONV_APPLY;
+    k.in = tensor_random(numel(g, in_t), r);
+    k.grad = tensor_random(numel(g, grad_t), r);
+    k.w = tensor_random(numel(g, TCONV_TENSOR_WEIGHT), r);
+    tensor ain = tensor_abs(&k.in), agrad = tensor_abs(&k.grad), aw = tensor_abs(&k.w);
+    const tensor *ys = conv ? &k.grad : &k.in, *xs = conv ? &k.in : &k.grad;
+    const tensor *ays = conv ? &agrad : &ain, *axs = conv ? &ain : &agrad;
+    k.ref_gi = tensor_new(k.in.n), k.ref_gw = tensor_new(k.w.n);
+    k.bound_gi = tensor_new(k.in.n), k.bound_gw = tensor_new(k.w.n);
+    oracle(g, data, k.grad.d, k.w.d, k.ref_gi.d);
+    oracle(g, data, agrad.d, aw.d, k.bound_gi.d);
+    oracle(g, TCONV_WGRAD, ys->d, xs->d, k.ref_gw.d);
+    oracle(g, TCONV_WGRAD, ays->d, axs->d, k.bound_gw.d);
+    tensor_free(&ain), tensor_free(&agrad), tensor_free(&aw);
+    return k;
+}
+
+static void backward_case_free(backward_case *k)
+{
+    tensor_free(&k->in), tensor_free(&k->grad), tensor_free(&k->w);
+    tensor_free(&k->ref_gi), tensor_free(&k->ref_gw), tensor_free(&k->bound_gi);
+    tensor_free(&k->bound_gw);
+}
+
 /* The transposed conv's backward, both gradients in one call, against the oracle and for
  * the same bits with 1, 2 and 3 threads. */
 static void check_backward(const tconv_geometry *g, uint64_t seed)
 {
     rng r = {seed + 91};
-    tensor in = tensor_random(numel(g, TCONV_TENSOR_Y), &r);
-    tensor go = tensor_random(numel(g, TCONV_TENSOR_X), &r);
-    tensor w = tensor_random(numel(g, TCONV_TENSOR_WEIGHT), &r);
-    tensor ain = tensor_abs(&in), ago = tensor_abs(&go), aw = tensor_abs(&w);
-    tensor ref_gi = tensor_new(in.n), ref_gw = tensor_new(w.n);
-    tensor bound_gi = tensor_new(in.n), bound_gw = tensor_new(w.n);
-    oracle(g, TCONV_APPLY, go.d, w.d, ref_gi.d);
-    oracle(g, TCONV_APPLY, ago.d, aw.d, bound_gi.d);
-    oracle(g, TCONV_WGRAD, in.d, go.d, ref_gw.d);
-    oracle(g, TCONV_WGRAD, ain.d, ago.d, bound_gw.d);
+    backward_case k = backward_case_new(g, false, &r);
+    const tensor in = k.in, go = k.grad, w = k.w;
+    const tensor ref_gi = k.ref_gi, ref_gw = k.ref_gw, bound_gi = k.bound_gi,
+                 bound_gw = k.bound_gw;
     for (size_t i = 0; i < sizeof algos / sizeof algos[0]; ++i)
         for (int d = 0; d < 4; ++d) {
             const tconv_dtype dt = d % 2 ? TCONV_F32 : TCONV_F64;
@@ -859,9 +892,7 @@ static void check_backward(const tconv_geometry *g, uint64_t seed)
             tensor_free(&gi), tensor_free(&gw), tensor_free(&gi1), tensor_free(&gw1);
             tensor_free(&lin), tensor_free(&lgo);
         }
-    tensor_free(&in), tensor_free(&go), tensor_free(&w), tensor_free(&ain), tensor_free(&ago);
-    tensor_free(&aw), tensor_free(&ref_gi), tensor_free(&ref_gw), tensor_free(&bound_gi);
-    tensor_free(&bound_gw);
+    backward_case_free(&k);
 }
 
 Test(fastpaths, fused_backward)
@@ -1072,17 +1103,10 @@ static void check_forward_threads(const tconv_geometry *g, uint64_t seed)
 static void check_conv_backward_threads(const tconv_geometry *g, uint64_t seed)
 {
     rng r = {seed + 66};
-    tensor x = tensor_random(numel(g, TCONV_TENSOR_X), &r);
-    tensor gy = tensor_random(numel(g, TCONV_TENSOR_Y), &r);
-    tensor w = tensor_random(numel(g, TCONV_TENSOR_WEIGHT), &r);
-    tensor ax = tensor_abs(&x), agy = tensor_abs(&gy), aw = tensor_abs(&w);
-    tensor ref_gx = tensor_new(x.n), ref_gw = tensor_new(w.n);
-    tensor bound_gx = tensor_new(x.n), bound_gw = tensor_new(w.n);
-    oracle(g, TCONV_APPLY_T, gy.d, w.d, ref_gx.d);
-    oracle(g, TCONV_APPLY_T, agy.d, aw.d, bound_gx.d);
-    oracle(g, TCONV_WGRAD, gy.d, x.d, ref_gw.d);
-    oracle(g, TCONV_WGRAD, agy.d, ax.d, bound_gw.d);
-    tensor gx = tensor_new(x.n), gw = tensor_new(w.n), gx1 = tensor_new(x.n), gw1 = tensor_new(w.n);
+    backward_case k = backward_case_new(g, true, &r);
+    const tensor x = k.in, gy = k.grad, w = k.w;
+    tensor gx = tensor_new(x.n), gw = tensor_new(w.n);
+    tensor gx1 = tensor_new(x.n), gw1 = tensor_new(w.n);
     for (int d = 0; d < 2; ++d) {
         const tconv_dtype dt = d ? TCONV_F32 : TCONV_F64;
         const size_t size = d ? 4 : 8;
@@ -1096,7 +1120,8 @@ static void check_conv_backward_threads(const tconv_geometry *g, uint64_t seed)
                                                 &o, &err),
                          TCONV_OK, "%s", err.message);
             if (threads > 1)
-                cr_assert(memcmp(tensor_data(&gx1, dt), tensor_data(&gx, dt), size * (size_t)x.n) == 0 &&
+                cr_assert(memcmp(tensor_data(&gx1, dt), tensor_data(&gx, dt),
+                                 size * (size_t)x.n) == 0 &&
                               memcmp(tensor_data(&gw1, dt), tensor_data(&gw, dt),
                                      size * (size_t)w.n) == 0,
                           "%s: %d threads differ from 1 [%s]", d ? "f32" : "f64", threads,
@@ -1107,15 +1132,13 @@ static void check_conv_backward_threads(const tconv_geometry *g, uint64_t seed)
         char what[400];
         snprintf(what, sizeof what, "auto channels-first conv backward, %s [%s]",
                  d ? "f32" : "f64", describe(g));
-        expect_close(gx1.d, ref_gx.d, bound_gx.d, x.n, reduction_length(g, TCONV_APPLY_T),
-                     dtype_eps(dt), what);
-        expect_close(gw1.d, ref_gw.d, bound_gw.d, w.n, reduction_length(g, TCONV_WGRAD),
+        expect_close(gx1.d, k.ref_gi.d, k.bound_gi.d, x.n,
+                     reduction_length(g, TCONV_APPLY_T), dtype_eps(dt), what);
+        expect_close(gw1.d, k.ref_gw.d, k.bound_gw.d, w.n, reduction_length(g, TCONV_WGRAD),
                      dtype_eps(dt), what);
     }
-    tensor_free(&x), tensor_free(&gy), tensor_free(&w), tensor_free(&ax), tensor_free(&agy);
-    tensor_free(&aw), tensor_free(&ref_gx), tensor_free(&ref_gw), tensor_free(&bound_gx);
-    tensor_free(&bound_gw), tensor_free(&gx), tensor_free(&gw), tensor_free(&gx1);
-    tensor_free(&gw1);
+    backward_case_free(&k);
+    tensor_free(&gx), tensor_free(&gw), tensor_free(&gx1), tensor_free(&gw1);
 }
 
 /* auto's channels-first rule for the transposed forward: channels-last copies on gemm's
@@ -1219,8 +1242,9 @@ Test(fastpaths, auto_conv_forward_detours_for_small_maps)
  * channels-last apply and apply_t where the rule says (winograd_expected) and never
  * channels-first; every product against the oracle, 1 = 2 = 3 threads, both forwards with
  * a bias and both backwards through auto's channels-first detours too (the transposed
- * one's apply apart from its wgrad: Winograd rather than fused). Under a bound one byte short of its workspace
- * (U, 16 C_x C_y elements, and a thread's tiles) the forward takes im2col instead. */
+ * one's apply apart from its wgrad: Winograd rather than fused). Under a bound one byte
+ * short of its workspace (U, 16 C_x C_y elements, and a thread's tiles) the forward takes
+ * im2col instead. */
 Test(fastpaths, winograd_convolution)
 {
     static const int64_t channels[] = {16, 17, 24, 33, 40};

@@ -119,7 +119,8 @@ typedef struct plan {
 static inline int64_t pointwise_width(const tconv__shape *sh, int64_t M)
 {
     const int64_t tasks = sh->batch * sh->groups * tconv__tiles(M, TCONV__TILE_M);
-    const int64_t cuts = tasks >= TCONV__MIN_TASKS ? 1 : ceil_div(TCONV__MIN_TASKS, max64(1, tasks));
+    const int64_t cuts =
+        tasks >= TCONV__MIN_TASKS ? 1 : ceil_div(TCONV__MIN_TASKS, max64(1, tasks));
     return max64(min64(TCONV__TILE_N, sh->y_count), ceil_div(sh->y_count, cuts));
 }
 

@@ -34,13 +34,13 @@
 #define TCONV__WINO_TASK_BYTES ((int64_t)8 << 20)
 
 typedef struct winoplan {
-    bool transposed;         /* apply_t: y in, x out, the kernel flipped */
-    int64_t cin, cout;       /* channels of the input and the output */
-    int64_t in[2], out[2];   /* their maps */
-    int64_t pad[2];          /* the correlation's padding: p, or 2 - p for apply_t */
-    int64_t th, tw;          /* tiles per image along each axis */
-    int64_t tiles;           /* over the batch */
-    int64_t chunk, chunks;   /* tiles per task, and tasks along the tiles */
+    bool transposed;           /* apply_t: y in, x out, the kernel flipped */
+    int64_t cin, cout;         /* channels of the input and the output */
+    int64_t in[2], out[2];     /* their maps */
+    int64_t pad[2];            /* the correlation's padding: p, or 2 - p for apply_t */
+    int64_t th, tw;            /* tiles per image along each axis */
+    int64_t tiles;             /* over the batch */
+    int64_t chunk, chunks;     /* tiles per task, and tasks along the tiles */
     int64_t blocks, per_block; /* of output channels */
     int64_t v_elems, m_elems, zero_elems, wt_elems; /* a thread's buffers, aligned */
 } winoplan;
@@ -87,8 +87,7 @@ static bool plan_wino(const tconv__ctx *c, tconv_product p, winoplan *pl, int64_
     pl->chunk = min64(pl->chunk, pl->tiles);
     pl->chunks = ceil_div(pl->tiles, pl->chunk);
     pl->chunk = ceil_div(pl->tiles, pl->chunks); /* balanced */
-    const int64_t want = pl->chunks < TCONV__MIN_TASKS ? ceil_div(TCONV__MIN_TASKS, pl->chunks)
-                                                       : 1;
+    const int64_t want = pl->chunks < TCONV__MIN_TASKS ? ceil_div(TCONV__MIN_TASKS, pl->chunks) : 1;
     pl->blocks = max64(1, min64(want, pl->cout / TCONV__MIN_WIDTH));
     pl->per_block = ceil_div(pl->cout, pl->blocks);
     pl->per_block = min64(pl->cout, (pl->per_block + 15) / 16 * 16); /* whole vectors */
@@ -99,9 +98,8 @@ static bool plan_wino(const tconv__ctx *c, tconv_product p, winoplan *pl, int64_
     pl->wt_elems = after(0, 9 * sh->cx, size);
     *shared = after(0, 16 * sh->cx * sh->cy, size);
     *buffer = pl->v_elems + pl->m_elems + pl->zero_elems + pl->wt_elems;
-    const int64_t budget = c->ws_limit > 4 * TCONV__ALIGN
-                               ? (int64_t)((c->ws_limit - 4 * TCONV__ALIGN) / size)
-                               : 0;
+    const int64_t budget =
+        c->ws_limit > 4 * TCONV__ALIGN ? (int64_t)((c->ws_limit - 4 * TCONV__ALIGN) / size) : 0;
     if (*shared + *buffer > budget)
         return false;
     *team = (int)max64(1, min64(c->threads, (budget - *shared) / *buffer));
@@ -132,11 +130,10 @@ bool tconv__winograd_plan(const tconv__ctx *c, tconv_product p, tconv__product_p
 #define TCONV_TEMPLATE "algorithms/winograd_tmpl.h"
 #include "instantiate.h"
 
+TCONV__DTYPE_DISPATCH(wino_run)
+
 void tconv__winograd_run(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,
                          const void *b, void *out, void *ws)
 {
-    if (c->dtype == TCONV_F64)
-        wino_run_f64(c, pp, a, b, out, ws);
-    else
-        wino_run_f32(c, pp, a, b, out, ws);
+    wino_run(c, pp, a, b, out, ws);
 }

@@ -29,53 +29,53 @@
 typedef T TC(wino_vec) __attribute__((vector_size(64)));
 
 /* V = Bᵀ d B, rows first (i), then columns (j); d and v are 4x4, ξ = 4i + j. */
-#define TCONV__WINO_INPUT(E, d, v)                                                             \
-    do {                                                                                       \
-        E t_[16];                                                                              \
-        for (int j_ = 0; j_ < 4; ++j_) {                                                       \
-            t_[0 + j_] = d[0 + j_] - d[8 + j_];                                                \
-            t_[4 + j_] = d[4 + j_] + d[8 + j_];                                                \
-            t_[8 + j_] = d[8 + j_] - d[4 + j_];                                                \
-            t_[12 + j_] = d[4 + j_] - d[12 + j_];                                              \
-        }                                                                                      \
-        for (int i_ = 0; i_ < 4; ++i_) {                                                       \
-            v[4 * i_ + 0] = t_[4 * i_ + 0] - t_[4 * i_ + 2];                                   \
-            v[4 * i_ + 1] = t_[4 * i_ + 1] + t_[4 * i_ + 2];                                   \
-            v[4 * i_ + 2] = t_[4 * i_ + 2] - t_[4 * i_ + 1];                                   \
-            v[4 * i_ + 3] = t_[4 * i_ + 1] - t_[4 * i_ + 3];                                   \
-        }                                                                                      \
+#define TCONV__WINO_INPUT(E, d, v)                                                                 \
+    do {                                                                                           \
+        E t_[16];                                                                                  \
+        for (int j_ = 0; j_ < 4; ++j_) {                                                           \
+            t_[0 + j_] = d[0 + j_] - d[8 + j_];                                                    \
+            t_[4 + j_] = d[4 + j_] + d[8 + j_];                                                    \
+            t_[8 + j_] = d[8 + j_] - d[4 + j_];                                                    \
+            t_[12 + j_] = d[4 + j_] - d[12 + j_];                                                  \
+        }                                                                                          \
+        for (int i_ = 0; i_ < 4; ++i_) {                                                           \
+            v[4 * i_ + 0] = t_[4 * i_ + 0] - t_[4 * i_ + 2];                                       \
+            v[4 * i_ + 1] = t_[4 * i_ + 1] + t_[4 * i_ + 2];                                       \
+            v[4 * i_ + 2] = t_[4 * i_ + 2] - t_[4 * i_ + 1];                                       \
+            v[4 * i_ + 3] = t_[4 * i_ + 1] - t_[4 * i_ + 3];                                       \
+        }                                                                                          \
     } while (0)
 
 /* U = G g Gᵀ: g is 3x3 (row r, column s at 3r + s), u 4x4. */
-#define TCONV__WINO_WEIGHT(E, g, u, half)                                                      \
-    do {                                                                                       \
-        E t_[12];                                                                              \
-        for (int s_ = 0; s_ < 3; ++s_) {                                                       \
-            t_[s_] = g[s_];                                                                    \
-            t_[3 + s_] = (g[s_] + g[3 + s_] + g[6 + s_]) * half;                               \
-            t_[6 + s_] = (g[s_] - g[3 + s_] + g[6 + s_]) * half;                               \
-            t_[9 + s_] = g[6 + s_];                                                            \
-        }                                                                                      \
-        for (int i_ = 0; i_ < 4; ++i_) {                                                       \
-            u[4 * i_ + 0] = t_[3 * i_];                                                        \
-            u[4 * i_ + 1] = (t_[3 * i_] + t_[3 * i_ + 1] + t_[3 * i_ + 2]) * half;             \
-            u[4 * i_ + 2] = (t_[3 * i_] - t_[3 * i_ + 1] + t_[3 * i_ + 2]) * half;             \
-            u[4 * i_ + 3] = t_[3 * i_ + 2];                                                    \
-        }                                                                                      \
+#define TCONV__WINO_WEIGHT(E, g, u, half)                                                          \
+    do {                                                                                           \
+        E t_[12];                                                                                  \
+        for (int s_ = 0; s_ < 3; ++s_) {                                                           \
+            t_[s_] = g[s_];                                                                        \
+            t_[3 + s_] = (g[s_] + g[3 + s_] + g[6 + s_]) * half;                                   \
+            t_[6 + s_] = (g[s_] - g[3 + s_] + g[6 + s_]) * half;                                   \
+            t_[9 + s_] = g[6 + s_];                                                                \
+        }                                                                                          \
+        for (int i_ = 0; i_ < 4; ++i_) {                                                           \
+            u[4 * i_ + 0] = t_[3 * i_];                                                            \
+            u[4 * i_ + 1] = (t_[3 * i_] + t_[3 * i_ + 1] + t_[3 * i_ + 2]) * half;                 \
+            u[4 * i_ + 2] = (t_[3 * i_] - t_[3 * i_ + 1] + t_[3 * i_ + 2]) * half;                 \
+            u[4 * i_ + 3] = t_[3 * i_ + 2];                                                        \
+        }                                                                                          \
     } while (0)
 
 /* y = Aᵀ m A: m is 4x4, y 2x2 (row a, column b at 2a + b). */
-#define TCONV__WINO_OUTPUT(E, m, y)                                                            \
-    do {                                                                                       \
-        E s_[8];                                                                               \
-        for (int j_ = 0; j_ < 4; ++j_) {                                                       \
-            s_[j_] = m[j_] + m[4 + j_] + m[8 + j_];                                            \
-            s_[4 + j_] = m[4 + j_] - m[8 + j_] - m[12 + j_];                                   \
-        }                                                                                      \
-        for (int a_ = 0; a_ < 2; ++a_) {                                                       \
-            y[2 * a_] = s_[4 * a_] + s_[4 * a_ + 1] + s_[4 * a_ + 2];                          \
-            y[2 * a_ + 1] = s_[4 * a_ + 1] - s_[4 * a_ + 2] - s_[4 * a_ + 3];                  \
-        }                                                                                      \
+#define TCONV__WINO_OUTPUT(E, m, y)                                                                \
+    do {                                                                                           \
+        E s_[8];                                                                                   \
+        for (int j_ = 0; j_ < 4; ++j_) {                                                           \
+            s_[j_] = m[j_] + m[4 + j_] + m[8 + j_];                                                \
+            s_[4 + j_] = m[4 + j_] - m[8 + j_] - m[12 + j_];                                       \
+        }                                                                                          \
+        for (int a_ = 0; a_ < 2; ++a_) {                                                           \
+            y[2 * a_] = s_[4 * a_] + s_[4 * a_ + 1] + s_[4 * a_ + 2];                              \
+            y[2 * a_ + 1] = s_[4 * a_ + 1] - s_[4 * a_ + 2] - s_[4 * a_ + 3];                      \
+        }                                                                                          \
     } while (0)
 
 /* Channel offset of vector u of n covering C channels, the last one ending at C. */
@@ -88,8 +88,7 @@ static inline int64_t TC(wino_lane)(int64_t u, int64_t n, int64_t C, int64_t L)
  * whose correlation runs the kernel backwards), through wt (C_x·9 scratch: the taps by
  * channel, [tap][cx]). */
 TCONV__VECTOR_CLONES
-static void TC(wino_weight)(const tconv__shape *sh, const T *w, int64_t cy, bool flip, T *wt,
-                            T *u)
+static void TC(wino_weight)(const tconv__shape *sh, const T *w, int64_t cy, bool flip, T *wt, T *u)
 {
     typedef TC(wino_vec) vec;
     const int64_t C = sh->cx, L = (int64_t)(sizeof(vec) / sizeof(T)), n = (C + L - 1) / L;
@@ -110,8 +109,8 @@ static void TC(wino_weight)(const tconv__shape *sh, const T *w, int64_t cy, bool
 /* V[ξ][tile - t0][0..C_in) for the tiles t0..t1 (ld C_in, ξ stride `vs`) of the input `in`
  * (x for apply, y for apply_t); a tap outside it reads `zero` (C_in zeros). */
 TCONV__VECTOR_CLONES
-static void TC(wino_input)(const winoplan *pl, const T *in, int64_t t0, int64_t t1,
-                           const T *zero, T *v, int64_t vs)
+static void TC(wino_input)(const winoplan *pl, const T *in, int64_t t0, int64_t t1, const T *zero,
+                           T *v, int64_t vs)
 {
     typedef TC(wino_vec) vec;
     const int64_t C = pl->cin, L = (int64_t)(sizeof(vec) / sizeof(T)), n = (C + L - 1) / L;
@@ -124,9 +123,8 @@ static void TC(wino_input)(const winoplan *pl, const T *in, int64_t t0, int64_t 
         for (int i = 0; i < 4; ++i)
             for (int j = 0; j < 4; ++j) {
                 const int64_t r = r0 + i, q = c0 + j;
-                src[4 * i + j] = r >= 0 && r < X1 && q >= 0 && q < X2
-                                     ? x + ((img * X1 + r) * X2 + q) * C
-                                     : zero;
+                src[4 * i + j] =
+                    r >= 0 && r < X1 && q >= 0 && q < X2 ? x + ((img * X1 + r) * X2 + q) * C : zero;
             }
         T *to = v + (t - t0) * C;
         for (int64_t u = 0; u < n; ++u) {
@@ -203,11 +201,11 @@ static void TC(wino_region)(const tconv__region_args *op)
         for (int e = 0; e < 16; ++e) {
             const T *ue = u + e * plane;
             if (pl->transposed) /* U[ξ][C_y][o0..o0 + B) */
-                MM(c, false, false, t1 - t0, B, Cin, 1, v + e * tc * Cin, Cin, ue + o0,
-                   sh->cx, 0, m + e * tc * B, B);
+                MM(c, false, false, t1 - t0, B, Cin, 1, v + e * tc * Cin, Cin, ue + o0, sh->cx, 0,
+                   m + e * tc * B, B);
             else /* U[ξ][o0..o0 + B][C_x]ᵀ */
-                MM(c, false, true, t1 - t0, B, Cin, 1, v + e * tc * Cin, Cin, ue + o0 * Cin,
-                   Cin, 0, m + e * tc * B, B);
+                MM(c, false, true, t1 - t0, B, Cin, 1, v + e * tc * Cin, Cin, ue + o0 * Cin, Cin, 0,
+                   m + e * tc * B, B);
         }
         TC(wino_output)(pl, m, tc * B, t0, t1, o0, B, bias, out);
     }
