@@ -75,6 +75,10 @@ static bool plan_wino(const tconv__ctx *c, tconv_product p, winoplan *pl, int64_
         pl->out[a] = pl->transposed ? sh->x[a + 1] : sh->y[a + 1];
         pl->pad[a] = pl->transposed ? 2 - sh->p[a + 1] : sh->p[a + 1];
     }
+    /* U alone past the bound (or past int64_t): no Winograd, before any product overflows */
+    if (16.0 * (double)sh->cx * (double)sh->cy * (double)tconv__dtype_size(c->dtype) >
+        (double)c->ws_limit)
+        return false;
     pl->th = ceil_div(pl->out[0], 2), pl->tw = ceil_div(pl->out[1], 2);
     pl->tiles = sh->batch * pl->th * pl->tw;
     if ((double)pl->tiles * (double)sh->cx * (double)sh->cy < TCONV__WINO_MIN_WORK)

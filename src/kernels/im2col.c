@@ -40,7 +40,10 @@ static void tap_of_row(const tconv__shape *sh, int64_t r, tap *t)
  * position o2 + *shift. */
 static void phase_shift(int64_t off, int64_t s2, int64_t *f, int64_t *shift)
 {
-    *f = ((off % s2) + s2) % s2;
+    const int64_t r = off % s2; /* in (-s2, s2): adding s2 only to a negative one cannot
+                                 * overflow, where (r + s2) % s2 did for a stride near
+                                 * INT64_MAX (found by the fuzzer) */
+    *f = r < 0 ? r + s2 : r;
     *shift = (off - *f) / s2;
 }
 
