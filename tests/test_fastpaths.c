@@ -1326,6 +1326,28 @@ Test(fastpaths, winograd_convolution)
               routes_t[0], routes_t[1]);
 }
 
+/* Winograd's blocks of output channels on a map too small for several chunks of tiles:
+ * 321 output channels (the convolution's y, or the transposed one's x) on an 8x8 map cut
+ * into blocks of 80 leave a last block of 1, narrower than any vector, written lane by
+ * lane. Both products against the oracle, 1 = 2 = 3 threads, both layouts. */
+Test(fastpaths, winograd_narrow_last_block)
+{
+    for (int t = 0; t < 2; ++t) {
+        const int64_t in[2] = {8, 8}, k[2] = {3, 3}, st[2] = {1, 1}, p[2] = {1, 1};
+        const int64_t cy = t ? 17 : 321, cx = t ? 321 : 17;
+        tconv_geometry g;
+        tconv_error err = {0};
+        cr_assert_eq(tconv_geometry_init_transposed(&g, 2, 1, cy, cx, 1, in, k, st, p, NULL,
+                                                    NULL, &err),
+                     TCONV_OK, "%s", err.message);
+        char text[600];
+        plan_text(&g, t ? TCONV_CONVT_FORWARD : TCONV_CONV_FORWARD, TCONV_ALGO_GEMM,
+                  TCONV_LAYOUT_CHANNELS_LAST, text, sizeof text);
+        cr_assert(strstr(text, "Winograd"), "%s [%s]", text, describe(&g));
+        check_all(&g, 31 + (uint64_t)t, NULL);
+    }
+}
+
 /* ... and only while the copies (Y in, X out) fit the workspace bound. */
 Test(fastpaths, auto_channels_first_detour_within_the_bound)
 {

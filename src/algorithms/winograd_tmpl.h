@@ -141,7 +141,9 @@ static void TC(wino_input)(const winoplan *pl, const T *in, int64_t t0, int64_t 
 
 /* The output (y for apply, x for apply_t) at the tiles t0..t1, channels cy0..cy0 + B, from
  * M[ξ][tile - t0][0..B) (ld B, ξ stride `ms`), plus the bias; a tile's outputs past the
- * output's edge are not written. */
+ * output's edge are not written. The last block of channels may be narrower than a vector
+ * (321 channels in blocks of 80 leave 1): its lanes are scalars, with the same operations,
+ * since an overlapping vector would reach into the block before, another task's. */
 TCONV__VECTOR_CLONES
 static void TC(wino_output)(const winoplan *pl, const T *m, int64_t ms, int64_t t0, int64_t t1,
                             int64_t cy0, int64_t B, const T *bias, T *y)
@@ -157,7 +159,16 @@ static void TC(wino_output)(const winoplan *pl, const T *m, int64_t ms, int64_t 
         T *to[4] = {at, right ? at + C : NULL, down ? at + Y2 * C : NULL,
                     down && right ? at + (Y2 + 1) * C : NULL};
         const T *from = m + (t - t0) * B;
-        for (int64_t u = 0; u < n; ++u) {
+        for (int64_t c = 0; B < L && c < B; ++c) { /* a block narrower than a vector */
+            T s[16], r[4];
+            for (int e = 0; e < 16; ++e)
+                s[e] = from[e * ms + c];
+            TCONV__WINO_OUTPUT(T, s, r);
+            for (int e = 0; e < 4; ++e)
+                if (to[e])
+                    to[e][c] = r[e] + (bias ? bias[cy0 + c] : (T)0);
+        }
+        for (int64_t u = 0; B >= L && u < n; ++u) {
             const int64_t c = TC(wino_lane)(u, n, B, L);
             vec s[16], r[4], add = (vec){0};
             for (int e = 0; e < 16; ++e)
