@@ -58,10 +58,11 @@ static int64_t task_width(const tconv__shape *sh, int64_t most)
 }
 
 /* Channels-first apply takes tiles of up to this many columns (its chunks of R keep each
- * GEMM's columns in cache): ResNet-50's 7x7 stem (64 x 147 rows of columns, a reduction
- * short enough for OpenBLAS) ran 1.1 / 1.4x faster at one / two threads in tiles of 3136
- * than of 512, 392 GEMMs whose per-call costs two threads paid in turn; its stride-2 3x3
- * and 1x1 layers and the transposed backward ran the same (Intel Xeon, float32). */
+ * GEMM's columns in cache): ResNet-50's 7x7 stem (64 x 147 rows of columns) ran 1.1 / 1.4x faster at one / two threads in tiles of 3136 than of 512,
+ * 392 GEMMs whose per-call costs two threads paid in turn, where OpenBLAS picks its own
+ * (SkylakeX) kernels and so is the default provider; 1.02 / 1.06x with
+ * OPENBLAS_CORETYPE=Haswell, its GEMMs then on dnnl_sgemm. Its stride-2 3x3 and 1x1 layers
+ * and the transposed backward ran the same (Intel Xeon, float32). */
 #define TCONV__APPLY_TILE_N ((int64_t)4096)
 
 /* Elements of the bound's budget for plan buffers of the dtype (less some alignment). */
@@ -395,7 +396,8 @@ tconv_status tconv__gemm_plan(const tconv__ctx *c, tconv_product p, tconv__produ
         return s;
     /* apply through Winograd beats sharing its columns with wgrad: the transposed
      * stride-1 backward (the transposed suite's stride1, 128 channels at 28x28, batch 8,
-     * Intel Xeon) ran 1.24 / 1.12x faster at one / two threads apart than fused */
+     * Intel Xeon, channels-last, OPENBLAS_CORETYPE=Haswell) ran 1.20 / 1.13x faster at one
+     * / two threads apart than fused */
     if (p == TCONV__APPLY_WGRAD && tconv__winograd_applies(c, TCONV_APPLY))
         pl->declined = true;
     pp->path = pl->declined ? TCONV__PATH_DECLINED : pl->whole ? TCONV__PATH_WHOLE

@@ -115,7 +115,9 @@ typedef struct plan {
  * tasks would be fewer than TCONV__MIN_TASKS. Tiles of 512 made ResNet-50's 1x1 expand
  * (256 x 3136 x 64 per image, batch 4) seven GEMMs an image, each packing its B again:
  * in halves of an image it ran 1.05 / 1.18x faster at one / two threads, MobileNet's
- * pointwise layer (batch 8, whole images) 1.1x (Intel Xeon, float32). */
+ * pointwise layer (batch 8, whole images) 1.1x, where OpenBLAS picks its own (SkylakeX)
+ * kernels and so is the default provider; with OPENBLAS_CORETYPE=Haswell, the GEMMs on
+ * dnnl_sgemm, 1.0 / 1.05x and 1.0 / 1.06-1.1x (Intel Xeon, float32). */
 static inline int64_t pointwise_width(const tconv__shape *sh, int64_t M)
 {
     const int64_t tasks = sh->batch * sh->groups * tconv__tiles(M, TCONV__TILE_M);

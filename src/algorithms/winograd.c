@@ -17,7 +17,8 @@
 #define TCONV__WINO_MIN_CHANNELS 16
 /* Tiles (2x2 outputs) times channel pairs at least this: below, the call's fixed costs
  * (U, 16 GEMM calls per task) outweigh what it saves. Measured (Intel Xeon, float32,
- * against im2col's GEMM, one thread): 16 -> 16 channels at 4x4, 4 tiles, 0.5x; at 8x8
+ * against im2col's GEMM, one thread, both on OpenBLAS's own SkylakeX kernels, the
+ * OPENBLAS_* variables unset): 16 -> 16 channels at 4x4, 4 tiles, 0.5x; at 8x8
  * (16 tiles) even; 32 -> 32 channels at 8x8 (16 tiles) 1.3x; 512 -> 512 channels at 7x7,
  * batch 1 (16 tiles) 1.2x, at 2x2 (one tile) even. */
 #define TCONV__WINO_MIN_WORK ((double)(1 << 14))
@@ -26,7 +27,7 @@
  * whole of it, past L2 from 256 channels), so a chunk's multiplications must outweigh that
  * read: VGG's 256 channels at 56x56 ran 1.2x faster in chunks of 196-256 tiles than of 32
  * (the first rule here, V and M within 1 MB), 64 channels best at 128 (Intel Xeon, one and
- * two threads). A thread's V and M stay within TCONV__WINO_TASK_BYTES (but a chunk keeps
+ * two threads, GEMMs on OpenBLAS's SkylakeX kernels). A thread's V and M stay within TCONV__WINO_TASK_BYTES (but a chunk keeps
  * TCONV__WINO_LEAST_CHUNK tiles, the GEMMs' rows). */
 #define TCONV__WINO_MIN_CHUNK 128
 #define TCONV__WINO_MAX_CHUNK 256

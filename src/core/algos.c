@@ -153,8 +153,9 @@ static bool detours_to_channels_last(const tconv__ctx *c)
  * but for the whole-batch path, which stays ahead of it on a 7x7 map (ResNet-50's 512
  * channels, batch 4: 8.1 ms against 9.2 through the copies, one thread, Intel Xeon);
  * measured through the copies against the channels-first im2col (Intel Xeon, float32,
- * one / two threads): ResNet-50's 3x3 layers at 56x56 1.53 / 1.75x, at 28x28 1.40 /
- * 1.54x, VGG's at 56x56 1.57 / 1.61x, U-Net's first at 128x128 1.47 / 1.60x. And for small
+ * OPENBLAS_CORETYPE=Haswell, one / two threads): ResNet-50's 3x3 layers at 56x56 1.46 /
+ * 1.50x, at 28x28 1.53 / 1.46x, VGG's at 56x56 1.51 / 1.67x, U-Net's first at 128x128
+ * 1.41 / 1.41x. And for small
  * output maps (at most TCONV__DETOUR_MAX_MAP positions per image) of many channels, on the
  * general path but where the whole batch's columns make one shared matrix (a 7x7 map).
  * Channels-first cuts such a map's columns into tiles of a hundred or so, while
@@ -183,11 +184,11 @@ static bool conv_detours_to_channels_last(const tconv__ctx *c)
  * the Winograd branch (a convolution's apply_t, the correlation of grad_y with the flipped
  * kernel; a transposed convolution's apply, which then runs apart from its weight
  * gradient rather than fused), but for the maps whose convolution forward keeps the
- * whole-batch path. Measured (Intel Xeon, float32, all three gradients, copies included,
- * against the native channels-first backward, one / two threads): convolution, ResNet-50's
- * 3x3 layers at 56x56 1.34x, at 28x28 1.32 / 1.24x, at 14x14 1.2x, VGG's 1.17x, U-Net's
- * first 1.36 / 1.3x, the 7x7 one (whole batch) 0.8x, which stays; transposed, the suite's
- * stride1 1.2 / 1.1x, 64 channels at 56x56 1.12 / 1.33x, 256 at 14x14 1.34 / 1.37x.
+ * whole-batch path. Measured (Intel Xeon, float32, OPENBLAS_CORETYPE=Haswell, all three
+ * gradients, copies included, against the native channels-first backward, one / two
+ * threads): convolution, ResNet-50's 3x3 layers at 56x56 1.28 / 1.18x, at 28x28 1.27 /
+ * 1.24x, at 14x14 1.33 / 1.28x, VGG's 1.27 / 1.24x, U-Net's first 1.34 / 1.30x, the 7x7
+ * one (whole batch) 0.8x, which stays; transposed, the suite's stride1 1.16 / 1.07x.
  */
 static bool conv_backward_detours_to_channels_last(const tconv__ctx *c, bool conv)
 {
