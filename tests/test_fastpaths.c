@@ -937,8 +937,8 @@ static void draw_channels(rng *r, draw *w, int64_t cxg, int64_t most)
 /* The products gemm's Winograd branch takes in channels-last: apply (the convolution
  * forward) or, if `transposed`, apply_t (its input gradient, the transposed forward) of a
  * 2-D layer of one group, a 3x3 kernel, stride 1, no dilation, 16 channels or more on
- * both sides, whose 2x2 output tiles (of y, or of x) times channel pairs reach 2^14
- * (winograd.c), under the default workspace bound. */
+ * both sides, with at least 64 2x2 output tiles (of y, or of x) whose number times the
+ * channel pairs reaches 2^16 (winograd.c), under the default workspace bound. */
 static bool winograd_expected(const tconv_geometry *g, bool transposed)
 {
     if (g->dims != 2 || g->groups != 1 || g->x_channels < 16 || g->y_channels < 16 ||
@@ -950,7 +950,7 @@ static bool winograd_expected(const tconv_geometry *g, bool transposed)
     const int64_t *out = transposed ? g->x_size : g->y_size;
     const double tiles = (double)g->batch * (double)((out[0] + 1) / 2) *
                          (double)((out[1] + 1) / 2);
-    return tiles * (double)g->x_channels * (double)g->y_channels >= 16384;
+    return tiles >= 64 && tiles * (double)g->x_channels * (double)g->y_channels >= 65536;
 }
 
 /* auto's channels-first backward goes through channels-last copies where its input
@@ -1238,7 +1238,7 @@ Test(fastpaths, auto_conv_forward_detours_for_small_maps)
 }
 
 /* gemm's Winograd branch: 3x3 stride-1 convolutions of 16 to 40 channels on maps of 2 to
- * 13 positions a side (odd sizes leave partial tiles), padding 0 to 2, taken by the
+ * 20 positions a side (odd sizes leave partial tiles), padding 0 to 2, taken by the
  * channels-last apply and apply_t where the rule says (winograd_expected) and never
  * channels-first; every product against the oracle, 1 = 2 = 3 threads, both forwards with
  * a bias and both backwards through auto's channels-first detours too (the transposed
@@ -1259,7 +1259,7 @@ Test(fastpaths, winograd_convolution)
         for (int a = 0; a < 2; ++a) {
             w.k[a] = 3, w.s[a] = 1, w.d[a] = 1, w.op[a] = 0;
             w.p[a] = rng_int(&r, 0, 2);
-            w.in[a] = rng_int(&r, 2, 13);
+            w.in[a] = rng_int(&r, 2, 20);
         }
         tconv_geometry g;
         make(&w, &g);
@@ -1327,13 +1327,14 @@ Test(fastpaths, winograd_convolution)
 }
 
 /* Winograd's blocks of output channels on a map too small for several chunks of tiles:
- * 321 output channels (the convolution's y, or the transposed one's x) on an 8x8 map cut
- * into blocks of 80 leave a last block of 1, narrower than any vector, written lane by
- * lane. Both products against the oracle, 1 = 2 = 3 threads, both layouts. */
+ * 321 output channels (the convolution's y, or the transposed one's x) on a 16x16 map (64
+ * tiles, one chunk) cut into blocks of 80 leave a last block of 1, narrower than any
+ * vector, written lane by lane. Both products against the oracle, 1 = 2 = 3 threads, both
+ * layouts. */
 Test(fastpaths, winograd_narrow_last_block)
 {
     for (int t = 0; t < 2; ++t) {
-        const int64_t in[2] = {8, 8}, k[2] = {3, 3}, st[2] = {1, 1}, p[2] = {1, 1};
+        const int64_t in[2] = {16, 16}, k[2] = {3, 3}, st[2] = {1, 1}, p[2] = {1, 1};
         const int64_t cy = t ? 17 : 321, cx = t ? 321 : 17;
         tconv_geometry g;
         tconv_error err = {0};

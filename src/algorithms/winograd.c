@@ -15,19 +15,25 @@
 
 /* Both channel counts at least this: the transforms run on whole vectors of channels. */
 #define TCONV__WINO_MIN_CHANNELS 16
-/* Tiles (2x2 outputs) times channel pairs at least this: below, the call's fixed costs
- * (U, 16 GEMM calls per task) outweigh what it saves. Measured (Intel Xeon, float32,
- * against im2col's GEMM, one thread, both on OpenBLAS's own SkylakeX kernels, the
- * OPENBLAS_* variables unset): 16 -> 16 channels at 4x4, 4 tiles, 0.5x; at 8x8
- * (16 tiles) even; 32 -> 32 channels at 8x8 (16 tiles) 1.3x; 512 -> 512 channels at 7x7,
- * batch 1 (16 tiles) 1.2x, at 2x2 (one tile) even. */
-#define TCONV__WINO_MIN_WORK ((double)(1 << 14))
+/* At least TCONV__WINO_MIN_TILES 2x2 output tiles (the 16 GEMMs' rows), and tiles times
+ * channel pairs at least TCONV__WINO_MIN_WORK: below, the call's fixed costs (U, 16 GEMM
+ * calls per task) and GEMMs of a few rows outweigh what it saves. Measured (Intel Xeon,
+ * float32, OPENBLAS_CORETYPE=Haswell, GEMMs on dnnl_sgemm, against channels-last im2col,
+ * one / two threads): 512 -> 512 channels at 7x7, batch 1 (16 tiles), 0.70 / 0.70x; 256
+ * at 7x7 0.79 / 0.66x; 128 at 8x8 0.88x at one thread; 32 -> 32 at 8x8 (16 tiles, 2^14)
+ * 0.87x; from 64 tiles on it led: 64 channels at 16x16 1.63 / 1.0x, ResNet-50's 7x7
+ * layer (batch 4, 64 tiles) 1.09 / 1.14x. (With OpenBLAS's SkylakeX kernels, the
+ * variables unset, the batch-1 7x7 layer had led, 1.2x: dnnl_sgemm runs GEMMs of 16 rows
+ * slower.) */
+#define TCONV__WINO_MIN_TILES 64
+#define TCONV__WINO_MIN_WORK ((double)(1 << 16))
 /* A task's chunk of tiles: as many tiles as channels, within TCONV__WINO_MIN_CHUNK to
  * TCONV__WINO_MAX_CHUNK. Each task reads its block of U again (16·C_x·C_y elements for the
  * whole of it, past L2 from 256 channels), so a chunk's multiplications must outweigh that
  * read: VGG's 256 channels at 56x56 ran 1.2x faster in chunks of 196-256 tiles than of 32
  * (the first rule here, V and M within 1 MB), 64 channels best at 128 (Intel Xeon, one and
- * two threads, GEMMs on OpenBLAS's SkylakeX kernels). A thread's V and M stay within TCONV__WINO_TASK_BYTES (but a chunk keeps
+ * two threads, GEMMs on OpenBLAS's SkylakeX kernels; checked again on dnnl_sgemm with
+ * the variables set: 64 channels best at 128 tiles, VGG's best at 256). A thread's V and M stay within TCONV__WINO_TASK_BYTES (but a chunk keeps
  * TCONV__WINO_LEAST_CHUNK tiles, the GEMMs' rows). */
 #define TCONV__WINO_MIN_CHUNK 128
 #define TCONV__WINO_MAX_CHUNK 256
@@ -82,7 +88,8 @@ static bool plan_wino(const tconv__ctx *c, tconv_product p, winoplan *pl, int64_
         return false;
     pl->th = ceil_div(pl->out[0], 2), pl->tw = ceil_div(pl->out[1], 2);
     pl->tiles = sh->batch * pl->th * pl->tw;
-    if ((double)pl->tiles * (double)sh->cx * (double)sh->cy < TCONV__WINO_MIN_WORK)
+    if (pl->tiles < TCONV__WINO_MIN_TILES ||
+        (double)pl->tiles * (double)sh->cx * (double)sh->cy < TCONV__WINO_MIN_WORK)
         return false;
     const size_t size = tconv__dtype_size(c->dtype);
     /* output channels in blocks when the chunks alone are too few tasks */
