@@ -332,8 +332,9 @@ bool tconv__gemm_nhwc_by_column(const tconv__ctx *c);
 /* The gemm algorithm's Winograd branch (winograd.c): whether the context's product p
  * (apply or apply_t) takes it (channels-last, 2-D 3x3 kernel, stride 1, no dilation, one
  * group, at least 16 channels on both sides, at least 64 2x2 output tiles and tiles times
- * channel pairs at least 2^16, and its workspace under the bound); its plan (false, nothing written, where it
- * does not apply) and its product (either of the two, as planned). */
+ * channel pairs at least 2^16, and its workspace under the bound); its plan (false,
+ * nothing written, where it does not apply) and its product (either of the two, as
+ * planned). */
 bool tconv__winograd_applies(const tconv__ctx *c, tconv_product p);
 bool tconv__winograd_plan(const tconv__ctx *c, tconv_product p, tconv__product_plan *pp);
 void tconv__winograd_run(const tconv__ctx *c, const tconv__product_plan *pp, const void *a,

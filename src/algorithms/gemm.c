@@ -58,20 +58,13 @@ static int64_t task_width(const tconv__shape *sh, int64_t most)
 }
 
 /* Channels-first apply takes tiles of up to this many columns (its chunks of R keep each
- * GEMM's columns in cache): ResNet-50's 7x7 stem (64 x 147 rows of columns) ran 1.1 / 1.4x faster at one / two threads in tiles of 3136 than of 512,
- * 392 GEMMs whose per-call costs two threads paid in turn, where OpenBLAS picks its own
- * (SkylakeX) kernels and so is the default provider; 1.02 / 1.06x with
- * OPENBLAS_CORETYPE=Haswell, its GEMMs then on dnnl_sgemm. Its stride-2 3x3 and 1x1 layers
+ * GEMM's columns in cache): ResNet-50's 7x7 stem (64 x 147 rows of columns) ran 1.1 /
+ * 1.4x faster at one / two threads in tiles of 3136 than of 512, 392 GEMMs whose per-call
+ * costs two threads paid in turn, where OpenBLAS picks its own (SkylakeX) kernels and so
+ * is the default provider; 1.02 / 1.06x with OPENBLAS_CORETYPE=Haswell, its GEMMs then on
+ * dnnl_sgemm. Its stride-2 3x3 and 1x1 layers
  * and the transposed backward ran the same (Intel Xeon, float32). */
 #define TCONV__APPLY_TILE_N ((int64_t)4096)
-
-/* Elements of the bound's budget for plan buffers of the dtype (less some alignment). */
-static int64_t budget_of(const tconv__ctx *c)
-{
-    const size_t size = tconv__dtype_size(c->dtype);
-    return c->ws_limit > 4 * TCONV__ALIGN ? (int64_t)((c->ws_limit - 4 * TCONV__ALIGN) / size)
-                                          : 0;
-}
 
 /*
  * The channels-last plan (the products of gemm_nhwc.c). Tiles are ranges of positions,

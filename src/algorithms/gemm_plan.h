@@ -110,6 +110,14 @@ typedef struct plan {
     int64_t wbuf;     /* channels-last: elements of the rearranged weight */
 } plan;
 
+/* Elements of the bound's budget for plan buffers of the dtype (less some alignment). */
+static inline int64_t budget_of(const tconv__ctx *c)
+{
+    const size_t size = tconv__dtype_size(c->dtype);
+    return c->ws_limit > 4 * TCONV__ALIGN ? (int64_t)((c->ws_limit - 4 * TCONV__ALIGN) / size)
+                                          : 0;
+}
+
 /* Columns per GEMM of the channels-first pointwise products (M rows of output channels
  * per group): whole images, cut (to no fewer than TCONV__TILE_N columns) only while the
  * tasks would be fewer than TCONV__MIN_TASKS. Tiles of 512 made ResNet-50's 1x1 expand

@@ -134,8 +134,8 @@ static void TC(pointwise_region)(const tconv__region_args *op)
     const tconv__shape *sh = &c->sh;
     const bool t_ = op->product == TCONV_APPLY_T;
     const int64_t Yc = sh->y_count, M = t_ ? sh->cxg : sh->cyg, K = t_ ? sh->cyg : sh->cxg;
-    const int64_t TNN = pointwise_width(sh, M);
-    const int64_t tn = tconv__tiles(Yc, TNN);
+    const int64_t width = pointwise_width(sh, M);
+    const int64_t tn = tconv__tiles(Yc, width);
     const int64_t per = tconv__tiles(M, TCONV__TILE_M) * tn;
     const T *in = op->a, *w = op->b, *bias = c->bias;
     T *out = op->out;
@@ -149,11 +149,11 @@ static void TC(pointwise_region)(const tconv__region_args *op)
         T *out_ng = out + (n * M * sh->groups + g * M) * Yc;
         const bool flat = t_ && pl->wbuf; /* W_gᵀ as made above */
         const T *a = flat ? wt + g * sh->cxg * sh->cyg : w + g * sh->cyg * sh->cxg;
-        const int64_t i0 = tile / tn * TCONV__TILE_M, j0 = tile % tn * TNN;
+        const int64_t i0 = tile / tn * TCONV__TILE_M, j0 = tile % tn * width;
         const bool ta = t_ && !flat;
         const int64_t lda = flat ? K : sh->cxg;
         TC(tconv__mm_bias)(c, ta, false, min64(TCONV__TILE_M, M - i0),
-                           min64(TNN, Yc - j0), K, ta ? a + i0 : a + i0 * lda, lda,
+                           min64(width, Yc - j0), K, ta ? a + i0 : a + i0 * lda, lda,
                            in + (n * K * sh->groups + g * K) * Yc + j0, Yc,
                            bias ? bias + g * M + i0 : NULL, false, out_ng + i0 * Yc + j0, Yc);
     }

@@ -294,15 +294,14 @@ static bool streams_output(const tconv__ctx *c, int64_t channels, int64_t count,
                            int64_t in_channels, int64_t in_count, int64_t budget, plan *pl,
                            int64_t *per_thread)
 {
-    int64_t total, more;
+    int64_t more;
     pl->streamed = false;
     const double bytes = (double)c->sh.batch *
                          ((double)channels * (double)count +
                           (double)in_channels * (double)in_count) *
                          (double)tconv__dtype_size(c->dtype);
-    if (!tconv__mul(c->sh.batch, channels, &total) || !tconv__mul(total, count, &total) ||
-        !c->stream_bytes || bytes < (double)c->stream_bytes || count < 64)
-        return true; /* small (or too large to count): in place */
+    if (!c->stream_bytes || bytes < (double)c->stream_bytes || count < 64)
+        return true; /* small: in place */
     if (!tconv__add(*per_thread, count, &more))
         return false;
     if (more > budget)

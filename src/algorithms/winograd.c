@@ -33,8 +33,9 @@
  * read: VGG's 256 channels at 56x56 ran 1.2x faster in chunks of 196-256 tiles than of 32
  * (the first rule here, V and M within 1 MB), 64 channels best at 128 (Intel Xeon, one and
  * two threads, GEMMs on OpenBLAS's SkylakeX kernels; checked again on dnnl_sgemm with
- * the variables set: 64 channels best at 128 tiles, VGG's best at 256). A thread's V and M stay within TCONV__WINO_TASK_BYTES (but a chunk keeps
- * TCONV__WINO_LEAST_CHUNK tiles, the GEMMs' rows). */
+ * the variables set: 64 channels best at 128 tiles, VGG's best at 256). A thread's V and
+ * M stay within TCONV__WINO_TASK_BYTES (but a chunk keeps TCONV__WINO_LEAST_CHUNK tiles,
+ * the GEMMs' rows). */
 #define TCONV__WINO_MIN_CHUNK 128
 #define TCONV__WINO_MAX_CHUNK 256
 #define TCONV__WINO_LEAST_CHUNK 32
@@ -110,8 +111,7 @@ static bool plan_wino(const tconv__ctx *c, tconv_product p, winoplan *pl, int64_
     pl->wt_elems = after(0, 9 * sh->cx, size);
     *shared = after(0, 16 * sh->cx * sh->cy, size);
     *buffer = pl->v_elems + pl->m_elems + pl->zero_elems + pl->wt_elems;
-    const int64_t budget =
-        c->ws_limit > 4 * TCONV__ALIGN ? (int64_t)((c->ws_limit - 4 * TCONV__ALIGN) / size) : 0;
+    const int64_t budget = budget_of(c);
     if (*shared + *buffer > budget)
         return false;
     *team = (int)max64(1, min64(c->threads, (budget - *shared) / *buffer));

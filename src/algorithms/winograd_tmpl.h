@@ -115,7 +115,6 @@ static void TC(wino_input)(const winoplan *pl, const T *in, int64_t t0, int64_t 
     typedef TC(wino_vec) vec;
     const int64_t C = pl->cin, L = (int64_t)(sizeof(vec) / sizeof(T)), n = (C + L - 1) / L;
     const int64_t X1 = pl->in[0], X2 = pl->in[1], per_image = pl->th * pl->tw;
-    const T *x = in;
     for (int64_t t = t0; t < t1; ++t) {
         const int64_t img = t / per_image, a = t % per_image / pl->tw, b = t % pl->tw;
         const int64_t r0 = 2 * a - pl->pad[0], c0 = 2 * b - pl->pad[1];
@@ -124,7 +123,7 @@ static void TC(wino_input)(const winoplan *pl, const T *in, int64_t t0, int64_t 
             for (int j = 0; j < 4; ++j) {
                 const int64_t r = r0 + i, q = c0 + j;
                 src[4 * i + j] =
-                    r >= 0 && r < X1 && q >= 0 && q < X2 ? x + ((img * X1 + r) * X2 + q) * C : zero;
+                    r >= 0 && r < X1 && q >= 0 && q < X2 ? in + ((img * X1 + r) * X2 + q) * C : zero;
             }
         T *to = v + (t - t0) * C;
         for (int64_t u = 0; u < n; ++u) {

@@ -165,13 +165,21 @@ static bool detours_to_channels_last(const tconv__ctx *c)
  * cost more than they save (0.4-1.0x).
  */
 #define TCONV__DETOUR_MAX_MAP 256
+/* Whether product p of this channels-first context would take the Winograd branch in
+ * channels-last, outside the whole-batch maps, with copies that fit the bound: the
+ * detours below for it. */
+static bool winograd_detour(const tconv__ctx *c, tconv_product p)
+{
+    tconv__ctx last = *c;
+    last.layout = TCONV_LAYOUT_CHANNELS_LAST;
+    return tconv__winograd_applies(&last, p) && !tconv__gemm_apply_whole(c) &&
+           activation_bytes(c) <= (double)c->ws_limit;
+}
+
 static bool conv_detours_to_channels_last(const tconv__ctx *c)
 {
     const tconv__shape *sh = &c->sh;
-    tconv__ctx last = *c;
-    last.layout = TCONV_LAYOUT_CHANNELS_LAST;
-    if (tconv__winograd_applies(&last, TCONV_APPLY) && !tconv__gemm_apply_whole(c) &&
-        activation_bytes(c) <= (double)c->ws_limit)
+    if (winograd_detour(c, TCONV_APPLY))
         return true;
     return tconv__gemm_path_of(sh) == TCONV__PATH_GENERAL &&
            sh->cxg >= TCONV__DETOUR_MIN_CHANNELS && sh->cyg >= TCONV__DETOUR_MIN_CHANNELS &&
@@ -192,10 +200,7 @@ static bool conv_detours_to_channels_last(const tconv__ctx *c)
  */
 static bool conv_backward_detours_to_channels_last(const tconv__ctx *c, bool conv)
 {
-    tconv__ctx last = *c;
-    last.layout = TCONV_LAYOUT_CHANNELS_LAST;
-    return tconv__winograd_applies(&last, conv ? TCONV_APPLY_T : TCONV_APPLY) &&
-           !tconv__gemm_apply_whole(c) && activation_bytes(c) <= (double)c->ws_limit;
+    return winograd_detour(c, conv ? TCONV_APPLY_T : TCONV_APPLY);
 }
 
 tconv_layout tconv__auto_layout(const tconv__ctx *c, const tconv__algo *a, bool forward,
