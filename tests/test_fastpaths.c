@@ -631,12 +631,15 @@ Test(fastpaths, phase_apply_over_a_bordered_copy)
               taken_t[1], taken_t[0]);
 }
 
-/* The bordered rows of real widths: padded_rows sums blocks of 8 vectors, one block of the
- * 1 to 7 vectors left and a scalar tail, with the taps of a 2-D 3x3 kernel without
- * dilation on the last axis unrolled; output rows of 1 to 140 (float64 vectors hold 4,
- * float32 8) cover every mix, with and without a second input channel per output (the
- * sums then continue from the output), strided and dilated rows, against the oracle with
- * bias, both directions. (The draws above stay under 10 wide.) */
+/* The bordered rows of real widths: padded_rows sums blocks of up to 4 vectors of 64 bytes
+ * (32 in rows narrower than that), the last block ending at the row's end over the vector
+ * before it (3 + 2 when 5 are left), rows under 32 bytes lane by lane, and a 2-D 3x3
+ * kernel without dilation on the last axis two rows at a time where the rows have stride
+ * 1 and no dilation; output rows of 1 to 140 wide and 1 to 3 high (float64 vectors hold 8
+ * or 4, float32 16 or 8) cover every mix, with and without a second input channel per
+ * output (the sums then continue from the output, so an overlapped lane added twice
+ * would show), strided and dilated rows, against the oracle with bias, both directions.
+ * (The draws above stay under 10 wide.) */
 Test(fastpaths, phase_bordered_rows_in_vectors)
 {
     int unrolled = 0, other = 0;
@@ -670,6 +673,42 @@ Test(fastpaths, phase_bordered_rows_in_vectors)
     }
     cr_assert(unrolled >= PER_FAMILY / 8 && other > 0, "3x3 draws %d, others %d", unrolled,
               other);
+}
+
+/* Every way padded_rows cuts a row, each width once: 1 to 140 wide (float32 vectors hold
+ * 16 or 8, float64 8 or 4: the last block of 1 to 4 vectors, 3 + 2 for 5 left, 32-byte
+ * vectors, lanes), 1 to 3 rows, the 3x3 kernel (two rows at a time) and a 3x5 one, with
+ * two input channels per output in both directions, so that the sums continue from the
+ * output and an overlapped lane added twice shows. */
+Test(fastpaths, phase_bordered_rows_every_split)
+{
+    static const int64_t widths[] = {1,  3,  4,  7,  8,  9,  12, 15, 16, 17,  24,  31, 32, 33,
+                                     36, 40, 41, 48, 56, 63, 64, 65, 72, 80, 81, 97, 129, 140};
+    int checked = 0;
+    for (size_t i = 0; i < sizeof widths / sizeof widths[0]; ++i)
+        for (int64_t rows = 1; rows <= 3; ++rows)
+            for (int wide = 0; wide < 2; ++wide) {
+                const int64_t in[2] = {rows, widths[i]}, k[2] = {3, wide ? 5 : 3};
+                const int64_t s[2] = {1, 1}, p[2] = {1, wide ? 2 : 1}, op[2] = {0, 0};
+                const int64_t d[2] = {1, 1};
+                tconv_geometry g;
+                tconv_error err = {0};
+                cr_assert_eq(tconv_geometry_init_transposed(&g, 2, 1, 2, 2, 1, in, k, s, p, op,
+                                                            d, &err),
+                             TCONV_OK, "%s", err.message);
+                char text[600];
+                plan_text(&g, TCONV_CONV_FORWARD, TCONV_ALGO_PHASE,
+                          TCONV_LAYOUT_CHANNELS_FIRST, text, sizeof text);
+                cr_assert(strstr(text, "phase loops over a bordered copy"), "%s [%s]", text,
+                          describe(&g));
+                plan_text(&g, TCONV_CONVT_FORWARD, TCONV_ALGO_PHASE,
+                          TCONV_LAYOUT_CHANNELS_FIRST, text, sizeof text);
+                cr_assert(strstr(text, "phase loops over a bordered copy"), "%s [%s]", text,
+                          describe(&g));
+                check_all(&g, (uint64_t)(i * 6 + (size_t)rows * 2 + (size_t)wide), NULL);
+                ++checked;
+            }
+    cr_assert_eq(checked, 28 * 3 * 2);
 }
 
 Test(fastpaths, phase_stride_one_in_place)

@@ -267,7 +267,8 @@ static void TC(border_y)(const tconv__shape *sh, const plan *pl, const T *y, int
                         yb + cy * pl->pad_count);
 }
 
-/* The bordered rows' vectors: 32 bytes, in every clone (the baseline's splits in two). */
+/* The weight gradient's vectors over bordered rows: 32 bytes (9 sums stay in registers in
+ * the x86-64-v3 clone too); padded_block's lanes. */
 #define PADDED_LANES ((int)(32 / sizeof(T)))
 typedef T TC(padded_vec) __attribute__((vector_size(32)));
 
@@ -297,133 +298,61 @@ static TCONV__ALWAYS_INLINE void TC(padded_block)(const rows_view *v, const T *x
         yr[e] = acc[e];
 }
 
-/* NV vectors of sums from the bias (the first input channel) or from the output so far. */
-static TCONV__ALWAYS_INLINE void TC(padded_start)(TC(padded_vec) *acc, bool first, T b,
-                                                  const T *yr, const int NV)
-{
-    TCONV__UNROLL(8)
-    for (int u = 0; u < NV; ++u) {
-        if (first)
-            acc[u] = (TC(padded_vec)){0} + b;
-        else
-            memcpy(&acc[u], yr + u * PADDED_LANES, sizeof acc[u]);
-    }
-}
-
-static TCONV__ALWAYS_INLINE void TC(padded_store)(const TC(padded_vec) *acc, T *yr,
-                                                  const int NV)
-{
-    TCONV__UNROLL(8)
-    for (int u = 0; u < NV; ++u)
-        memcpy(yr + u * PADDED_LANES, &acc[u], sizeof acc[u]);
-}
-
-/* The same sums for NV whole vectors of outputs, each in a vector register: the scalar
- * form above left GCC keeping its sums in memory and looping over its lanes (555
- * instructions per 56-wide row of a 3x3 depthwise layer). Every lane adds its taps in the
- * same order as padded_block, so a row's vectors and its tail agree bit for bit. */
-static TCONV__ALWAYS_INLINE void TC(padded_vectors)(const rows_view *v, const T *xr,
-                                                    const T *w_c, bool first, T b, T *yr,
-                                                    const int NV)
-{
-    const int64_t P1 = v->P1, P2 = v->P2, K1 = v->k[1], K2 = v->k[2], D2 = v->d[2];
-    TC(padded_vec) acc[8];
-    TC(padded_start)(acc, first, b, yr, NV);
-    for (int64_t k0 = 0; k0 < v->k[0]; ++k0)
-        for (int64_t k1 = 0; k1 < K1; ++k1) {
-            const T *row = xr + (k0 * v->d[0] * P1 + k1 * v->d[1]) * P2;
-            const T *wk = w_c + (k0 * K1 + k1) * K2;
-            for (int64_t k2 = 0; k2 < K2; ++k2) {
-                const T wv = wk[k2];
-                TCONV__UNROLL(8)
-                for (int u = 0; u < NV; ++u) {
-                    TC(padded_vec) in;
-                    memcpy(&in, row + k2 * D2 + u * PADDED_LANES, sizeof in);
-                    acc[u] += wv * in;
-                }
-            }
-        }
-    TC(padded_store)(acc, yr, NV);
-}
-
-/* padded_vectors for a 2-D 3x3 kernel without dilation on the last axis: the taps unrolled
- * over three row pointers (a loop over k0 around them made GCC hoist all 63 addresses of
- * a 7-vector block and spill them), so that an output vector costs its nine
- * multiplications and additions and little else. The same order of sums. */
-static TCONV__ALWAYS_INLINE void TC(padded_vectors_3x3)(const rows_view *v, const T *xr,
-                                                        const T *w_c, bool first, T b, T *yr,
-                                                        const int NV)
-{
-    const int64_t D1 = v->d[1] * v->P2;
-    const T *row[3] = {xr, xr + D1, xr + 2 * D1};
-    TC(padded_vec) acc[8];
-    TC(padded_start)(acc, first, b, yr, NV);
-    TCONV__UNROLL(3)
-    for (int k1 = 0; k1 < 3; ++k1)
-        TCONV__UNROLL(3)
-        for (int k2 = 0; k2 < 3; ++k2) {
-            const T wv = w_c[k1 * 3 + k2];
-            TCONV__UNROLL(8)
-            for (int u = 0; u < NV; ++u) {
-                TC(padded_vec) in;
-                memcpy(&in, row[k1] + k2 + u * PADDED_LANES, sizeof in);
-                acc[u] += wv * in;
-            }
-        }
-    TC(padded_store)(acc, yr, NV);
-}
-
-/* One output row's whole vectors: blocks of 8, then one block of the 1 to 7 left, so that
- * a 56-wide row is one block whose seven chains of additions overlap. */
-#define PADDED_ROW_VECTORS(kernel)                                                             \
-    do {                                                                                       \
-        for (; o2 + 8 * L <= O2; o2 += 8 * L)                                                  \
-            kernel(v, xr + o2, w_c, first, b, yr + o2, 8);                                     \
-        switch ((O2 - o2) / L) {                                                               \
-        case 7: kernel(v, xr + o2, w_c, first, b, yr + o2, 7); break;                          \
-        case 6: kernel(v, xr + o2, w_c, first, b, yr + o2, 6); break;                          \
-        case 5: kernel(v, xr + o2, w_c, first, b, yr + o2, 5); break;                          \
-        case 4: kernel(v, xr + o2, w_c, first, b, yr + o2, 4); break;                          \
-        case 3: kernel(v, xr + o2, w_c, first, b, yr + o2, 3); break;                          \
-        case 2: kernel(v, xr + o2, w_c, first, b, yr + o2, 2); break;                          \
-        case 1: kernel(v, xr + o2, w_c, first, b, yr + o2, 1); break;                          \
-        default: break;                                                                        \
-        }                                                                                      \
-        o2 += (O2 - o2) / L * L;                                                               \
-    } while (0)
+/* The rows' whole vectors: 64 bytes where a row holds one (a 512-bit register in the
+ * x86-64-v4 clone), else 32 (padded_rows_tmpl.h). */
+#define PR_BYTES 64
+#define PR(name) TC(name##_64)
+#include "algorithms/padded_rows_tmpl.h"
+#undef PR_BYTES
+#undef PR
+#define PR_BYTES 32
+#define PR(name) TC(name##_32)
+#include "algorithms/padded_rows_tmpl.h"
+#undef PR_BYTES
+#undef PR
 
 /* out (+)= w_c ⋆ xp for one input channel over its bordered copy xp (stride 1 on the last
- * axis): blocks of 4 vectors of outputs, then 2, then 1, then the rest of the row. */
+ * axis): each row in vectors of 64 bytes, or 32 when narrower, two rows at once for a 3x3
+ * kernel of stride 1 and no dilation down the rows; rows narrower than 32 bytes summed
+ * lane by lane (padded_block). Every element sums its taps in the same order whichever
+ * the form. */
 TCONV__VECTOR_CLONES
 static void TC(padded_rows)(const rows_view *v, const T *xp, const T *w_c, bool first, T b,
                             T *out)
 {
     const int64_t P1 = v->P1, P2 = v->P2, O1 = v->out[1], O2 = v->out[2];
-    const int64_t L = PADDED_LANES;
     const bool k33 = v->k[0] == 1 && v->k[1] == 3 && v->k[2] == 3 && v->d[2] == 1;
+    const bool pairs = k33 && v->s[1] == 1 && v->d[1] == 1;
+    const bool wide = O2 * (int64_t)sizeof(T) >= 64, narrow = O2 * (int64_t)sizeof(T) < 32;
     for (int64_t o0 = 0; o0 < v->out[0]; ++o0)
-        for (int64_t o1 = 0; o1 < O1; ++o1) {
+        for (int64_t o1 = 0; o1 < O1;) {
             T *yr = out + (o0 * O1 + o1) * O2;
             const T *xr = xp + (o0 * v->s[0] * P1 + o1 * v->s[1]) * P2;
-            int64_t o2 = 0;
-            if (k33)
-                PADDED_ROW_VECTORS(TC(padded_vectors_3x3));
-            else
-                PADDED_ROW_VECTORS(TC(padded_vectors));
-            const T *xo = xr + o2;
-            T *yo = yr + o2;
-            switch (O2 - o2) {
+            const int R = pairs && o1 + 1 < O1 ? 2 : 1;
+            if (narrow)
+                for (int j = 0; j < R; ++j) /* R = 1: pairs need no dilation */
+                    switch (O2) {
 #define TCONV__REST(n)                                                                         \
     case n:                                                                                    \
-        if (n < L)                                                                             \
-            TC(padded_block)(v, xo, w_c, first, b, yo, n < L ? n : 1);                         \
+        if (n < PADDED_LANES)                                                                  \
+            TC(padded_block)(v, xr + j * P2, w_c, first, b, yr + j * O2,                       \
+                             n < PADDED_LANES ? n : 1);                                        \
         break;
-                TCONV__REST(1) TCONV__REST(2) TCONV__REST(3) TCONV__REST(4) TCONV__REST(5)
-                TCONV__REST(6) TCONV__REST(7)
+                        TCONV__REST(1) TCONV__REST(2) TCONV__REST(3) TCONV__REST(4)
+                        TCONV__REST(5) TCONV__REST(6) TCONV__REST(7)
 #undef TCONV__REST
-            default: /* 0 */
-                break;
-            }
+                    default:
+                        break;
+                    }
+            else if (wide && R == 2)
+                TC(row_64)(v, xr, w_c, first, b, yr, k33, 2);
+            else if (wide)
+                TC(row_64)(v, xr, w_c, first, b, yr, k33, 1);
+            else if (R == 2)
+                TC(row_32)(v, xr, w_c, first, b, yr, k33, 2);
+            else
+                TC(row_32)(v, xr, w_c, first, b, yr, k33, 1);
+            o1 += R;
         }
 }
 
@@ -459,7 +388,10 @@ static void TC(padded_product_region)(const tconv__region_args *op)
     T *sums = wf + (transposed ? K : 0); /* streamed: the output channel's sums */
     memset(buf, 0, (size_t)pl->pad_count * sizeof(T));
     int64_t held = -1; /* the input channel buf holds */
-#pragma omp for schedule(dynamic)
+    /* Equal tasks, in one run per thread: each thread then reads its input in order, which
+     * the hardware prefetches across channels (with tasks dealt out one by one, a depthwise
+     * layer ran 1.2x slower on two threads). */
+#pragma omp for schedule(static)
     for (int64_t t = 0; t < sh->batch * co; ++t) {
         T *out_c = out + t * out_count;
         const int64_t n = t / co, g = t % co / cog, o = t % cog;
@@ -967,6 +899,5 @@ static void TC(wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, const 
         TC(loops_wgrad)(c, pp, &pl, a, b, out, ws);
 }
 
-#undef PADDED_ROW_VECTORS
 #undef PADDED_WGRAD_TAPS
 #undef PADDED_LANES
