@@ -714,7 +714,8 @@ static void TC(padded_wgrad_region)(const tconv__region_args *op)
     const int64_t K = sh->k_count, P1 = pl->pad_ext[1], P2 = pl->pad_ext[2];
     T *buf = (T *)tconv__thread_ws(pp, ws, tconv__thread_num());
     memset(buf, 0, (size_t)pl->pad_count * sizeof(T));
-#pragma omp for schedule(dynamic)
+    /* equal tasks in runs per thread, as padded_product_region's (depthwise: 1.05-1.1x) */
+#pragma omp for schedule(static)
     for (int64_t t = 0; t < sh->cy * sh->cxg; ++t) {
         const int64_t cyt = t / sh->cxg, g = cyt / sh->cyg, cx = t % sh->cxg;
         T *dw_c = dw + t * K;
