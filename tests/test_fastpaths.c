@@ -524,8 +524,10 @@ Test(fastpaths, phase_loops_for_depthwise_layers)
  * 16/8), padding and dilation along every axis. */
 Test(fastpaths, channels_last_depthwise_on_many_channels)
 {
-    static const int64_t widths[] = {1,  2,  3,  4,  5,  7,  8,  9,  12, 15, 16, 17,
-                                     20, 21, 24, 31, 32, 33, 40, 47, 48, 63, 64, 65};
+    /* up to 32 in registers of 1 to 4 vectors; above, runs of 4 vectors of 64 bytes (64
+     * float32 channels, 32 float64) in registers, then the rest built in the output */
+    static const int64_t widths[] = {1,  2,  3,  4,  5,  7,  8,  9,  12, 15, 16, 17, 20, 21,
+                                     24, 31, 32, 33, 40, 47, 48, 63, 64, 65, 96, 129, 150};
     const int n_widths = (int)(sizeof widths / sizeof widths[0]);
     int blocks = 0;
     for (uint64_t seed = 1; seed <= (uint64_t)n_widths + PER_FAMILY / 4; ++seed) {
