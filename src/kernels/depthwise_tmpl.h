@@ -269,34 +269,58 @@ static inline void TC(inside_last)(const tconv__shape *sh, int64_t k2, int64_t *
         *hi = sh->y[2];
 }
 
-/* Vectors per register block of the weight gradient: four of 32 bytes. */
+/* Vectors per register block of the weight gradient. */
 #define WGRAD_VECS 4
-typedef T TC(dw_vec) __attribute__((vector_size(32)));
 
 /* pk[c] += Σ_o yr[o·C + c] · xr[o·s2C + c], o < count, for the channels of nv vectors of
  * V lanes: at c0, c0 + V, ..., the last one at `last` (c0 + (nv - 1)·V, or less when it
  * ends at the last channel: then it overlaps the one before, whose lanes it does not add
- * again). Each channel's sum runs in a lane, positions ascending, then joins pk. */
-static TCONV__ALWAYS_INLINE void TC(wgrad_vectors)(const T *yr, const T *xr, int64_t C,
-                                                   int64_t s2, int64_t count, int64_t c0,
-                                                   int64_t last, const int nv, T *pk)
-{
-    const int64_t V = (int64_t)(sizeof(TC(dw_vec)) / sizeof(T));
-    TC(dw_vec) acc[WGRAD_VECS] = {{0}};
-    for (int64_t o = 0; o < count; ++o)
-        for (int u = 0; u < nv; ++u) {
-            const int64_t c = u < nv - 1 ? c0 + u * V : last;
-            TC(dw_vec) yv, xv;
-            memcpy(&yv, yr + o * C + c, sizeof yv);
-            memcpy(&xv, xr + o * s2 * C + c, sizeof xv);
-            acc[u] += yv * xv;
-        }
-    for (int u = 0; u < nv - 1; ++u)
-        for (int64_t e = 0; e < V; ++e)
-            pk[c0 + u * V + e] += acc[u][e];
-    for (int64_t e = c0 + (nv - 1) * V - last; e < V; ++e)
-        pk[last + e] += acc[nv - 1][e];
-}
+ * again). Each channel's sum runs in a lane, positions ascending, then joins pk. Then all
+ * C channels of a (line, tap): blocks of four vectors, the rest in one to four, the last
+ * ending at channel C. For vectors of 64 bytes (C of at least one) and of 32 (C below):
+ * four of 32 bytes waited on their additions' latency, 128 channels at 0.6x the
+ * channels-first speed. */
+#define TCONV__DW_WGRAD(vectors, channels, vec)                                                \
+    static TCONV__ALWAYS_INLINE void vectors(const T *yr, const T *xr, int64_t C,              \
+                                                    int64_t s2, int64_t count, int64_t c0,     \
+                                                    int64_t last, const int nv, T *pk)         \
+    {                                                                                          \
+        const int64_t V = (int64_t)(sizeof(vec) / sizeof(T));                                  \
+        vec acc[WGRAD_VECS] = {{0}};                                                           \
+        for (int64_t o = 0; o < count; ++o)                                                    \
+            for (int u = 0; u < nv; ++u) {                                                     \
+                const int64_t c = u < nv - 1 ? c0 + u * V : last;                              \
+                vec yv, xv;                                                                    \
+                memcpy(&yv, yr + o * C + c, sizeof yv);                                        \
+                memcpy(&xv, xr + o * s2 * C + c, sizeof xv);                                   \
+                acc[u] += yv * xv;                                                             \
+            }                                                                                  \
+        for (int u = 0; u < nv - 1; ++u)                                                       \
+            for (int64_t e = 0; e < V; ++e)                                                    \
+                pk[c0 + u * V + e] += acc[u][e];                                               \
+        for (int64_t e = c0 + (nv - 1) * V - last; e < V; ++e)                                 \
+            pk[last + e] += acc[nv - 1][e];                                                    \
+    }                                                                                          \
+    static TCONV__ALWAYS_INLINE void channels(const T *yr, const T *xr, int64_t C,             \
+                                                     int64_t s2, int64_t count, T *pk)         \
+    {                                                                                          \
+        const int64_t V = (int64_t)(sizeof(vec) / sizeof(T)), B = WGRAD_VECS * V;              \
+        int64_t c0 = 0;                                                                        \
+        for (; c0 + B <= C; c0 += B)                                                           \
+            vectors(yr, xr, C, s2, count, c0, c0 + B - V, WGRAD_VECS, pk);                     \
+        if (c0 == C)                                                                           \
+            return;                                                                            \
+        switch ((C - c0 + V - 1) / V) {                                                        \
+        case 1: vectors(yr, xr, C, s2, count, c0, C - V, 1, pk); break;                        \
+        case 2: vectors(yr, xr, C, s2, count, c0, C - V, 2, pk); break;                        \
+        case 3: vectors(yr, xr, C, s2, count, c0, C - V, 3, pk); break;                        \
+        default: vectors(yr, xr, C, s2, count, c0, C - V, 4, pk); break;                       \
+        }                                                                                      \
+    }
+
+TCONV__DW_WGRAD(TC(wgrad_64_vectors), TC(wgrad_64_channels), TC(dw_64))
+TCONV__DW_WGRAD(TC(wgrad_32_vectors), TC(wgrad_32_channels), TC(dw_32))
+#undef TCONV__DW_WGRAD
 
 /* part[k][c] += Σ over y's lines line0..line1 (across images) of y[o][c] · x[i(o, k)][c]:
  * per line and tap, the line's positions summed in registers for blocks of channels
@@ -312,7 +336,7 @@ void TC(tconv__depthwise_wgrad_part)(const tconv__shape *sh, const T *y, const T
 {
     const int64_t C = sh->cy, Y1 = sh->y[1], Y2 = sh->y[2], K = sh->k_count;
     const int64_t K1 = sh->k[1], K2 = sh->k[2], X2 = sh->x[2], s2 = sh->s[2];
-    const int64_t lines = sh->y[0] * Y1, V = 32 / (int64_t)sizeof(T), B = WGRAD_VECS * V;
+    const int64_t lines = sh->y[0] * Y1, V64 = 64 / (int64_t)sizeof(T), V32 = V64 / 2;
     for (int64_t j = 0; j < K * C; ++j)
         part[j] = 0;
     taps t0, t1;
@@ -336,30 +360,15 @@ void TC(tconv__depthwise_wgrad_part)(const tconv__shape *sh, const T *y, const T
                     const T *yr = yl + lo * C;
                     T *pk = part + k * C;
                     const int64_t count = hi - lo;
-                    int64_t c0 = 0;
-                    for (; c0 + B <= C; c0 += B)
-                        TC(wgrad_vectors)(yr, xr, C, s2, count, c0, c0 + B - V, WGRAD_VECS,
-                                          pk);
-                    if (c0 == C)
-                        continue;
-                    if (C >= V) {
-                        switch ((C - c0 + V - 1) / V) {
-                        case 1:
-                            TC(wgrad_vectors)(yr, xr, C, s2, count, c0, C - V, 1, pk);
-                            break;
-                        case 2:
-                            TC(wgrad_vectors)(yr, xr, C, s2, count, c0, C - V, 2, pk);
-                            break;
-                        case 3:
-                            TC(wgrad_vectors)(yr, xr, C, s2, count, c0, C - V, 3, pk);
-                            break;
-                        default:
-                            TC(wgrad_vectors)(yr, xr, C, s2, count, c0, C - V, 4, pk);
-                            break;
-                        }
+                    if (C >= V64) {
+                        TC(wgrad_64_channels)(yr, xr, C, s2, count, pk);
                         continue;
                     }
-                    for (int64_t c = c0; c < C; ++c) {
+                    if (C >= V32) {
+                        TC(wgrad_32_channels)(yr, xr, C, s2, count, pk);
+                        continue;
+                    }
+                    for (int64_t c = 0; c < C; ++c) {
                         T sum = 0;
                         for (int64_t o = 0; o < count; ++o)
                             sum += yr[o * C + c] * xr[o * s2 * C + c];
