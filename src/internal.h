@@ -134,6 +134,8 @@ typedef struct tconv__ctx {
                           * (tconv__stream_threshold(); 0: never) */
     const void *bias; /* for apply / apply_t of an algorithm that fuses the bias: added over
                        * the output's channels (NULL: none) */
+    void *grad_bias;  /* for a wgrad whose plan sums_bias: Σ of a (the y side) over each y
+                       * channel's images and positions, written with dW (NULL: not asked) */
     const tconv__provider *provider; /* GEMMs go to this provider; NULL: the default rule */
     const tconv__provider *widest;   /* the default rule's provider for the dtype */
     bool wide_faster; /* its FMAs are also faster than the fallback's (provider_widest) */
@@ -164,6 +166,7 @@ typedef struct tconv__product_plan {
     size_t shared, per_thread;
     int team;
     int path;
+    bool sums_bias; /* wgrad: can write ctx->grad_bias too, from the y it reads anyway */
     union {
         int64_t align;
         unsigned char bytes[TCONV__PLAN_DATA];
@@ -720,8 +723,10 @@ void tconv__copy_tensor_f64(const int64_t e[5], const double *src, const int64_t
 /* t += bias over `channels` channels of `count` elements each, in the layout of c. */
 void tconv__bias_add(const tconv__ctx *c, tconv_dtype dtype, int64_t channels, int64_t count,
                      const void *bias, void *t);
-/* grad_bias[c] = Σ over batch and space of g (layout of c), summed in a fixed order. */
+/* grad_bias[c] = Σ over batch and space of g (layout of c), summed in a fixed order
+ * (channels-first: kernels/bias_sum_tmpl.h's, over rows of `row` elements, the extent of
+ * the last axis). */
 void tconv__bias_grad(const tconv__ctx *c, tconv_dtype dtype, int64_t channels, int64_t count,
-                      const void *g, void *grad_bias);
+                      int64_t row, const void *g, void *grad_bias);
 
 #endif /* TCONV_INTERNAL_H */

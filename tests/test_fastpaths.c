@@ -1451,10 +1451,11 @@ Test(fastpaths, channels_last_apply_t_gathered_by_lines)
     cr_assert(taken[0] > 0 && taken[1] > 0, "by lines %d, by tiles %d", taken[1], taken[0]);
 }
 
-/* The bias gradient of a channels-first output sums each plane in 16 lanes (four vectors,
- * position i into lane i mod 16) and a tail: planes of 1 to 200 positions cover whole
- * blocks, tails and planes shorter than one block, over images in order. Against sums
- * taken here in float64, and the same bits for 1, 2 and 3 threads, both layouts. */
+/* The bias gradient of a channels-first output sums each row of a plane in lanes of whole
+ * 32-byte vectors and a rest (kernels/bias_sum_tmpl.h): rows of 1 to 200 positions (1-D)
+ * or 1 to 14 cover whole vectors, rests and rows shorter than a vector, over images in
+ * order. Against sums taken here in float64, and the same bits for 1, 2 and 3 threads,
+ * both layouts. */
 Test(fastpaths, bias_gradient_in_lanes)
 {
     for (uint64_t seed = 1; seed <= PER_FAMILY / 2; ++seed) {
@@ -1511,6 +1512,109 @@ Test(fastpaths, bias_gradient_in_lanes)
         }
         tensor_free(&x), tensor_free(&w), tensor_free(&gy);
     }
+}
+
+/* A convolution's bias gradient summed by phase's bordered weight gradient from the grad_y
+ * planes it reads (plan: sums_bias), not by a pass of its own: depthwise-like layers with
+ * and without a second x channel per group, against float64 sums, with grad_weight against
+ * the oracle, asked with and without grad_input, the same bits for 1, 2 and 3 threads,
+ * both dtypes, phase and auto; and the same bits as the bias pass gives it alone. */
+Test(fastpaths, phase_wgrad_sums_the_bias_gradient)
+{
+    int summed = 0;
+    for (uint64_t seed = 1; seed <= PER_FAMILY / 2; ++seed) {
+        rng r = {seed * 49979687};
+        draw w = draw_depthwise_like(&r);
+        w.dims = 2, w.batch = rng_int(&r, 1, 3);
+        for (int a = 0; a < 2; ++a) {
+            w.in[a] = rng_int(&r, 1, 30), w.k[a] = rng_int(&r, 1, 3), w.op[a] = 0;
+            w.s[a] = a == 1 ? 1 : rng_int(&r, 1, 2);
+        }
+        tconv_geometry g; /* a transposed layer's geometry (no output padding) is its
+                           * convolution's: x in, y out */
+        make(&w, &g);
+        tconv_error err = {0};
+        tconv__ctx c = context(&g, 0);
+        tconv__product_plan pp;
+        memset(&pp, 0, sizeof pp);
+        cr_assert_eq(tconv__algo_phase.plan(&c, TCONV_WGRAD, &pp, &err), TCONV_OK, "%s",
+                     err.message);
+        cr_assert(pp.sums_bias, "[%s]", describe(&g));
+        backward_case bc = backward_case_new(&g, true, &r);
+        const int64_t cy = g.y_channels, count = numel(&g, TCONV_TENSOR_Y) / (g.batch * cy);
+        double ref[16] = {0}, bound[16] = {0};
+        cr_assert(cy <= 16);
+        for (int64_t n = 0; n < g.batch; ++n)
+            for (int64_t ch = 0; ch < cy; ++ch)
+                for (int64_t i = 0; i < count; ++i) {
+                    const double v = bc.grad.d[(n * cy + ch) * count + i];
+                    ref[ch] += v, bound[ch] += fabs(v);
+                }
+        static const tconv_algo which[2] = {TCONV_ALGO_PHASE, TCONV_ALGO_AUTO};
+        for (int i = 0; i < 2; ++i)
+            for (int d = 0; d < 4; ++d) {
+                const tconv_dtype dt = d % 2 ? TCONV_F32 : TCONV_F64;
+                const bool with_gi = d / 2;
+                const size_t size = d % 2 ? 4 : 8;
+                tensor gi = tensor_new(bc.in.n), gw = tensor_new(bc.w.n);
+                tensor gb = tensor_new(cy), gw1 = tensor_new(bc.w.n), gb1 = tensor_new(cy);
+                for (int threads = 1; threads <= 3; ++threads) {
+                    const tconv_options o = {.num_threads = threads};
+                    cr_assert_eq(tconv_conv_backward_ex(&g, which[i], dt, tensor_data(&bc.in, dt),
+                                                        tensor_data(&bc.w, dt),
+                                                        tensor_data(&bc.grad, dt),
+                                                        with_gi ? tensor_data(&gi, dt) : NULL,
+                                                        tensor_data(&gw, dt),
+                                                        tensor_data(&gb, dt), &o, &err),
+                                 TCONV_OK, "%s", err.message);
+                    if (threads > 1) {
+                        cr_assert(memcmp(tensor_data(&gw1, dt), tensor_data(&gw, dt),
+                                         size * (size_t)bc.w.n) == 0 &&
+                                      memcmp(tensor_data(&gb1, dt), tensor_data(&gb, dt),
+                                             size * (size_t)cy) == 0,
+                                  "%d threads differ [%s]", threads, describe(&g));
+                        continue;
+                    }
+                    memcpy(tensor_data(&gw1, dt), tensor_data(&gw, dt), size * (size_t)bc.w.n);
+                    memcpy(tensor_data(&gb1, dt), tensor_data(&gb, dt), size * (size_t)cy);
+                    if (d % 2)
+                        tensor_f32_to_f64(&gw), tensor_f32_to_f64(&gb);
+                    char what[400];
+                    snprintf(what, sizeof what, "%s/%s%s [%s]", tconv_algo_name(which[i]),
+                             d % 2 ? "f32" : "f64", with_gi ? " with grad_input" : "",
+                             describe(&g));
+                    expect_close(gb.d, ref, bound, cy, g.batch * count, dtype_eps(dt), what);
+                    expect_close(gw.d, bc.ref_gw.d, bc.bound_gw.d, bc.w.n,
+                                 reduction_length(&g, TCONV_WGRAD), dtype_eps(dt), what);
+                }
+                tensor_free(&gi), tensor_free(&gw), tensor_free(&gb);
+                tensor_free(&gw1), tensor_free(&gb1);
+            }
+        /* grad_bias alone: no weight gradient to sum it, its own pass, the same bits */
+        tensor gb = tensor_new(cy), with = tensor_new(cy), gw = tensor_new(bc.w.n);
+        for (int d = 0; d < 2; ++d) {
+            const tconv_dtype dt = d ? TCONV_F32 : TCONV_F64;
+            const tconv_options o = {.num_threads = 2};
+            cr_assert_eq(tconv_conv_backward_ex(&g, TCONV_ALGO_PHASE, dt, tensor_data(&bc.in, dt),
+                                                tensor_data(&bc.w, dt), tensor_data(&bc.grad, dt),
+                                                NULL, NULL, tensor_data(&gb, dt), &o, &err),
+                         TCONV_OK, "%s", err.message);
+            cr_assert_eq(tconv_conv_backward_ex(&g, TCONV_ALGO_PHASE, dt, tensor_data(&bc.in, dt),
+                                                tensor_data(&bc.w, dt), tensor_data(&bc.grad, dt),
+                                                NULL, tensor_data(&gw, dt),
+                                                tensor_data(&with, dt), &o, &err),
+                         TCONV_OK, "%s", err.message);
+            cr_assert(memcmp(tensor_data(&gb, dt), tensor_data(&with, dt),
+                             (size_t)cy * (d ? 4 : 8)) == 0,
+                      "%s: grad_bias alone differs from grad_bias with grad_weight [%s]",
+                      d ? "f32" : "f64", describe(&g));
+        }
+        tensor_free(&with), tensor_free(&gw);
+        tensor_free(&gb);
+        backward_case_free(&bc);
+        ++summed;
+    }
+    cr_assert_eq(summed, PER_FAMILY / 2);
 }
 
 /* Phase product p of g in dtype dt through an internal context whose streaming threshold

@@ -515,6 +515,7 @@ static tconv_status plan_product(const tconv__ctx *c, tconv_product p, tconv__pr
     pp->path = !pl.loops   ? PHASE_PATH_GEMM
                : pl.padded ? (pl.streamed ? PHASE_PATH_PADDED_STREAMED : PHASE_PATH_PADDED)
                            : PHASE_PATH_LOOPS;
+    pp->sums_bias = p == TCONV_WGRAD && pl.loops && pl.padded; /* padded_wgrad_region */
     /* loops: a buffer per thread; GEMM branch: wpack, cols, xbuf shared by the team */
     int64_t shared = 0;
     const int64_t parts[3] = {pl.wpack, pl.cols, pl.xbuf};

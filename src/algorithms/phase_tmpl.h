@@ -636,14 +636,20 @@ static void TC(loops_wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, 
 
 /* ---- wgrad over a bordered x ----------------------------------------------------------- */
 
+#include "kernels/bias_sum_tmpl.h"
+_Static_assert(sizeof(TC(padded_vec)) == sizeof(TC(bias_in)),
+               "wgrad_rows sums grad_y in the bias gradient's vectors");
+
 /* Taps per pass of padded_wgrad: their sums stay in vector registers. */
 #define PADDED_WGRAD_TAPS 9
 
 /* NG taps of one plane pair: acc[j] += y[o] · xp[o·s + off[j]] over whole vectors of each
- * output row, tail[j] += the same over the rest of the row, in output order. */
+ * output row, tail[j] += the same over the rest of the row, in output order; with SUM,
+ * each row of y also into *sum (the bias gradient's order: kernels/bias_sum_tmpl.h). */
 static TCONV__ALWAYS_INLINE void TC(wgrad_rows)(const rows_view *v, const T *xp, const T *y_c,
                                                const int64_t *off, TC(padded_vec) *acc_io,
-                                               T *tail, const int NG)
+                                               T *tail, const int NG, const bool SUM,
+                                               TC(bias_sum) *sum)
 {
     const int64_t P1 = v->P1, P2 = v->P2, O1 = v->out[1], O2 = v->out[2];
     const int64_t L = PADDED_LANES, whole = O2 / L * L;
@@ -656,9 +662,12 @@ static TCONV__ALWAYS_INLINE void TC(wgrad_rows)(const rows_view *v, const T *xp,
         for (int64_t o1 = 0; o1 < O1; ++o1) {
             const T *yr = y_c + (o0 * O1 + o1) * O2;
             const T *xr = xp + (o0 * v->s[0] * P1 + o1 * v->s[1]) * P2;
+            TC(bias_in) ysum = {0};
             for (int64_t o2 = 0; o2 < whole; o2 += L) {
                 TC(padded_vec) yv;
                 memcpy(&yv, yr + o2, sizeof yv);
+                if (SUM)
+                    ysum += yv; /* bias_row_add's sum */
                 TCONV__UNROLL(9)
                 for (int j = 0; j < NG; ++j) {
                     TC(padded_vec) in;
@@ -670,6 +679,8 @@ static TCONV__ALWAYS_INLINE void TC(wgrad_rows)(const rows_view *v, const T *xp,
                 TCONV__UNROLL(9)
                 for (int j = 0; j < NG; ++j)
                     tail[j] += yr[o2] * xr[o2 + o[j]];
+            if (SUM)
+                TC(bias_row_end)(ysum, yr + whole, O2 - whole, sum);
         }
     TCONV__UNROLL(9)
     for (int j = 0; j < NG; ++j)
@@ -678,12 +689,15 @@ static TCONV__ALWAYS_INLINE void TC(wgrad_rows)(const rows_view *v, const T *xp,
 
 TCONV__VECTOR_CLONES
 static void TC(wgrad_plane)(const rows_view *v, const T *xp, const T *y_c, const int64_t *off,
-                            int64_t ng, TC(padded_vec) *acc, T *tail)
+                            int64_t ng, TC(padded_vec) *acc, T *tail, TC(bias_sum) *sum)
 {
     switch (ng) {
 #define TCONV__TAPS(n)                                                                         \
     case n:                                                                                    \
-        TC(wgrad_rows)(v, xp, y_c, off, acc, tail, n);                                         \
+        if (sum)                                                                               \
+            TC(wgrad_rows)(v, xp, y_c, off, acc, tail, n, true, sum);                          \
+        else                                                                                   \
+            TC(wgrad_rows)(v, xp, y_c, off, acc, tail, n, false, NULL);                        \
         break;
         TCONV__TAPS(1) TCONV__TAPS(2) TCONV__TAPS(3) TCONV__TAPS(4) TCONV__TAPS(5)
         TCONV__TAPS(6) TCONV__TAPS(7) TCONV__TAPS(8) TCONV__TAPS(9)
@@ -731,13 +745,19 @@ static void TC(padded_wgrad_region)(const tconv__region_args *op)
             T tail[PADDED_WGRAD_TAPS] = {0};
             for (int64_t j = 0; j < PADDED_WGRAD_TAPS; ++j)
                 acc[j] = (TC(padded_vec)){0};
+            /* the bias gradient of y channel cyt, where asked: in its first task's first
+             * pass, from the y planes read here anyway, images in order */
+            const bool sums = c->grad_bias && cx == 0 && k0 == 0;
+            TC(bias_sum) bias_sum = {{0}, 0};
             for (int64_t n = 0; n < sh->batch; ++n) {
                 /* the copy holds one x channel: refilled per image (and per pass) */
                 TC(fill_border)(pl, sh->x, x + (n * sh->cx + g * sh->cxg + cx) * sh->x_count,
                                 buf);
                 TC(wgrad_plane)(&v, buf, y + (n * sh->cy + cyt) * sh->y_count, off, ng,
-                                acc, tail);
+                                acc, tail, sums ? &bias_sum : NULL);
             }
+            if (sums)
+                ((T *)c->grad_bias)[cyt] = (T)TC(bias_sum_total)(&bias_sum);
             for (int64_t j = 0; j < ng; ++j) {
                 T sum = 0;
                 for (int l = 0; l < PADDED_LANES; ++l)

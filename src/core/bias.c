@@ -17,10 +17,10 @@ void tconv__bias_add(const tconv__ctx *c, tconv_dtype dtype, int64_t channels, i
 }
 
 void tconv__bias_grad(const tconv__ctx *c, tconv_dtype dtype, int64_t channels, int64_t count,
-                      const void *g, void *grad_bias)
+                      int64_t row, const void *g, void *grad_bias)
 {
     if (dtype == TCONV_F64)
-        bias_grad_f64(c, channels, count, g, grad_bias);
+        bias_grad_f64(c, channels, count, row, g, grad_bias);
     else
-        bias_grad_f32(c, channels, count, g, grad_bias);
+        bias_grad_f32(c, channels, count, row, g, grad_bias);
 }

@@ -5,6 +5,7 @@
 typedef struct TC(bias_args) {
     const tconv__ctx *c;
     int64_t channels, count;
+    int64_t row;   /* bias_grad in channels-first: elements per row (the last axis) */
     int64_t block; /* bias_grad in channels-last: channels per task */
     const T *in; /* bias_add: the bias; bias_grad: the gradient summed */
     T *out;      /* bias_add: the tensor; bias_grad: the bias's gradient */
@@ -36,40 +37,16 @@ static void TC(bias_add)(const tconv__ctx *c, int64_t channels, int64_t count, c
 {
     const int64_t planes = c->sh.batch * (c->layout == TCONV_LAYOUT_CHANNELS_LAST ? count
                                                                                   : channels);
-    const TC(bias_args) op = {c, channels, count, 0, bias, t};
+    const TC(bias_args) op = {c, channels, count, 0, 0, bias, t};
     tconv__for_tasks(tconv__pass_team(c->threads, c->sh.batch * channels * count), planes, false,
                      TC(bias_add_plane), &op);
 }
 
-/* Lanes of the channels-first sum: positions of a plane (i mod 16). Channels per task of
- * the channels-last one: a 1 KB run of float32 of each row (2 KB of sums). */
-#define TCONV__BIAS_LANES 16
+/* Channels per task of the channels-last sum: a 1 KB run of float32 of each row (2 KB of
+ * sums). */
 #define TCONV__BIAS_BLOCK 256
 
-/* Σ_i p[i] for i < count into lane[i mod 16], in double: four vectors of independent sums
- * (one chain of additions through a whole plane waited on the adder's latency at every
- * element: 3.5 ms for a 12.8 MB gradient, where reading it takes 0.6). */
-typedef double TC(bias_lanes) __attribute__((vector_size(32)));
-typedef T TC(bias_in) __attribute__((vector_size(4 * sizeof(T))));
-
-_Static_assert(TCONV__BIAS_LANES == 16, "plane_lanes sums four vectors of four lanes");
-
-TCONV__VECTOR_CLONES
-static void TC(plane_lanes)(const T *p, int64_t count, double lane[TCONV__BIAS_LANES])
-{
-    TC(bias_lanes) acc[4];
-    memcpy(acc, lane, sizeof acc);
-    int64_t i = 0;
-    for (; i + TCONV__BIAS_LANES <= count; i += TCONV__BIAS_LANES)
-        for (int v = 0; v < 4; ++v) {
-            TC(bias_in) in;
-            memcpy(&in, p + i + 4 * v, sizeof in);
-            acc[v] += __builtin_convertvector(in, TC(bias_lanes));
-        }
-    memcpy(lane, acc, sizeof acc);
-    for (int64_t j = 0; i < count; ++i, ++j)
-        lane[j] += p[i];
-}
+#include "kernels/bias_sum_tmpl.h"
 
 /* Task r of bias_grad in channels-last: the block of channels r·block and on, every row read
  * along its channels (a 16-channel run per task read 64 bytes a row, a new page every row
@@ -93,33 +70,34 @@ static void TC(bias_grad_run)(const void *arg, int64_t r, int thread)
         op->out[c0 + j] = (T)sum[j];
 }
 
-/* Task ch of bias_grad in channels-first: one channel over the batch. */
+/* Task ch of bias_grad in channels-first: one channel over the batch, row by row. */
+TCONV__VECTOR_CLONES
 static void TC(bias_grad_channel)(const void *arg, int64_t ch, int thread)
 {
     const TC(bias_args) *op = arg;
-    const int64_t channels = op->channels, count = op->count;
+    const int64_t channels = op->channels, count = op->count, row = op->row;
     (void)thread;
-    double lane[TCONV__BIAS_LANES] = {0};
-    for (int64_t n = 0; n < op->c->sh.batch; ++n)
-        TC(plane_lanes)(op->in + (n * channels + ch) * count, count, lane);
-    double sum = 0;
-    for (int j = 0; j < TCONV__BIAS_LANES; ++j)
-        sum += lane[j];
-    op->out[ch] = (T)sum;
+    TC(bias_sum) sum = {{0}, 0};
+    for (int64_t n = 0; n < op->c->sh.batch; ++n) {
+        const T *plane = op->in + (n * channels + ch) * count;
+        for (int64_t i = 0; row > 0 && i < count; i += row)
+            TC(bias_sum_row)(plane + i, row, &sum);
+    }
+    op->out[ch] = (T)TC(bias_sum_total)(&sum);
 }
 
 /* grad_bias[ch] = Σ_n Σ_i g[n][ch][i], in double. Every channel is summed by one task in a
- * fixed order (channels-first: one channel per task, position i of each image into lane
- * i mod 16, images in order, then the lanes in order; channels-last: a run of adjacent
- * channels, read row by row), so the sums never depend on the thread count. */
-static void TC(bias_grad)(const tconv__ctx *c, int64_t channels, int64_t count, const T *g,
-                          T *grad_bias)
+ * fixed order (channels-first: bias_sum_tmpl.h's, rows of `row` elements; channels-last:
+ * a run of adjacent channels, read row by row), so the sums never depend on the thread
+ * count. */
+static void TC(bias_grad)(const tconv__ctx *c, int64_t channels, int64_t count, int64_t row,
+                          const T *g, T *grad_bias)
 {
     const int team = tconv__pass_team(c->threads, c->sh.batch * channels * count);
     /* channels-last: one block of whole 16-channel runs per thread, at most BIAS_BLOCK */
     const int64_t runs = tconv__tiles(tconv__tiles(channels, team), 16);
     const int64_t share = runs < 1 ? 16 : runs * 16;
-    const TC(bias_args) op = {c, channels, count,
+    const TC(bias_args) op = {c, channels, count, row,
                               share < TCONV__BIAS_BLOCK ? share : TCONV__BIAS_BLOCK, g, grad_bias};
     if (c->layout == TCONV_LAYOUT_CHANNELS_LAST)
         tconv__for_tasks(team, tconv__tiles(channels, op.block), false, TC(bias_grad_run), &op);

@@ -603,8 +603,14 @@ tconv_status tconv_plan_backward(const tconv_plan *pl, const void *in, const voi
     const void *x_or_y = grad_weight ? input(&r, conv, in) : NULL;
     void *gi = output(&r, grad_in);
     const tconv_product data = conv ? TCONV_APPLY_T : TCONV_APPLY;
+    /* a convolution's bias gradient sums grad_y, which its weight gradient reads: where
+     * that product sums it too, no pass of its own over grad_y */
+    const bool fused = grad_in && grad_weight && pl->need[TCONV__APPLY_WGRAD];
+    const bool bias_in_wgrad = conv && grad_bias && grad_weight && !fused &&
+                               r.ctx.sh.batch > 0 && pl->pp[TCONV_WGRAD].sums_bias;
+    r.ctx.grad_bias = bias_in_wgrad ? grad_bias : NULL;
     do {
-        if (grad_in && grad_weight && pl->need[TCONV__APPLY_WGRAD]) {
+        if (fused) {
             product(&r, TCONV__APPLY_WGRAD, go, weight, x_or_y, gi, grad_weight);
             continue;
         }
@@ -614,9 +620,10 @@ tconv_status tconv_plan_backward(const tconv_plan *pl, const void *in, const voi
             product(&r, TCONV_WGRAD, conv ? go : x_or_y, conv ? x_or_y : go, NULL,
                     grad_weight, NULL);
     } while (again(&r));
-    if (grad_bias)
+    if (grad_bias && !bias_in_wgrad)
         tconv__bias_grad(&r.ctx, r.ctx.dtype, conv ? r.ctx.sh.cy : r.ctx.sh.cx,
-                         conv ? r.ctx.sh.y_count : r.ctx.sh.x_count, go, grad_bias);
+                         conv ? r.ctx.sh.y_count : r.ctx.sh.x_count,
+                         conv ? r.ctx.sh.y[2] : r.ctx.sh.x[2], go, grad_bias);
     finish_output(&r, conv, grad_in);
     end_run(&r);
     return TCONV_OK;
