@@ -1073,6 +1073,51 @@ Test(fastpaths, auto_channels_last_detours)
     cr_assert(few[0] > 0 && few[1] > 0, "few channels: %d unmerged, %d merged", few[0], few[1]);
 }
 
+/* auto's channels-last rule for apply (a convolution's forward, a transposed one's input
+ * gradient): channels-first copies where channels-first runs apply over the whole batch's
+ * columns (small maps of many channels), channels-last's own formulation otherwise; an
+ * explicit gemm always its own. Both routes against the oracle, every product and the
+ * transposed backward, 1 = 2 = 3 threads. */
+Test(fastpaths, auto_channels_last_whole_batch_detours)
+{
+    int routes[2] = {0};
+    for (uint64_t seed = 1; seed <= PER_FAMILY / 2; ++seed) {
+        rng r = {seed * 15487469};
+        draw w = draw_common(&r);
+        w.dims = 2, w.groups = 1, w.batch = rng_int(&r, 1, 4);
+        /* y channels (the transposed input's): at least 256 for the whole-batch path */
+        w.cin = seed % 2 ? rng_int(&r, 256, 300) : rng_int(&r, 16, 40);
+        w.cout = rng_int(&r, 16, 40);
+        for (int a = 0; a < 2; ++a) {
+            w.in[a] = rng_int(&r, 2, seed % 4 < 2 ? 6 : 20), w.k[a] = rng_int(&r, 2, 3);
+            w.s[a] = rng_int(&r, 1, 2), w.d[a] = 1, w.op[a] = 0;
+        }
+        tconv_geometry g;
+        make(&w, &g);
+        const tconv__ctx c = context(&g, 0);
+        if (tconv__gemm_path_of(&c.sh) != TCONV__PATH_GENERAL)
+            continue; /* a 1x1 map or kernel by accident */
+        const bool expect = tconv__gemm_apply_whole(&c); /* c: channels-first */
+        char text[600];
+        plan_text(&g, TCONV_CONV_FORWARD, TCONV_ALGO_AUTO, TCONV_LAYOUT_CHANNELS_LAST, text,
+                  sizeof text);
+        cr_assert_eq(strstr(text, "computed channels-first") != NULL, expect,
+                     "conv forward: %s [%s]", text, describe(&g));
+        plan_text(&g, TCONV_CONVT_BACKWARD, TCONV_ALGO_AUTO, TCONV_LAYOUT_CHANNELS_LAST, text,
+                  sizeof text);
+        cr_assert_eq(strstr(text, "computed channels-first") != NULL, expect,
+                     "transposed backward: %s [%s]", text, describe(&g));
+        plan_text(&g, TCONV_CONV_FORWARD, TCONV_ALGO_GEMM, TCONV_LAYOUT_CHANNELS_LAST, text,
+                  sizeof text);
+        cr_assert(!strstr(text, "computed"), "gemm: %s [%s]", text, describe(&g));
+        ++routes[expect];
+        check_all(&g, seed, NULL);
+        check_backward(&g, seed);
+    }
+    cr_assert(routes[0] > 0 && routes[1] > 0, "routes: native %d, copies %d", routes[0],
+              routes[1]);
+}
+
 /* Whether a channels-first transposed forward plan of `algo` computes on channels-last
  * copies. */
 static bool detours_to_last(const tconv_geometry *g, tconv_algo algo)
