@@ -1076,8 +1076,9 @@ Test(fastpaths, auto_channels_last_detours)
 /* auto's channels-last rule for apply (a convolution's forward, a transposed one's input
  * gradient): channels-first copies where channels-first runs apply over the whole batch's
  * columns (small maps of many channels), channels-last's own formulation otherwise; an
- * explicit gemm always its own. Both routes against the oracle, every product and the
- * transposed backward, 1 = 2 = 3 threads. */
+ * explicit gemm always its own. Both routes against the oracle, 1 = 2 = 3 threads: every
+ * product, the transposed backward and the convolution forward through their entry
+ * points. */
 Test(fastpaths, auto_channels_last_whole_batch_detours)
 {
     int routes[2] = {0};
@@ -1113,6 +1114,41 @@ Test(fastpaths, auto_channels_last_whole_batch_detours)
         ++routes[expect];
         check_all(&g, seed, NULL);
         check_backward(&g, seed);
+        /* the convolution forward through the entry point, channels-last in and out */
+        tconv_error err = {0};
+        rng r2 = {seed + 31};
+        tensor x = tensor_random(numel(&g, TCONV_TENSOR_X), &r2);
+        tensor wt = tensor_random(numel(&g, TCONV_TENSOR_WEIGHT), &r2);
+        tensor ax = tensor_abs(&x), aw = tensor_abs(&wt);
+        tensor ref = tensor_new(numel(&g, TCONV_TENSOR_Y)), bound = tensor_new(ref.n);
+        oracle(&g, TCONV_APPLY, x.d, wt.d, ref.d);
+        oracle(&g, TCONV_APPLY, ax.d, aw.d, bound.d);
+        tensor lx = laid_out(&g, TCONV_TENSOR_X, true, &x);
+        for (int d = 0; d < 2; ++d) {
+            const tconv_dtype dt = d ? TCONV_F32 : TCONV_F64;
+            tensor y = tensor_new(ref.n), one = tensor_new(ref.n), back = tensor_new(ref.n);
+            for (int threads = 1; threads <= 3; ++threads) {
+                const tconv_options o = {.num_threads = threads,
+                                         .layout = TCONV_LAYOUT_CHANNELS_LAST};
+                cr_assert_eq(tconv_conv_forward_ex(&g, TCONV_ALGO_AUTO, dt, tensor_data(&lx, dt),
+                                                   tensor_data(&wt, dt), NULL,
+                                                   tensor_data(threads == 1 ? &one : &y, dt), &o,
+                                                   &err),
+                             TCONV_OK, "%s", err.message);
+                if (threads > 1)
+                    cr_assert(memcmp(tensor_data(&one, dt), tensor_data(&y, dt),
+                                     (size_t)ref.n * (d ? 4 : 8)) == 0,
+                              "conv forward: %d threads differ [%s]", threads, describe(&g));
+            }
+            if (d)
+                tensor_f32_to_f64(&one);
+            channels_last(&g, false, true, one.d, back.d);
+            expect_close(back.d, ref.d, bound.d, ref.n, reduction_length(&g, TCONV_APPLY),
+                         dtype_eps(dt), "channels-last conv forward");
+            tensor_free(&y), tensor_free(&one), tensor_free(&back);
+        }
+        tensor_free(&x), tensor_free(&wt), tensor_free(&ax), tensor_free(&aw);
+        tensor_free(&ref), tensor_free(&bound), tensor_free(&lx);
     }
     cr_assert(routes[0] > 0 && routes[1] > 0, "routes: native %d, copies %d", routes[0],
               routes[1]);

@@ -272,8 +272,9 @@ static bool border_for(const tconv__shape *sh, const int64_t in[3], const int64_
         const int64_t reach = (out[a] - 1) * s[a] + (sh->k[a] - 1) * sh->d[a] + 1;
         pl->pad_lo[a] = lo[a];
         pl->pad_ext[a] = in[a] + lo[a] > reach ? in[a] + lo[a] : reach;
-        if (a == 2 && pl->pad_ext[a] > 16) /* rows start on 64 bytes (float32): 4% */
-            pl->pad_ext[a] = (pl->pad_ext[a] + 15) / 16 * 16;
+        int64_t up; /* rows of 16 elements' multiples: on 64 bytes in float32 (4%) */
+        if (a == 2 && pl->pad_ext[a] > 16 && tconv__add(pl->pad_ext[a], 15, &up))
+            pl->pad_ext[a] = up / 16 * 16;
         if (!tconv__mul(count, pl->pad_ext[a], &count))
             return false;
     }

@@ -667,7 +667,7 @@ static TCONV__ALWAYS_INLINE void TC(wgrad_rows)(const rows_view *v, const T *xp,
                 TC(padded_vec) yv;
                 memcpy(&yv, yr + o2, sizeof yv);
                 if (SUM)
-                    ysum += yv; /* bias_row_add's sum */
+                    ysum += yv; /* bias_sum_row's f */
                 TCONV__UNROLL(9)
                 for (int j = 0; j < NG; ++j) {
                     TC(padded_vec) in;

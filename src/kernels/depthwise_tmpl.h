@@ -29,19 +29,24 @@ void TC(tconv__depthwise_weight)(const tconv__shape *sh, const T *w, T *wt)
  * write the same bits). A scalar array of V sums (the form before) was kept on the stack
  * by GCC for V not a multiple of the vector width, a store and a reload per tap: 21
  * channels ran at half the channels-first speed. vec is 64, 32 or 16 bytes, chosen by V
- * (small_position); at most four vectors. */
+ * (small_position); at most four vectors. The same for the channels c0 .. c0 + V of a
+ * layer of C > 32 (C rows of wt and src), in runs of four 64-byte vectors (built in the
+ * output, a run cost a load and a store per product: 128 channels ran at half the
+ * channels-first speed). */
 #define TCONV__DW_POSITION(name, vec)                                                          \
     static TCONV__ALWAYS_INLINE void name(const tconv__shape *sh, const taps *t0,             \
                                           const taps *t1, const taps *t2,                     \
                                           const int64_t *in_ext, const T *src, const T *wt,   \
-                                          const T *bias, T *to, const int V)                  \
+                                          const T *bias, T *to, int64_t C, int64_t c0,        \
+                                          const int V)                                        \
     {                                                                                          \
         const int L = (int)(sizeof(vec) / sizeof(T)), n = (V + L - 1) / L;                     \
         vec acc[4];                                                                            \
+        TCONV__UNROLL(4)                                                                       \
         for (int u = 0; u < n; ++u) {                                                          \
             acc[u] = (vec){0};                                                                 \
             if (bias)                                                                          \
-                memcpy(&acc[u], bias + (u < n - 1 ? u * L : V - L), sizeof acc[u]);            \
+                memcpy(&acc[u], bias + c0 + (u < n - 1 ? u * L : V - L), sizeof acc[u]);       \
         }                                                                                      \
         for (int64_t a = 0; a < t0->n; ++a)                                                    \
             for (int64_t b = 0; b < t1->n; ++b)                                                \
@@ -49,7 +54,8 @@ void TC(tconv__depthwise_weight)(const tconv__shape *sh, const T *w, T *wt)
                     const int64_t k = (t0->k[a] * sh->k[1] + t1->k[b]) * sh->k[2] + t2->k[e];  \
                     const int64_t at =                                                         \
                         (t0->at[a] * in_ext[1] + t1->at[b]) * in_ext[2] + t2->at[e];           \
-                    const T *wk = wt + k * V, *from = src + at * V;                            \
+                    const T *wk = wt + k * C + c0, *from = src + at * C + c0;                  \
+                    TCONV__UNROLL(4)                                                           \
                     for (int u = 0; u < n; ++u) {                                              \
                         const int c = u < n - 1 ? u * L : V - L;                               \
                         vec wv, fv;                                                            \
@@ -58,8 +64,9 @@ void TC(tconv__depthwise_weight)(const tconv__shape *sh, const T *w, T *wt)
                         acc[u] += wv * fv;                                                     \
                     }                                                                          \
                 }                                                                              \
+        TCONV__UNROLL(4)                                                                       \
         for (int u = 0; u < n; ++u)                                                            \
-            memcpy(to + (u < n - 1 ? u * L : V - L), &acc[u], sizeof acc[u]);                  \
+            memcpy(to + c0 + (u < n - 1 ? u * L : V - L), &acc[u], sizeof acc[u]);             \
     }
 
 typedef T TC(dw_64) __attribute__((vector_size(64)));
@@ -101,50 +108,13 @@ static TCONV__ALWAYS_INLINE void TC(small_position)(const tconv__shape *sh, cons
 {
     const int lanes16 = (int)(16 / sizeof(T));
     if (V >= 4 * lanes16)
-        TC(position_64)(sh, t0, t1, t2, in_ext, src, wt, bias, to, V);
+        TC(position_64)(sh, t0, t1, t2, in_ext, src, wt, bias, to, V, 0, V);
     else if (V >= 2 * lanes16)
-        TC(position_32)(sh, t0, t1, t2, in_ext, src, wt, bias, to, V);
+        TC(position_32)(sh, t0, t1, t2, in_ext, src, wt, bias, to, V, 0, V);
     else if (V >= lanes16)
-        TC(position_16)(sh, t0, t1, t2, in_ext, src, wt, bias, to, V);
+        TC(position_16)(sh, t0, t1, t2, in_ext, src, wt, bias, to, V, 0, V);
     else
         TC(position_scalar)(sh, t0, t1, t2, in_ext, src, wt, bias, to, V);
-}
-
-/* One position's channels c0 .. c0 + 4·L of a layer of C (L lanes of 64 bytes), summed in
- * registers as position_64's: the bias, then each tap's product. (Built in the output, a
- * run cost a load and a store per product: 128 channels ran at half the channels-first
- * speed.) */
-static TCONV__ALWAYS_INLINE void TC(position_run)(const tconv__shape *sh, const taps *t0,
-                                                  const taps *t1, const taps *t2,
-                                                  const int64_t *in_ext, const T *src,
-                                                  const T *wt, const T *bias, T *to, int64_t C,
-                                                  int64_t c0)
-{
-    const int64_t L = (int64_t)(sizeof(TC(dw_64)) / sizeof(T));
-    TC(dw_64) acc[4];
-    TCONV__UNROLL(4)
-    for (int u = 0; u < 4; ++u) {
-        acc[u] = (TC(dw_64)){0};
-        if (bias)
-            memcpy(&acc[u], bias + c0 + u * L, sizeof acc[u]);
-    }
-    for (int64_t a = 0; a < t0->n; ++a)
-        for (int64_t b = 0; b < t1->n; ++b)
-            for (int64_t e = 0; e < t2->n; ++e) {
-                const int64_t k = (t0->k[a] * sh->k[1] + t1->k[b]) * sh->k[2] + t2->k[e];
-                const int64_t at = (t0->at[a] * in_ext[1] + t1->at[b]) * in_ext[2] + t2->at[e];
-                const T *wk = wt + k * C + c0, *from = src + at * C + c0;
-                TCONV__UNROLL(4)
-                for (int u = 0; u < 4; ++u) {
-                    TC(dw_64) wv, fv;
-                    memcpy(&wv, wk + u * L, sizeof wv);
-                    memcpy(&fv, from + u * L, sizeof fv);
-                    acc[u] += wv * fv;
-                }
-            }
-    TCONV__UNROLL(4)
-    for (int u = 0; u < 4; ++u)
-        memcpy(to + c0 + u * L, &acc[u], sizeof acc[u]);
 }
 
 /* The output lines l0..l1 of image n: y of apply (from x), or x of apply_t (from y, when
@@ -211,7 +181,8 @@ static void TC(depthwise_lines)(const tconv__shape *sh, bool transposed, const T
             const int64_t run = 4 * (int64_t)(sizeof(TC(dw_64)) / sizeof(T));
             int64_t whole = 0;
             for (; whole + run <= C; whole += run)
-                TC(position_run)(sh, &t0, &t1, &t2, in_ext, src, wt, bias, to, C, whole);
+                TC(position_64)(sh, &t0, &t1, &t2, in_ext, src, wt, bias, to, C, whole,
+                                (int)run);
             for (int64_t c0 = whole; c0 < C; c0 += RUN) {
                 const int64_t nc = C - c0 < RUN ? C - c0 : RUN;
                 T *restrict tc = to + c0;
