@@ -713,6 +713,98 @@ Test(fastpaths, phase_bordered_rows_every_split)
     cr_assert_eq(checked, 28 * 3 * 2);
 }
 
+/* A 3x3 kernel of stride 1 and padding 1 on maps of at least 5 rows, each at least a
+ * 64-byte vector wide, reads its interior rows in place (rows_in_place), only the two
+ * rows at each edge through the bordered copy: the widths cut every way (float32
+ * vectors hold 16, float64 8), 5 to 8 rows (one interior row, and pairs with and without
+ * a single one left), two input channels per output in both directions, against the
+ * oracle with bias and for 1 = 2 = 3 threads. Then the masks: a row's first vector reads
+ * the row before's last element for its left taps, and its last vector the next row's
+ * first for the right taps, lanes that the border would hold at zero; an infinity placed
+ * in both is read by no output it does not reach (a product with zero would have
+ * turned it into NaN, and a missing mask into an infinity one column over). */
+Test(fastpaths, phase_interior_rows_in_place)
+{
+    static const int64_t widths[] = {8, 9, 15, 16, 17, 31, 32, 33, 48, 56, 63, 64, 65, 80, 97, 129};
+    const int64_t k[2] = {3, 3}, s[2] = {1, 1}, p[2] = {1, 1};
+    int checked = 0;
+    for (size_t i = 0; i < sizeof widths / sizeof widths[0]; ++i)
+        for (int64_t rows = 4; rows <= 8; ++rows) {
+            const int64_t in[2] = {rows, widths[i]};
+            tconv_geometry g;
+            tconv_error err = {0};
+            cr_assert_eq(tconv_geometry_init_transposed(&g, 2, 1, 2, 2, 1, in, k, s, p, NULL,
+                                                        NULL, &err),
+                         TCONV_OK, "%s", err.message);
+            for (int d = 0; d < 2; ++d) {
+                const tconv_dtype dt = d ? TCONV_F64 : TCONV_F32;
+                const bool expected = rows >= 5 && widths[i] * (d ? 8 : 4) >= 64;
+                const tconv_op ops[2] = {TCONV_CONV_FORWARD, TCONV_CONVT_FORWARD};
+                for (int o = 0; o < 2; ++o) {
+                    tconv_plan *plan = NULL;
+                    tconv_options opt = {0};
+                    opt.num_threads = 1;
+                    cr_assert_eq(tconv_plan_create(&plan, &g, ops[o], 0, TCONV_ALGO_PHASE, dt,
+                                                   &opt, &err),
+                                 TCONV_OK, "%s", err.message);
+                    char text[600];
+                    tconv_plan_describe(plan, text, sizeof text);
+                    tconv_plan_destroy(plan);
+                    cr_assert_eq(strstr(text, "edge rows, the others in place") != NULL,
+                                 expected, "%s [%s]", text, describe(&g));
+                    checked += expected;
+                }
+            }
+            check_all(&g, (uint64_t)(i * 8 + (size_t)rows), NULL);
+            check_bias(&g, (uint64_t)(i * 8 + (size_t)rows));
+        }
+    cr_assert(checked > 0);
+
+    /* one channel of 6 x 40, weights and input 1 but for infinities at (3, 0) and (3, 39) */
+    const int64_t H = 6, W = 40, in[2] = {H, W};
+    tconv_geometry g;
+    tconv_error err = {0};
+    cr_assert_eq(tconv_geometry_init_conv(&g, 2, 1, 1, 1, 1, in, k, s, p, NULL, &err),
+                 TCONV_OK, "%s", err.message);
+    for (int conv = 0; conv < 2; ++conv)
+        for (int d = 0; d < 2; ++d) {
+            double x[6 * 40], y[6 * 40], w[9];
+            float xf[6 * 40], yf[6 * 40], wf[9];
+            for (int j = 0; j < 9; ++j)
+                w[j] = 1, wf[j] = 1;
+            for (int j = 0; j < H * W; ++j) {
+                const bool inf = j == 3 * W || j == 3 * W + W - 1;
+                x[j] = inf ? INFINITY : 1;
+                xf[j] = (float)x[j];
+            }
+            const bool f64 = d == 1;
+            tconv_options opt = {0};
+            opt.num_threads = 1;
+            const tconv_status st =
+                conv ? tconv_conv_forward_ex(&g, TCONV_ALGO_PHASE, f64 ? TCONV_F64 : TCONV_F32,
+                                             f64 ? (void *)x : (void *)xf,
+                                             f64 ? (void *)w : (void *)wf, NULL,
+                                             f64 ? (void *)y : (void *)yf, &opt, &err)
+                     : tconv_convt_forward_ex(&g, TCONV_ALGO_PHASE,
+                                              f64 ? TCONV_F64 : TCONV_F32,
+                                              f64 ? (void *)x : (void *)xf,
+                                              f64 ? (void *)w : (void *)wf, NULL,
+                                              f64 ? (void *)y : (void *)yf, &opt, &err);
+            cr_assert_eq(st, TCONV_OK, "%s", err.message);
+            for (int64_t r = 0; r < H; ++r)
+                for (int64_t q = 0; q < W; ++q) {
+                    const double v = f64 ? y[r * W + q] : (double)yf[r * W + q];
+                    const bool reached = r >= 2 && r <= 4 && (q <= 1 || q >= W - 2);
+                    /* a 1 inside the map per tap, 0 in the padding */
+                    const double taps = (double)((r > 0) + 1 + (r < H - 1)) *
+                                        (double)((q > 0) + 1 + (q < W - 1));
+                    cr_assert(reached ? isinf(v) && v > 0 : v == taps,
+                              "%s %s: (%lld, %lld) is %g", conv ? "conv" : "convt",
+                              f64 ? "f64" : "f32", (long long)r, (long long)q, v);
+                }
+        }
+}
+
 Test(fastpaths, phase_stride_one_in_place)
 {
     for (uint64_t seed = 1; seed <= PER_FAMILY / 2; ++seed) {

@@ -15,6 +15,19 @@
  */
 
 typedef T PR(vec) __attribute__((vector_size(PR_BYTES)));
+/* The same lanes as integers of T's width: masks for the rows read in place. */
+typedef __typeof__(_Generic((T)0, float: (int32_t)0, default: (int64_t)0)) PR(lane_bits);
+typedef PR(lane_bits) PR(mask) __attribute__((vector_size(PR_BYTES)));
+
+/* in with the lanes that m clears set to +0, bit by bit (a product with 0 would turn an
+ * infinity there into NaN): what a zero border would have given. */
+static TCONV__ALWAYS_INLINE void PR(keep)(PR(vec) *in, const PR(mask) *m)
+{
+    PR(mask) bits;
+    memcpy(&bits, in, sizeof bits);
+    bits &= *m;
+    memcpy(in, &bits, sizeof *in);
+}
 
 /* Vector u of a block of NV starts at u·L, the last at `last` (= (NV-1)·L inside a row). */
 static TCONV__ALWAYS_INLINE int64_t PR(at)(int u, int NV, int64_t last)
@@ -72,10 +85,14 @@ static TCONV__ALWAYS_INLINE void PR(vectors)(const rows_view *v, const T *xr, co
  * of 0..3): each input vector is loaded once for the output rows it feeds, and 2·NV
  * chains of sums overlap (4 chains of 512-bit sums alone waited on their latency). The
  * taps unrolled over row pointers (a loop over k0 around them made GCC hoist every
- * address and spill them). */
+ * address and spill them). In place (rows read from the input itself, without a border),
+ * the first vector's left taps keep the lanes of `left` and the last vector's right taps
+ * those of `right`: the lanes that read the neighbouring row's element. */
 static TCONV__ALWAYS_INLINE void PR(vectors_3x3)(const rows_view *v, const T *xr,
                                                  const T *w_c, bool first, T b, T *yr,
-                                                 const int R, const int NV, int64_t last)
+                                                 const int R, const int NV, int64_t last,
+                                                 const bool in_place, PR(mask) left,
+                                                 PR(mask) right)
 {
     const int64_t D1 = v->d[1] * v->P2, O2 = v->out[2];
     PR(vec) acc[2][4];
@@ -90,6 +107,10 @@ static TCONV__ALWAYS_INLINE void PR(vectors_3x3)(const rows_view *v, const T *xr
             for (int u = 0; u < NV; ++u) {
                 PR(vec) in;
                 memcpy(&in, xr + r * D1 + k2 + PR(at)(u, NV, last), sizeof in);
+                if (in_place && k2 == 0 && u == 0)
+                    PR(keep)(&in, &left);
+                if (in_place && k2 == 2 && u == NV - 1)
+                    PR(keep)(&in, &right);
                 TCONV__UNROLL(2)
                 for (int j = 0; j < R; ++j) {
                     const int k1 = r - j;
@@ -102,35 +123,46 @@ static TCONV__ALWAYS_INLINE void PR(vectors_3x3)(const rows_view *v, const T *xr
         PR(store)(acc[j], yr + j * O2, NV, last);
 }
 
-/* One block of NV (a literal) vectors from element o2 of the rows. */
-#define PR_BLOCK(NV, last)                                                                     \
+/* One block of NV (a literal) vectors from element o2 of the rows; the row's last block
+ * when `end`. */
+#define PR_BLOCK(NV, last, end)                                                                \
     do {                                                                                       \
+        const PR(mask) lm = o2 == 0 ? left_lane : all, rm = (end) ? right_lane : all;          \
         if (k33 && R == 2)                                                                     \
-            PR(vectors_3x3)(v, xr + o2, w_c, first, b, yr + o2, 2, NV, last);                  \
+            PR(vectors_3x3)(v, xr + o2, w_c, first, b, yr + o2, 2, NV, last, in_place, lm,     \
+                            rm);                                                               \
         else if (k33)                                                                          \
-            PR(vectors_3x3)(v, xr + o2, w_c, first, b, yr + o2, 1, NV, last);                  \
+            PR(vectors_3x3)(v, xr + o2, w_c, first, b, yr + o2, 1, NV, last, in_place, lm,     \
+                            rm);                                                               \
         else                                                                                   \
             PR(vectors)(v, xr + o2, w_c, first, b, yr + o2, NV, last);                         \
     } while (0)
 
-/* The R output rows at yr (at least one vector wide) from the bordered input at xr. */
+/* The R output rows at yr (at least one vector wide) from the input at xr: bordered, or
+ * (in_place, 3x3 only) the input rows themselves, one element before the row's start. */
 static TCONV__ALWAYS_INLINE void PR(row)(const rows_view *v, const T *xr, const T *w_c,
-                                         bool first, T b, T *yr, bool k33, int R)
+                                         bool first, T b, T *yr, bool k33, int R,
+                                         const bool in_place)
 {
     const int64_t L = (int64_t)(PR_BYTES / sizeof(T)), O2 = v->out[2];
+    PR(mask) all, left_lane, right_lane; /* every lane; all but the first; all but the last */
+    memset(&all, 0xff, sizeof all);
+    left_lane = right_lane = all;
+    left_lane[0] = 0;
+    right_lane[L - 1] = 0;
     int64_t left = (O2 + L - 1) / L, o2 = 0; /* vectors, the last ending at O2 */
     for (; left > 5; left -= 4, o2 += 4 * L)
-        PR_BLOCK(4, 3 * L);
+        PR_BLOCK(4, 3 * L, false);
     if (left == 5) { /* 3 + 2: the last block keeps two */
-        PR_BLOCK(3, 2 * L);
+        PR_BLOCK(3, 2 * L, false);
         left -= 3, o2 += 3 * L;
     }
     const int64_t last = O2 - L - o2;
     switch (left) {
-    case 4: PR_BLOCK(4, last); break;
-    case 3: PR_BLOCK(3, last); break;
-    case 2: PR_BLOCK(2, last); break;
-    default: PR_BLOCK(1, last); break;
+    case 4: PR_BLOCK(4, last, true); break;
+    case 3: PR_BLOCK(3, last, true); break;
+    case 2: PR_BLOCK(2, last, true); break;
+    default: PR_BLOCK(1, last, true); break;
     }
 }
 

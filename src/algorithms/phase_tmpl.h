@@ -246,14 +246,22 @@ static void TC(store_lines)(const tconv__shape *sh, const phases *ph, int64_t a0
         }
 }
 
-/* Copies channel `from` (extents e) into the bordered buffer at the plan's offsets. */
-static void TC(fill_border)(const plan *pl, const int64_t e[3], const T *from, T *buf)
+/* Copies rows lo..hi-1 (on axis 1) of channel `from` (extents e) into the bordered buffer
+ * at the plan's offsets. */
+static void TC(fill_border_rows)(const plan *pl, const int64_t e[3], const T *from, T *buf,
+                                 int64_t lo, int64_t hi)
 {
     const int64_t P1 = pl->pad_ext[1], P2 = pl->pad_ext[2];
     for (int64_t i0 = 0; i0 < e[0]; ++i0)
-        for (int64_t i1 = 0; i1 < e[1]; ++i1)
+        for (int64_t i1 = lo; i1 < hi; ++i1)
             memcpy(buf + ((i0 + pl->pad_lo[0]) * P1 + i1 + pl->pad_lo[1]) * P2 + pl->pad_lo[2],
                    from + (i0 * e[1] + i1) * e[2], (size_t)e[2] * sizeof(T));
+}
+
+/* The whole channel. */
+static void TC(fill_border)(const plan *pl, const int64_t e[3], const T *from, T *buf)
+{
+    TC(fill_border_rows)(pl, e, from, buf, 0, e[1]);
 }
 
 /* The y channels of group g of image n, each into its bordered copy (see border_of):
@@ -345,15 +353,54 @@ static void TC(padded_rows)(const rows_view *v, const T *xp, const T *w_c, bool 
                         break;
                     }
             else if (wide && R == 2)
-                TC(row_64)(v, xr, w_c, first, b, yr, k33, 2);
+                TC(row_64)(v, xr, w_c, first, b, yr, k33, 2, false);
             else if (wide)
-                TC(row_64)(v, xr, w_c, first, b, yr, k33, 1);
+                TC(row_64)(v, xr, w_c, first, b, yr, k33, 1, false);
             else if (R == 2)
-                TC(row_32)(v, xr, w_c, first, b, yr, k33, 2);
+                TC(row_32)(v, xr, w_c, first, b, yr, k33, 2, false);
             else
-                TC(row_32)(v, xr, w_c, first, b, yr, k33, 1);
+                TC(row_32)(v, xr, w_c, first, b, yr, k33, 1, false);
             o1 += R;
         }
+}
+
+/*
+ * out (+)= w_c ⋆ x for a 3x3 kernel of stride 1, padding 1 and no dilation on a map of
+ * H >= 5 rows, each at least a 64-byte vector wide (in_place_rows): output rows 2..H-3
+ * read x itself, rows o1-1..o1+1 (all inside the map); a row's first vector keeps its left
+ * taps' first lane and its last vector its right taps' last lane at zero, which is what
+ * the border holds. So each element gets the bordered rows' operations in their order,
+ * and the same bits. Rows 0, 1, H-2 and H-1 go through the bordered copy, of which
+ * only input rows 0..2 and H-3..H-1 are filled (fill_border's range).
+ */
+TCONV__VECTOR_CLONES
+static void TC(rows_in_place)(const rows_view *v, const T *x, const T *w_c, bool first, T b,
+                              T *out)
+{
+    const int64_t H = v->out[1], W = v->out[2];
+    rows_view in = *v;
+    in.P2 = W; /* the map's own row pitch */
+    for (int64_t o1 = 2; o1 < H - 2;) {
+        const T *xr = x + (o1 - 1) * W - 1;
+        if (o1 + 1 < H - 2)
+            TC(row_64)(&in, xr, w_c, first, b, out + o1 * W, true, 2, true);
+        else
+            TC(row_64)(&in, xr, w_c, first, b, out + o1 * W, true, 1, true);
+        o1 += o1 + 1 < H - 2 ? 2 : 1;
+    }
+}
+
+/* out (+)= w_c ⋆ (the input channel): its edge rows from the bordered copy xp, the others
+ * in place from x (rows_in_place). */
+static void TC(padded_rows_edges)(const rows_view *v, const T *xp, const T *x, const T *w_c,
+                                  bool first, T b, T *out)
+{
+    const int64_t H = v->out[1], W = v->out[2];
+    rows_view edge = *v;
+    edge.out[1] = 2;
+    TC(padded_rows)(&edge, xp, w_c, first, b, out);
+    TC(rows_in_place)(v, x, w_c, first, b, out);
+    TC(padded_rows)(&edge, xp + (H - 2) * v->P2, w_c, first, b, out + (H - 2) * W);
 }
 
 /*
@@ -398,7 +445,12 @@ static void TC(padded_product_region)(const tconv__region_args *op)
         const T b = c->bias ? ((const T *)c->bias)[t % co] : (T)0;
         for (int64_t i = 0; i < cig; ++i) {
             const int64_t ic = n * ci + g * cig + i;
-            if (ic != held) {
+            if (ic != held && pl->interior) { /* the rows the edge rows read */
+                TC(fill_border_rows)(pl, in_ext, in + ic * in_count, buf, 0, 3);
+                TC(fill_border_rows)(pl, in_ext, in + ic * in_count, buf, in_ext[1] - 3,
+                                     in_ext[1]);
+                held = ic;
+            } else if (ic != held) {
                 TC(fill_border)(pl, in_ext, in + ic * in_count, buf);
                 held = ic;
             }
@@ -407,8 +459,12 @@ static void TC(padded_product_region)(const tconv__region_args *op)
             if (transposed)
                 for (int64_t k = 0; k < K; ++k)
                     wf[k] = w_c[K - 1 - k];
-            TC(padded_rows)(&v, buf, transposed ? wf : w_c, i == 0, b,
-                            pl->streamed ? sums : out_c);
+            if (pl->interior)
+                TC(padded_rows_edges)(&v, buf, in + ic * in_count, transposed ? wf : w_c,
+                                      i == 0, b, pl->streamed ? sums : out_c);
+            else
+                TC(padded_rows)(&v, buf, transposed ? wf : w_c, i == 0, b,
+                                pl->streamed ? sums : out_c);
         }
         if (pl->streamed)
             tconv__stream(out_c, sums, (size_t)out_count * sizeof(T));
@@ -870,7 +926,8 @@ static void TC(apply)(const tconv__ctx *c, const tconv__product_plan *pp, const 
         return;
     }
     if (pp->path != PHASE_PATH_LOOPS && pp->path != PHASE_PATH_PADDED &&
-        pp->path != PHASE_PATH_PADDED_STREAMED) {
+        pp->path != PHASE_PATH_PADDED_STREAMED && pp->path != PHASE_PATH_IN_PLACE &&
+        pp->path != PHASE_PATH_IN_PLACE_STREAMED) {
         tconv__gemm_apply(c, pp, a, b, out, ws);
         return;
     }

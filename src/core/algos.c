@@ -57,6 +57,9 @@ const char *tconv__path_name(const tconv__algo *a, int path)
                : path == 18 ? "channels-last depthwise loops"
                : path == 19 ? "phase loops over a bordered copy"
                : path == 20 ? "phase loops over a bordered copy, output streamed past the caches"
+               : path == 21 ? "phase loops over a bordered copy of the edge rows, the others in place"
+               : path == 22 ? "phase loops over a bordered copy of the edge rows, the others in "
+                              "place, output streamed past the caches"
                             : "phase GEMMs";
     if (a == &tconv__algo_dense)
         return "the whole matrix";
