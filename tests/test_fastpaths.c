@@ -739,8 +739,10 @@ Test(fastpaths, phase_interior_rows_in_place)
             for (int d = 0; d < 2; ++d) {
                 const tconv_dtype dt = d ? TCONV_F64 : TCONV_F32;
                 const bool expected = rows >= 5 && widths[i] * (d ? 8 : 4) >= 64;
-                const tconv_op ops[2] = {TCONV_CONV_FORWARD, TCONV_CONVT_FORWARD};
-                for (int o = 0; o < 2; ++o) {
+                /* conv apply, convt apply (through the flipped kernel), conv wgrad */
+                const tconv_op ops[3] = {TCONV_CONV_FORWARD, TCONV_CONVT_FORWARD,
+                                         TCONV_CONV_BACKWARD};
+                for (int o = 0; o < 3; ++o) {
                     tconv_plan *plan = NULL;
                     tconv_options opt = {0};
                     opt.num_threads = 1;
@@ -750,7 +752,10 @@ Test(fastpaths, phase_interior_rows_in_place)
                     char text[600];
                     tconv_plan_describe(plan, text, sizeof text);
                     tconv_plan_destroy(plan);
-                    cr_assert_eq(strstr(text, "edge rows, the others in place") != NULL,
+                    const char *wgrad = strstr(text, "wgrad:");
+                    const char *at = o == 2 ? wgrad : text;
+                    cr_assert(o < 2 || wgrad, "%s", text);
+                    cr_assert_eq(strstr(at, "edge rows, the others in place") != NULL,
                                  expected, "%s [%s]", text, describe(&g));
                     checked += expected;
                 }
@@ -801,6 +806,37 @@ Test(fastpaths, phase_interior_rows_in_place)
                     cr_assert(reached ? isinf(v) && v > 0 : v == taps,
                               "%s %s: (%lld, %lld) is %g", conv ? "conv" : "convt",
                               f64 ? "f64" : "f32", (long long)r, (long long)q, v);
+                }
+        }
+
+    /* The weight gradient, grad_y 1: one infinity in x at (3, 0) reaches the taps of
+     * columns 0 and 1 only (column 2 would read it from one element before the row), one
+     * at (3, W-1) those of columns 1 and 2; the others count the positions they read. */
+    for (int side = 0; side < 2; ++side)
+        for (int d = 0; d < 2; ++d) {
+            double x[6 * 40], dy[6 * 40], w[9] = {0}, dw[9];
+            float xf[6 * 40], dyf[6 * 40], wf[9] = {0}, dwf[9];
+            for (int j = 0; j < H * W; ++j) {
+                x[j] = j == 3 * W + (side ? W - 1 : 0) ? INFINITY : 1;
+                xf[j] = (float)x[j];
+                dy[j] = 1, dyf[j] = 1;
+            }
+            const bool f64 = d == 1;
+            tconv_options opt = {0};
+            opt.num_threads = 1;
+            const tconv_status st = tconv_conv_backward_ex(
+                &g, TCONV_ALGO_PHASE, f64 ? TCONV_F64 : TCONV_F32, f64 ? (void *)x : (void *)xf,
+                f64 ? (void *)w : (void *)wf, f64 ? (void *)dy : (void *)dyf, NULL,
+                f64 ? (void *)dw : (void *)dwf, NULL, &opt, &err);
+            cr_assert_eq(st, TCONV_OK, "%s", err.message);
+            for (int a1 = 0; a1 < 3; ++a1)
+                for (int a2 = 0; a2 < 3; ++a2) {
+                    const double v = f64 ? dw[a1 * 3 + a2] : (double)dwf[a1 * 3 + a2];
+                    const bool reached = side ? a2 >= 1 : a2 <= 1;
+                    const double positions = (double)((H - (a1 != 1)) * (W - (a2 != 1)));
+                    cr_assert(reached ? isinf(v) && v > 0 : v == positions,
+                              "wgrad %s, infinity at column %d: tap (%d, %d) is %g",
+                              f64 ? "f64" : "f32", side ? (int)W - 1 : 0, a1, a2, v);
                 }
         }
 }

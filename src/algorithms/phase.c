@@ -407,6 +407,7 @@ static tconv_status plan_of(const tconv__ctx *c, tconv_product p, plan *pl, tcon
                sh->x_count > 0) {
         sized = padding_of(sh, pl); /* padded_wgrad: one bordered x channel */
         per_thread = pl->pad_count;
+        pl->interior = reads_in_place(c, sh->x, sh->y, sh->s, pl);
     } else if (sized) {
         int64_t lanes = 0; /* wgrad's lane sums, checked: a huge kernel's taps overflow */
         sized = tconv__mul(ph->active, ph->grid, &per_thread) &&

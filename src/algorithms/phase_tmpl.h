@@ -699,25 +699,50 @@ _Static_assert(sizeof(TC(padded_vec)) == sizeof(TC(bias_in)),
 /* Taps per pass of padded_wgrad: their sums stay in vector registers. */
 #define PADDED_WGRAD_TAPS 9
 
+/* padded_vec's lanes as integers of T's width: the masks of the rows read in place. */
+typedef __typeof__(_Generic((T)0, float: (int32_t)0, default: (int64_t)0)) TC(padded_bits);
+typedef TC(padded_bits) TC(padded_mask) __attribute__((vector_size(32)));
+
+/* in with the lanes m clears set to +0, bit by bit: what the zero border holds. */
+static TCONV__ALWAYS_INLINE void TC(padded_keep)(TC(padded_vec) *in, TC(padded_mask) m)
+{
+    TC(padded_mask) bits;
+    memcpy(&bits, in, sizeof bits);
+    bits &= m;
+    memcpy(in, &bits, sizeof *in);
+}
+
 /* NG taps of one plane pair: acc[j] += y[o] · xp[o·s + off[j]] over whole vectors of each
- * output row, tail[j] += the same over the rest of the row, in output order; with SUM,
- * each row of y also into *sum (the bias gradient's order: kernels/bias_sum_tmpl.h). */
+ * output row o1 of r0..r1-1, tail[j] += the same over the rest of the row, in output
+ * order; with SUM, each row of y also into *sum (the bias gradient's order:
+ * kernels/bias_sum_tmpl.h). IN_PLACE (a 3x3 of stride 1, padding 1, NG = 9, rows 2..O1-3
+ * only, so that every load stays inside the channel; v->P2 the map's own width): xp is the x channel itself, row o1 reading rows
+ * o1-1..o1+1 from one element before their start; the left taps' lane at the row's first
+ * element and the right taps' at its last read the neighbouring row's element, and are
+ * cleared: the border's zeros, so the same operations in the same order as bordered. */
 static TCONV__ALWAYS_INLINE void TC(wgrad_rows)(const rows_view *v, const T *xp, const T *y_c,
                                                const int64_t *off, TC(padded_vec) *acc_io,
                                                T *tail, const int NG, const bool SUM,
-                                               TC(bias_sum) *sum)
+                                               TC(bias_sum) *sum, const bool IN_PLACE,
+                                               int64_t r0, int64_t r1)
 {
     const int64_t P1 = v->P1, P2 = v->P2, O1 = v->out[1], O2 = v->out[2];
     const int64_t L = PADDED_LANES, whole = O2 / L * L;
     TC(padded_vec) acc[PADDED_WGRAD_TAPS];
     int64_t o[PADDED_WGRAD_TAPS];
+    TC(padded_mask) left, right; /* all lanes but the first; all but the last */
+    memset(&left, 0xff, sizeof left);
+    right = left;
+    left[0] = 0;
+    right[L - 1] = 0;
     TCONV__UNROLL(9)
     for (int j = 0; j < NG; ++j)
         acc[j] = acc_io[j], o[j] = off[j];
     for (int64_t o0 = 0; o0 < v->out[0]; ++o0)
-        for (int64_t o1 = 0; o1 < O1; ++o1) {
+        for (int64_t o1 = r0; o1 < r1; ++o1) {
             const T *yr = y_c + (o0 * O1 + o1) * O2;
-            const T *xr = xp + (o0 * v->s[0] * P1 + o1 * v->s[1]) * P2;
+            const T *xr = IN_PLACE ? xp + (o1 - 1) * P2 - 1
+                                   : xp + (o0 * v->s[0] * P1 + o1 * v->s[1]) * P2;
             TC(bias_in) ysum = {0};
             for (int64_t o2 = 0; o2 < whole; o2 += L) {
                 TC(padded_vec) yv;
@@ -728,13 +753,19 @@ static TCONV__ALWAYS_INLINE void TC(wgrad_rows)(const rows_view *v, const T *xp,
                 for (int j = 0; j < NG; ++j) {
                     TC(padded_vec) in;
                     memcpy(&in, xr + o2 + o[j], sizeof in);
+                    if (IN_PLACE && j % 3 == 0 && o2 == 0)
+                        TC(padded_keep)(&in, left);
+                    if (IN_PLACE && j % 3 == 2 && o2 + L == O2)
+                        TC(padded_keep)(&in, right);
                     acc[j] += yv * in;
                 }
             }
             for (int64_t o2 = whole; o2 < O2; ++o2)
                 TCONV__UNROLL(9)
-                for (int j = 0; j < NG; ++j)
-                    tail[j] += yr[o2] * xr[o2 + o[j]];
+                for (int j = 0; j < NG; ++j) {
+                    const bool border = IN_PLACE && j % 3 == 2 && o2 == O2 - 1;
+                    tail[j] += yr[o2] * (border ? (T)0 : xr[o2 + o[j]]);
+                }
             if (SUM)
                 TC(bias_row_end)(ysum, yr + whole, O2 - whole, sum);
         }
@@ -745,15 +776,16 @@ static TCONV__ALWAYS_INLINE void TC(wgrad_rows)(const rows_view *v, const T *xp,
 
 TCONV__VECTOR_CLONES
 static void TC(wgrad_plane)(const rows_view *v, const T *xp, const T *y_c, const int64_t *off,
-                            int64_t ng, TC(padded_vec) *acc, T *tail, TC(bias_sum) *sum)
+                            int64_t ng, TC(padded_vec) *acc, T *tail, TC(bias_sum) *sum,
+                            int64_t r0, int64_t r1)
 {
     switch (ng) {
 #define TCONV__TAPS(n)                                                                         \
     case n:                                                                                    \
         if (sum)                                                                               \
-            TC(wgrad_rows)(v, xp, y_c, off, acc, tail, n, true, sum);                          \
+            TC(wgrad_rows)(v, xp, y_c, off, acc, tail, n, true, sum, false, r0, r1);           \
         else                                                                                   \
-            TC(wgrad_rows)(v, xp, y_c, off, acc, tail, n, false, NULL);                        \
+            TC(wgrad_rows)(v, xp, y_c, off, acc, tail, n, false, NULL, false, r0, r1);         \
         break;
         TCONV__TAPS(1) TCONV__TAPS(2) TCONV__TAPS(3) TCONV__TAPS(4) TCONV__TAPS(5)
         TCONV__TAPS(6) TCONV__TAPS(7) TCONV__TAPS(8) TCONV__TAPS(9)
@@ -761,6 +793,21 @@ static void TC(wgrad_plane)(const rows_view *v, const T *xp, const T *y_c, const
     default:
         break;
     }
+}
+
+/* The rows r0..r1-1 of a 3x3 layer's plane pair read from the x channel itself
+ * (wgrad_rows' IN_PLACE; off holds the taps' offsets at the map's own width). */
+TCONV__VECTOR_CLONES
+static void TC(wgrad_plane_in_place)(const rows_view *v, const T *x, const T *y_c,
+                                     const int64_t *off, TC(padded_vec) *acc, T *tail,
+                                     TC(bias_sum) *sum, int64_t r0, int64_t r1)
+{
+    rows_view in = *v;
+    in.P2 = v->out[2];
+    if (sum)
+        TC(wgrad_rows)(&in, x, y_c, off, acc, tail, 9, true, sum, true, r0, r1);
+    else
+        TC(wgrad_rows)(&in, x, y_c, off, acc, tail, 9, false, NULL, true, r0, r1);
 }
 
 /*
@@ -781,7 +828,7 @@ static void TC(padded_wgrad_region)(const tconv__region_args *op)
     const rows_view v = {{sh->y[0], sh->y[1], sh->y[2]}, {sh->s[0], sh->s[1], sh->s[2]},
                          {sh->d[0], sh->d[1], sh->d[2]}, {sh->k[0], sh->k[1], sh->k[2]},
                          pl->pad_ext[1], pl->pad_ext[2]};
-    const int64_t K = sh->k_count, P1 = pl->pad_ext[1], P2 = pl->pad_ext[2];
+    const int64_t K = sh->k_count, P1 = pl->pad_ext[1], P2 = pl->pad_ext[2], O1 = sh->y[1];
     T *buf = (T *)tconv__thread_ws(pp, ws, tconv__thread_num());
     memset(buf, 0, (size_t)pl->pad_count * sizeof(T));
     /* equal tasks in runs per thread, as padded_product_region's (depthwise: 1.05-1.1x) */
@@ -791,11 +838,12 @@ static void TC(padded_wgrad_region)(const tconv__region_args *op)
         T *dw_c = dw + t * K;
         for (int64_t k0 = 0; k0 < K; k0 += PADDED_WGRAD_TAPS) {
             const int64_t ng = K - k0 < PADDED_WGRAD_TAPS ? K - k0 : PADDED_WGRAD_TAPS;
-            int64_t off[PADDED_WGRAD_TAPS];
+            int64_t off[PADDED_WGRAD_TAPS], off_in_place[PADDED_WGRAD_TAPS];
             for (int64_t j = 0; j < ng; ++j) {
                 const int64_t k = k0 + j, a2 = k % sh->k[2], a1 = k / sh->k[2] % sh->k[1];
                 const int64_t a0 = k / (sh->k[2] * sh->k[1]);
                 off[j] = (a0 * sh->d[0] * P1 + a1 * sh->d[1]) * P2 + a2 * sh->d[2];
+                off_in_place[j] = a1 * sh->x[2] + a2; /* interior: 3x3, no dilation */
             }
             TC(padded_vec) acc[PADDED_WGRAD_TAPS];
             T tail[PADDED_WGRAD_TAPS] = {0};
@@ -807,10 +855,21 @@ static void TC(padded_wgrad_region)(const tconv__region_args *op)
             TC(bias_sum) bias_sum = {{0}, 0};
             for (int64_t n = 0; n < sh->batch; ++n) {
                 /* the copy holds one x channel: refilled per image (and per pass) */
-                TC(fill_border)(pl, sh->x, x + (n * sh->cx + g * sh->cxg + cx) * sh->x_count,
-                                buf);
-                TC(wgrad_plane)(&v, buf, y + (n * sh->cy + cyt) * sh->y_count, off, ng,
-                                acc, tail, sums ? &bias_sum : NULL);
+                const T *x_c = x + (n * sh->cx + g * sh->cxg + cx) * sh->x_count;
+                const T *y_c = y + (n * sh->cy + cyt) * sh->y_count;
+                TC(bias_sum) *s = sums ? &bias_sum : NULL;
+                if (!pl->interior) {
+                    TC(fill_border)(pl, sh->x, x_c, buf);
+                    TC(wgrad_plane)(&v, buf, y_c, off, ng, acc, tail, s, 0, O1);
+                    continue;
+                }
+                /* rows in order: the two first through the copy of input rows 0..2, the
+                 * interior in place, the two last through the copy of rows O1-3..O1-1 */
+                TC(fill_border_rows)(pl, sh->x, x_c, buf, 0, 3);
+                TC(fill_border_rows)(pl, sh->x, x_c, buf, O1 - 3, O1);
+                TC(wgrad_plane)(&v, buf, y_c, off, ng, acc, tail, s, 0, 2);
+                TC(wgrad_plane_in_place)(&v, x_c, y_c, off_in_place, acc, tail, s, 2, O1 - 2);
+                TC(wgrad_plane)(&v, buf, y_c, off, ng, acc, tail, s, O1 - 2, O1);
             }
             if (sums)
                 ((T *)c->grad_bias)[cyt] = (T)TC(bias_sum_total)(&bias_sum);
@@ -965,7 +1024,8 @@ static void TC(wgrad)(const tconv__ctx *c, const tconv__product_plan *pp, const 
         TC(depthwise_nhwc_wgrad)(c, pp, a, b, out, ws);
         return;
     }
-    if (pp->path != PHASE_PATH_LOOPS && pp->path != PHASE_PATH_PADDED) {
+    if (pp->path != PHASE_PATH_LOOPS && pp->path != PHASE_PATH_PADDED &&
+        pp->path != PHASE_PATH_IN_PLACE) {
         tconv__gemm_wgrad(c, pp, a, b, out, ws);
         return;
     }
